@@ -1,0 +1,84 @@
+package dev.canopy.cli;
+
+import dev.canopy.attention.Attention;
+import dev.canopy.attention.AttentionMask;
+import dev.canopy.attention.AttentionSetup;
+import dev.canopy.attention.AttentionShape;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.Attentions;
+import dev.canopy.attention.Pass;
+import dev.canopy.bench.FmaPeak;
+import dev.canopy.bench.JsonLine;
+import dev.canopy.bench.Timer;
+import java.util.List;
+import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "attention", mixinStandardHelpOptions = true,
+        description = "Time attention forward (and backward) per kind and sequence length.")
+public final class AttentionBench implements Runnable {
+    @Option(names = "--kind", description = "Attention specs, comma-separated, e.g. exact,topk:k=64 (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
+    String kinds;
+
+    @Option(names = "--n", split = ",", description = "Sequence lengths (default: ${DEFAULT-VALUE}).", defaultValue = "1024,4096")
+    List<Integer> lengths;
+
+    @Option(names = "--d", description = "Head width (default: ${DEFAULT-VALUE}).", defaultValue = "64")
+    int d;
+
+    @Option(names = "--heads", description = "Heads (default: ${DEFAULT-VALUE}).", defaultValue = "8")
+    int heads;
+
+    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    int batch;
+
+    @Option(names = "--causal", description = "Use a causal mask.")
+    boolean causal;
+
+    @Option(names = "--backward", description = "Also time the backward pass.")
+    boolean backward;
+
+    @Option(names = "--min-seconds", description = "Measure each case for at least this long (default: ${DEFAULT-VALUE}).", defaultValue = "1.0")
+    double minSeconds;
+
+    @Option(names = "--json", description = "Print JSON lines (the only output format).")
+    boolean json;
+
+    @Override
+    public void run() {
+        List<String> specs = AttentionSpec.splitList(kinds);
+        for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
+        double peak = FmaPeak.measureGflops();
+        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", dev.canopy.kernels.Parallel.threads()).put("gflops", peak));
+        Random rng = new Random(7);
+        for (int n : lengths) {
+            AttentionShape shape = AttentionShape.self(batch, heads, n, d);
+            float[] q = KernelBench.random(rng, shape.qSize()), k = KernelBench.random(rng, shape.kSize()), v = KernelBench.random(rng, shape.vSize());
+            float[] out = new float[shape.outSize()];
+            float[] dOut = KernelBench.random(rng, shape.outSize());
+            float[] dq = new float[shape.qSize()], dk = new float[shape.kSize()], dv = new float[shape.vSize()];
+            AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
+            double exactFlops = 4.0 * batch * heads * (double) n * n * d * (causal ? 0.5 : 1.0);
+            for (String spec : specs) {
+                Attention attention = Attentions.create(spec, new AttentionSetup(heads, d, n, 1));
+                Attention.Saved[] saved = new Attention.Saved[1];
+                Timer.Result fwd = Timer.measure(() -> saved[0] = attention.forward(shape, q, k, v, mask, Pass.INFERENCE, out), 1, 3, 50, minSeconds);
+                emit("forward", spec, shape, fwd, saved[0].flops(), saved[0].workingBytes(), exactFlops, peak);
+                if (backward) {
+                    Attention.Saved s = attention.forward(shape, q, k, v, mask, Pass.INFERENCE, out);
+                    Timer.Result bwd = Timer.measure(() -> attention.backward(s, dOut, dq, dk, dv), 1, 3, 50, minSeconds);
+                    emit("backward", spec, shape, bwd, s.backwardFlops(), s.workingBytes(), exactFlops * 2.5, peak);
+                }
+            }
+        }
+    }
+
+    private static void emit(String pass, String spec, AttentionShape shape, Timer.Result t, long flops, long workingBytes, double exactFlops, double peak) {
+        double gflops = flops / t.median() / 1e9;
+        System.out.println(new JsonLine().put("bench", "attention").put("kind", spec).put("pass", pass)
+                .put("n", shape.nq()).put("d", shape.d()).put("heads", shape.heads()).put("batch", shape.batch())
+                .put("seconds", t.median()).put("flops", flops).put("gflops", gflops).put("peak_fraction", gflops / peak)
+                .put("exact_flops_ratio", exactFlops / Math.max(1, flops)).put("working_bytes", workingBytes).put("runs", t.runs()));
+    }
+}

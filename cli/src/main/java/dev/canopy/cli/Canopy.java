@@ -1,0 +1,37 @@
+package dev.canopy.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code canopy} command: subcommands for benchmarks, training, evaluation and the demo. */
+@Command(name = "canopy", mixinStandardHelpOptions = true, version = "canopy 0.1.0",
+        description = "Exact, top-k and decision-tree attention over long sequences.",
+        subcommands = {BenchCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Canopy implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared by main and the tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Canopy());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("canopy: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, command, parseResult) -> {
+            if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+                command.getErr().println("canopy: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.canopy.cli;
+
+import dev.canopy.bench.FmaPeak;
+import dev.canopy.bench.JsonLine;
+import dev.canopy.bench.Timer;
+import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.Sgemm;
+import java.util.List;
+import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+        description = "Time sgemm in its three layouts against the measured FMA peak.")
+public final class KernelBench implements Runnable {
+    @Option(names = "--size", split = ",", description = "Square sgemm sizes (default: ${DEFAULT-VALUE}).", defaultValue = "256,1024,2048")
+    List<Integer> sizes;
+
+    @Option(names = "--json", description = "Print JSON lines only (the default output is JSON lines too; kept for symmetry).")
+    boolean json;
+
+    @Override
+    public void run() {
+        double peak = FmaPeak.measureGflops();
+        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
+        Random rng = new Random(1);
+        for (int size : sizes) {
+            if (size <= 0) throw new IllegalArgumentException("--size must be positive, got " + size);
+            int m = size, n = size, k = size;
+            float[] a = random(rng, m * k), b = random(rng, k * n), c = new float[m * n];
+            for (String layout : new String[] {"nn", "nt", "tn"}) {
+                Runnable op = switch (layout) {
+                    case "nn" -> () -> Sgemm.matmul(m, n, k, a, b, c);
+                    case "nt" -> () -> Sgemm.matmulTransB(m, n, k, a, b, c);
+                    default -> () -> Sgemm.matmulTransA(m, n, k, a, b, c);
+                };
+                Timer.Result t = Timer.measure(op, 3, 5, 200, 1.0);
+                double gflops = 2.0 * m * n * k / t.median() / 1e9;
+                System.out.println(new JsonLine().put("bench", "sgemm").put("kind", layout).put("m", m).put("n", n).put("k", k)
+                        .put("seconds", t.median()).put("gflops", gflops).put("peak_fraction", gflops / peak).put("runs", t.runs()));
+            }
+        }
+    }
+
+    static float[] random(Random rng, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) rng.nextGaussian();
+        return a;
+    }
+}

@@ -1,0 +1,14 @@
+package dev.canopy.attention;
+
+/**
+ * What an attention with parameters must know when it is built: heads, head width, the longest sequence it will
+ * see (Linformer's projections depend on it) and a seed for its initialisation.
+ */
+public record AttentionSetup(int heads, int headDim, int maxLength, long seed) {
+    public AttentionSetup {
+        if (heads <= 0 || headDim <= 0 || maxLength <= 0) {
+            throw new IllegalArgumentException("attention setup needs positive heads, headDim and maxLength, got heads=" + heads
+                    + " headDim=" + headDim + " maxLength=" + maxLength);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.canopy.attention;
+
+/**
+ * Shapes of one multi-head attention call, all row-major:
+ * q [batch, heads, nq, d], k [batch, heads, nk, d], v [batch, heads, nk, dv], out [batch, heads, nq, dv].
+ */
+public record AttentionShape(int batch, int heads, int nq, int nk, int d, int dv) {
+
+    public AttentionShape {
+        if (batch <= 0 || heads <= 0 || nq <= 0 || nk <= 0 || d <= 0 || dv <= 0) {
+            throw new IllegalArgumentException("attention shape must be positive in every dimension, got " + describe(batch, heads, nq, nk, d, dv));
+        }
+        long largest = Math.max((long) batch * heads * nq * Math.max(d, dv), (long) batch * heads * nk * Math.max(d, dv));
+        if (largest > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("attention tensors over 2^31 floats are not supported, got " + describe(batch, heads, nq, nk, d, dv));
+        }
+    }
+
+    /** Self-attention: nq = nk = n and dv = d. */
+    public static AttentionShape self(int batch, int heads, int n, int d) {
+        return new AttentionShape(batch, heads, n, n, d, d);
+    }
+
+    public int qSize() { return batch * heads * nq * d; }
+    public int kSize() { return batch * heads * nk * d; }
+    public int vSize() { return batch * heads * nk * dv; }
+    public int outSize() { return batch * heads * nq * dv; }
+    /** Number of independent (batch, head) pairs. */
+    public int pairs() { return batch * heads; }
+
+    /** Throws an IllegalArgumentException naming the tensor whose length does not match this shape. */
+    public void check(float[] q, float[] k, float[] v, float[] out) {
+        checkLength("q", q, qSize(), "[batch, heads, nq, d]");
+        checkLength("k", k, kSize(), "[batch, heads, nk, d]");
+        checkLength("v", v, vSize(), "[batch, heads, nk, dv]");
+        checkLength("out", out, outSize(), "[batch, heads, nq, dv]");
+    }
+
+    public void checkLength(String name, float[] a, int expected, String layout) {
+        if (a == null) throw new IllegalArgumentException(name + " is null; expected " + expected + " floats " + layout + " for " + this);
+        if (a.length != expected) {
+            throw new IllegalArgumentException(name + " has " + a.length + " floats but " + layout + " of " + this + " needs " + expected);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return describe(batch, heads, nq, nk, d, dv);
+    }
+
+    private static String describe(int batch, int heads, int nq, int nk, int d, int dv) {
+        return "batch=" + batch + " heads=" + heads + " nq=" + nq + " nk=" + nk + " d=" + d + " dv=" + dv;
+    }
+}

@@ -1,0 +1,16 @@
+package dev.canopy.attention;
+
+/** Builds an attention from its spec string, e.g. {@code exact}, {@code topk:k=64}, {@code tc:h=8}. */
+public final class Attentions {
+    private Attentions() {}
+
+    public static final String KNOWN = "exact, topk:k=K[,chunk=C], tf:h=H, tc:h=H, linformer:k=K";
+
+    public static Attention create(String spec, AttentionSetup setup) {
+        AttentionSpec parsed = AttentionSpec.parse(spec);
+        return switch (parsed.name()) {
+            case "exact" -> ExactAttention.fromSpec(parsed);
+            default -> throw new IllegalArgumentException("unknown attention '" + parsed.name() + "' in spec '" + spec + "'; known: " + KNOWN);
+        };
+    }
+}

@@ -1,0 +1,336 @@
+package dev.canopy.attention;
+
+import static dev.canopy.kernels.Tiles.pad;
+
+import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.Tiles;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Exact softmax attention that never holds an n x n matrix (FlashAttention-2 style, on CPU).
+ *
+ * <p>Forward: each task takes one block of queries of one (batch, head) pair and streams over key blocks, keeping a
+ * running row max m and row sum l (online softmax) and an unnormalised output; it saves only the log-sum-exp per row.
+ * Backward: each task owns a range of key blocks (so dK and dV need no locks), recomputes the probabilities of every
+ * query block from the saved log-sum-exp, and accumulates dQ into its own buffer when key ranges of one pair run in
+ * parallel.
+ */
+public final class ExactAttention implements Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private final int queryBlock;
+    private final int keyBlock;
+
+    public ExactAttention() {
+        this(64, 128);
+    }
+
+    public ExactAttention(int queryBlock, int keyBlock) {
+        if (queryBlock < 1 || keyBlock < L || keyBlock % L != 0) {
+            throw new IllegalArgumentException("exact attention: query block must be >= 1 and key block a positive multiple of "
+                    + L + ", got qblock=" + queryBlock + " kblock=" + keyBlock);
+        }
+        this.queryBlock = queryBlock;
+        this.keyBlock = keyBlock;
+    }
+
+    public static ExactAttention fromSpec(AttentionSpec spec) {
+        spec.allowOnly("qblock", "kblock");
+        return new ExactAttention(spec.intOption("qblock", 64), spec.intOption("kblock", 128));
+    }
+
+    @Override
+    public String spec() {
+        return "exact";
+    }
+
+    /** Saved state: the inputs by reference and one log-sum-exp per query row (+inf for a row with no visible key). */
+    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] lse,
+                   long flops, long backwardFlops, long workingBytes) implements Saved {}
+
+    @Override
+    public Saved forward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, Pass pass, float[] out) {
+        s.check(q, k, v, out);
+        mask.check(s);
+        float[] lse = new float[s.pairs() * s.nq()];
+        int qBlocks = ceilDiv(s.nq(), queryBlock);
+        Parallel.forEach(s.pairs() * qBlocks, task -> forwardBlock(s, q, k, v, mask, out, lse, task / qBlocks, (task % qBlocks) * queryBlock));
+        long visible = visiblePairs(s, mask);
+        long flops = 2L * visible * (s.d() + s.dv());
+        return new Context(s, mask, q, k, v, out, lse, flops, flops * 5 / 2, workingBytes(s));
+    }
+
+    /** Per-thread scratch, sized for the largest shape seen so far. */
+    private static final class Scratch {
+        float[] qs, kt, vs, sc, acc, m, l, dos, vt, ks, dp, dkAcc, dvAcc;
+
+        static float[] ensure(float[] a, int n) {
+            return a != null && a.length >= n ? a : new float[n];
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private void forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, int pair, int i0) {
+        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
+        int dp = pad(d), wp = pad(dv), bc = keyBlock;
+        int rows = Math.min(queryBlock, nq - i0);
+        int batch = pair / s.heads();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Scratch t = SCRATCH.get();
+        float[] qs = t.qs = Scratch.ensure(t.qs, queryBlock * dp);
+        float[] kt = t.kt = Scratch.ensure(t.kt, dp * bc);
+        float[] vs = t.vs = Scratch.ensure(t.vs, bc * wp);
+        float[] sc = t.sc = Scratch.ensure(t.sc, queryBlock * bc);
+        float[] acc = t.acc = Scratch.ensure(t.acc, queryBlock * wp);
+        float[] m = t.m = Scratch.ensure(t.m, queryBlock);
+        float[] l = t.l = Scratch.ensure(t.l, queryBlock);
+
+        // Scale Q on the way in, so the tile product is already QK^T / sqrt(d).
+        int qBase = (pair * nq + i0) * d;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < d; c++) qs[r * dp + c] = q[qBase + r * d + c] * scale;
+            for (int c = d; c < dp; c++) qs[r * dp + c] = 0f;
+        }
+        java.util.Arrays.fill(acc, 0, rows * wp, 0f);
+        java.util.Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(l, 0, rows, 0f);
+
+        int keyEnd = mask.keyLimit(s, i0 + rows - 1);
+        for (int j0 = 0; j0 < keyEnd; j0 += bc) {
+            int cols = Math.min(bc, keyEnd - j0);
+            int colsP = pad(cols);
+            Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, 0, colsP);
+            Tiles.copyPadded(v, (pair * nk + j0) * dv, dv, cols, dv, vs, 0, wp);
+            Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
+            applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
+            for (int r = 0; r < rows; r++) {
+                int row = r * bc;
+                float blockMax = rowMax(sc, row, colsP);
+                float mNew = Math.max(m[r], blockMax);
+                if (mNew == Float.NEGATIVE_INFINITY) {
+                    java.util.Arrays.fill(sc, row, row + colsP, 0f);
+                    continue;
+                }
+                float alpha = (float) Math.exp(m[r] - mNew);
+                float sum = expShifted(sc, row, colsP, mNew);
+                l[r] = l[r] * alpha + sum;
+                m[r] = mNew;
+                if (alpha != 1f) scaleRow(acc, r * wp, wp, alpha);
+            }
+            Tiles.mulAcc(sc, 0, bc, rows, cols, vs, 0, wp, acc, 0);
+        }
+        int oBase = (pair * nq + i0) * dv;
+        for (int r = 0; r < rows; r++) {
+            float inv = l[r] > 0 ? 1f / l[r] : 0f;
+            for (int c = 0; c < dv; c++) out[oBase + r * dv + c] = acc[r * wp + c] * inv;
+            lse[pair * nq + i0 + r] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
+        }
+    }
+
+    /** Sets invisible scores, and the padding columns [cols, colsP), to -inf. */
+    private static void applyMask(AttentionShape s, AttentionMask mask, int batch, int i0, int rows, int j0, int cols, int colsP, float[] sc, int ld) {
+        for (int r = 0; r < rows; r++) {
+            int row = r * ld;
+            for (int j = cols; j < colsP; j++) sc[row + j] = Float.NEGATIVE_INFINITY;
+        }
+        if (mask.isNone()) return;
+        boolean[] pad = mask.keyPadding();
+        for (int r = 0; r < rows; r++) {
+            int row = r * ld;
+            int limit = Math.min(cols, mask.keyLimit(s, i0 + r) - j0);
+            for (int j = Math.max(0, limit); j < cols; j++) sc[row + j] = Float.NEGATIVE_INFINITY;
+            if (pad != null) {
+                int base = batch * s.nk() + j0;
+                for (int j = 0; j < cols; j++) if (pad[base + j]) sc[row + j] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    private static float rowMax(float[] a, int off, int len) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
+        return mx.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** a[j] = exp(a[j] - shift) in place over len (a multiple of L); returns the sum. -inf entries become 0. */
+    private static float expShifted(float[] a, int off, int len, float shift) {
+        FloatVector sh = FloatVector.broadcast(S, shift);
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < len; j += L) {
+            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + j);
+            sum = sum.add(e);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void scaleRow(float[] a, int off, int len, float f) {
+        FloatVector fv = FloatVector.broadcast(S, f);
+        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).mul(fv).intoArray(a, off + j);
+    }
+
+    @Override
+    public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
+        if (!(saved instanceof Context c)) throw new IllegalArgumentException("exact attention backward got state from " + saved.getClass().getSimpleName());
+        AttentionShape s = c.shape();
+        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
+        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
+        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
+        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        int nq = s.nq(), d = s.d();
+        // D_i = dO_i . O_i: the softmax backward's row term, once per row.
+        float[] rowDot = new float[s.pairs() * nq];
+        Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                float sum = 0;
+                for (int x = 0; x < s.dv(); x++) sum += dOut[i * s.dv() + x] * c.out()[i * s.dv() + x];
+                rowDot[i] = sum;
+            }
+        });
+        int kBlocks = ceilDiv(s.nk(), keyBlock);
+        int splits = splitsPerPair(s);
+        java.util.Arrays.fill(dq, 0f);
+        float[] dqExtra = splits > 1 ? new float[s.pairs() * (splits - 1) * nq * d] : null;
+        Parallel.forEach(s.pairs() * splits, task -> {
+            int pair = task / splits, split = task % splits;
+            int b0 = (int) ((long) kBlocks * split / splits), b1 = (int) ((long) kBlocks * (split + 1) / splits);
+            float[] dqTarget = split == 0 ? dq : dqExtra;
+            int dqOff = split == 0 ? pair * nq * d : ((pair * (splits - 1)) + split - 1) * nq * d;
+            backwardKeys(c, dOut, rowDot, dqTarget, dqOff, dk, dv, pair, b0, b1);
+        });
+        if (dqExtra != null) {
+            Parallel.forRanges(s.pairs() * nq * d, 4096, (a, b) -> {
+                for (int i = a; i < b; i++) {
+                    int pair = i / (nq * d), rest = i % (nq * d);
+                    for (int e = 0; e < splits - 1; e++) dq[i] += dqExtra[(pair * (splits - 1) + e) * nq * d + rest];
+                }
+            });
+        }
+    }
+
+    /** How many key ranges each pair is split into, so that few pairs still keep every thread busy. */
+    private int splitsPerPair(AttentionShape s) {
+        int kBlocks = ceilDiv(s.nk(), keyBlock);
+        return Math.max(1, Math.min(kBlocks, ceilDiv(Parallel.threads(), s.pairs())));
+    }
+
+    private void backwardKeys(Context c, float[] dOut, float[] rowDot, float[] dqOut, int dqOff, float[] dk, float[] dvOut, int pair, int b0, int b1) {
+        AttentionShape s = c.shape();
+        AttentionMask mask = c.mask();
+        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
+        int dp = pad(d), wp = pad(dv), bc = keyBlock, br = queryBlock;
+        int batch = pair / s.heads();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Scratch t = SCRATCH.get();
+        float[] qs = t.qs = Scratch.ensure(t.qs, br * dp);
+        float[] kt = t.kt = Scratch.ensure(t.kt, dp * bc);
+        float[] vt = t.vt = Scratch.ensure(t.vt, wp * bc);
+        float[] ks = t.ks = Scratch.ensure(t.ks, bc * dp);
+        float[] sc = t.sc = Scratch.ensure(t.sc, br * bc);
+        float[] dpb = t.dp = Scratch.ensure(t.dp, br * bc);
+        float[] dos = t.dos = Scratch.ensure(t.dos, br * wp);
+        float[] dkAcc = t.dkAcc = Scratch.ensure(t.dkAcc, bc * dp);
+        float[] dvAcc = t.dvAcc = Scratch.ensure(t.dvAcc, bc * wp);
+        float[] dqAcc = t.acc = Scratch.ensure(t.acc, br * dp);
+        float[] q = c.q(), k = c.k(), v = c.v(), lse = c.lse();
+
+        for (int blk = b0; blk < b1; blk++) {
+            int j0 = blk * bc;
+            int cols = Math.min(bc, nk - j0);
+            int colsP = pad(cols);
+            Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, 0, colsP);
+            Tiles.transposePadded(v, (pair * nk + j0) * dv, dv, cols, dv, vt, 0, colsP);
+            Tiles.copyPadded(k, (pair * nk + j0) * d, d, cols, d, ks, 0, dp);
+            java.util.Arrays.fill(dkAcc, 0, cols * dp, 0f);
+            java.util.Arrays.fill(dvAcc, 0, cols * wp, 0f);
+            int firstQuery = mask.causal() ? Math.max(0, j0 - (nk - nq)) : 0;
+            for (int i0 = firstQuery / br * br; i0 < nq; i0 += br) {
+                int rows = Math.min(br, nq - i0);
+                Tiles.copyPadded(q, (pair * nq + i0) * d, d, rows, d, qs, 0, dp);
+                Tiles.copyPadded(dOut, (pair * nq + i0) * dv, dv, rows, dv, dos, 0, wp);
+                Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
+                applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
+                // P = exp(S * scale - lse): the forward's probabilities, recomputed.
+                for (int r = 0; r < rows; r++) probabilities(sc, r * bc, colsP, scale, lse[pair * nq + i0 + r]);
+                Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, 0);
+                Tiles.mulBt(dos, 0, rows, wp, vt, 0, colsP, dpb, 0, bc);
+                // dS = P * (dP - D) * scale, written over dP.
+                for (int r = 0; r < rows; r++) softmaxGrad(sc, dpb, r * bc, colsP, rowDot[pair * nq + i0 + r], scale);
+                Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, 0);
+                java.util.Arrays.fill(dqAcc, 0, rows * dp, 0f);
+                Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, 0, dp, dqAcc, 0);
+                int qBase = dqOff + i0 * d;
+                for (int r = 0; r < rows; r++) {
+                    for (int x = 0; x < d; x++) dqOut[qBase + r * d + x] += dqAcc[r * dp + x];
+                }
+            }
+            for (int j = 0; j < cols; j++) {
+                System.arraycopy(dkAcc, j * dp, dk, (pair * nk + j0 + j) * d, d);
+                System.arraycopy(dvAcc, j * wp, dvOut, (pair * nk + j0 + j) * dv, dv);
+            }
+        }
+    }
+
+    private static void probabilities(float[] a, int off, int len, float scale, float lse) {
+        FloatVector sv = FloatVector.broadcast(S, scale), lv = FloatVector.broadcast(S, lse);
+        for (int j = 0; j < len; j += L) {
+            FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg()).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+        }
+    }
+
+    private static void softmaxGrad(float[] p, float[] dp, int off, int len, float rowDot, float scale) {
+        FloatVector dv = FloatVector.broadcast(S, rowDot), sv = FloatVector.broadcast(S, scale);
+        for (int j = 0; j < len; j += L) {
+            FloatVector pj = FloatVector.fromArray(S, p, off + j);
+            FloatVector.fromArray(S, dp, off + j).sub(dv).mul(pj).mul(sv).intoArray(dp, off + j);
+        }
+    }
+
+    /** Number of (query, key) pairs the mask lets through, summed over batch and heads. */
+    static long visiblePairs(AttentionShape s, AttentionMask mask) {
+        long total = 0;
+        for (int b = 0; b < s.batch(); b++) {
+            int validKeys = s.nk();
+            if (mask.keyPadding() != null) {
+                validKeys = 0;
+                for (int j = 0; j < s.nk(); j++) if (!mask.keyPadding()[b * s.nk() + j]) validKeys++;
+            }
+            if (!mask.causal()) {
+                total += (long) s.nq() * validKeys;
+                continue;
+            }
+            for (int i = 0; i < s.nq(); i++) {
+                int limit = mask.keyLimit(s, i);
+                if (mask.keyPadding() == null) {
+                    total += limit;
+                } else {
+                    for (int j = 0; j < limit; j++) if (!mask.keyPadding()[b * s.nk() + j]) total++;
+                }
+            }
+        }
+        return total * s.heads();
+    }
+
+    /** Bytes allocated beyond inputs and outputs: saved log-sum-exp, per-thread tiles, backward row terms and dQ partials. */
+    public long workingBytes(AttentionShape s) {
+        int dp = pad(s.d()), wp = pad(s.dv()), bc = keyBlock, br = queryBlock;
+        long perThreadForward = (long) br * dp + (long) dp * bc + (long) bc * wp + (long) br * bc + (long) br * wp + 2L * br;
+        long perThreadBackward = (long) br * dp + 2L * dp * bc + (long) wp * bc + 2L * br * bc + (long) br * wp
+                + (long) bc * dp + (long) bc * wp + (long) br * Math.max(dp, wp);
+        int threads = Math.min(Parallel.threads(), s.pairs() * ceilDiv(s.nq(), br));
+        long lse = (long) s.pairs() * s.nq();
+        long forward = lse + threads * perThreadForward;
+        int splits = splitsPerPair(s);
+        long backward = lse + lse /* row dots */ + (long) Math.min(Parallel.threads(), s.pairs() * splits) * perThreadBackward
+                + (splits > 1 ? (long) s.pairs() * (splits - 1) * s.nq() * s.d() : 0);
+        return 4L * Math.max(forward, backward);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,228 @@
+package dev.canopy.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision matrix multiply on row-major float[] with offsets and leading dimensions, in the three layouts
+ * training needs: C = A·B, C = A·B^T and C = A^T·B. Each either overwrites C or adds into it.
+ *
+ * <p>Classic packed GEMM: B is packed once per (k-block, n-block) into NR-wide column panels, each task packs its own
+ * MR-row panels of A, and a register-tiled micro-kernel keeps an MR x NR tile of C in vector registers while it
+ * streams both panels from L1. Tasks are split over blocks of rows of C.
+ */
+public final class Sgemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Micro-tile: MR rows x NR columns of C live in MR * (NR / L) accumulator registers. */
+    static final int MR = 6;
+    static final int NR = 2 * L;
+    private static final int KC = 256;
+    private static final int MC = 72;
+    private static final int NC = 2048;
+
+    private Sgemm() {}
+
+    /** C[m x n] (+)= A[m x k] · B[k x n]. */
+    public static void matmul(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, lda, false, b, bOff, ldb, false, c, cOff, ldc, accumulate);
+    }
+
+    /** C[m x n] (+)= A[m x k] · B^T where B is stored [n x k]. */
+    public static void matmulTransB(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                    float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, lda, false, b, bOff, ldb, true, c, cOff, ldc, accumulate);
+    }
+
+    /** C[m x n] (+)= A^T · B where A is stored [k x m] and B is [k x n]. */
+    public static void matmulTransA(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                    float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, lda, true, b, bOff, ldb, false, c, cOff, ldc, accumulate);
+    }
+
+    /** Dense row-major convenience forms with packed leading dimensions. */
+    public static void matmul(int m, int n, int k, float[] a, float[] b, float[] c) {
+        matmul(m, n, k, a, 0, k, b, 0, n, c, 0, n, false);
+    }
+
+    public static void matmulTransB(int m, int n, int k, float[] a, float[] b, float[] c) {
+        matmulTransB(m, n, k, a, 0, k, b, 0, k, c, 0, n, false);
+    }
+
+    public static void matmulTransA(int m, int n, int k, float[] a, float[] b, float[] c) {
+        matmulTransA(m, n, k, a, 0, m, b, 0, n, c, 0, n, false);
+    }
+
+    static void gemm(int m, int n, int k, float[] a, int aOff, int lda, boolean transA,
+                     float[] b, int bOff, int ldb, boolean transB,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("sgemm sizes must be >= 0, got m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        checkBounds("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        checkBounds("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        checkBounds("C", c, cOff, ldc, m, n);
+        if (k == 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            return;
+        }
+        int nc = Math.min(NC, roundUp(n, NR));
+        float[] bPacked = new float[KC * nc];
+        int rowBlocks = (m + MC - 1) / MC;
+        for (int jc = 0; jc < n; jc += nc) {
+            int nb = Math.min(nc, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kb = Math.min(KC, k - pc);
+                boolean addInto = accumulate || pc > 0;
+                packB(b, bOff, ldb, transB, pc, kb, jc, nb, bPacked);
+                final int fjc = jc, fpc = pc;
+                Parallel.forEach(rowBlocks, blk -> {
+                    int ic = blk * MC;
+                    int mb = Math.min(MC, m - ic);
+                    float[] aPacked = A_PANEL.get();
+                    packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
+                    macroKernel(mb, nb, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
+                });
+            }
+        }
+    }
+
+    private static final ThreadLocal<float[]> A_PANEL = ThreadLocal.withInitial(() -> new float[roundUp(MC, MR) * KC]);
+
+    private static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+
+    private static void checkBounds(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (x == null) throw new IllegalArgumentException("sgemm: " + name + " is null");
+        if (off < 0 || ld < cols) throw new IllegalArgumentException("sgemm: " + name + " offset " + off + " / leading dimension " + ld + " invalid for " + rows + "x" + cols);
+        long last = (long) off + (long) (rows - 1) * ld + cols;
+        if (rows > 0 && cols > 0 && last > x.length) {
+            throw new IllegalArgumentException("sgemm: " + name + " needs " + last + " floats (" + rows + "x" + cols + ", ld " + ld + ", offset " + off + ") but has " + x.length);
+        }
+    }
+
+    /** Packs rows [pc, pc+kb) x cols [jc, jc+nb) of op(B) into NR-wide panels, zero-padded: panel-major, then k, then column. */
+    private static void packB(float[] b, int bOff, int ldb, boolean transB, int pc, int kb, int jc, int nb, float[] out) {
+        int panels = (nb + NR - 1) / NR;
+        Parallel.forRanges(panels, 4, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int j0 = jc + p * NR;
+                int w = Math.min(NR, jc + nb - j0);
+                int base = p * NR * kb;
+                if (!transB) {
+                    for (int kk = 0; kk < kb; kk++) {
+                        int src = bOff + (pc + kk) * ldb + j0;
+                        int dst = base + kk * NR;
+                        System.arraycopy(b, src, out, dst, w);
+                        if (w < NR) java.util.Arrays.fill(out, dst + w, dst + NR, 0f);
+                    }
+                } else {
+                    for (int jj = 0; jj < NR; jj++) {
+                        if (jj < w) {
+                            int src = bOff + (j0 + jj) * ldb + pc;
+                            for (int kk = 0; kk < kb; kk++) out[base + kk * NR + jj] = b[src + kk];
+                        } else {
+                            for (int kk = 0; kk < kb; kk++) out[base + kk * NR + jj] = 0f;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Packs rows [ic, ic+mb) x cols [pc, pc+kb) of op(A) into MR-row panels, zero-padded: panel, then k, then row. */
+    private static void packA(float[] a, int aOff, int lda, boolean transA, int ic, int mb, int pc, int kb, float[] out) {
+        for (int p = 0; p * MR < mb; p++) {
+            int i0 = ic + p * MR;
+            int h = Math.min(MR, ic + mb - i0);
+            int base = p * MR * kb;
+            if (!transA) {
+                for (int r = 0; r < MR; r++) {
+                    if (r < h) {
+                        int src = aOff + (i0 + r) * lda + pc;
+                        for (int kk = 0; kk < kb; kk++) out[base + kk * MR + r] = a[src + kk];
+                    } else {
+                        for (int kk = 0; kk < kb; kk++) out[base + kk * MR + r] = 0f;
+                    }
+                }
+            } else {
+                for (int kk = 0; kk < kb; kk++) {
+                    int src = aOff + (pc + kk) * lda + i0;
+                    int dst = base + kk * MR;
+                    for (int r = 0; r < MR; r++) out[dst + r] = r < h ? a[src + r] : 0f;
+                }
+            }
+        }
+    }
+
+    private static void macroKernel(int mb, int nb, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
+        for (int jr = 0; jr < nb; jr += NR) {
+            int w = Math.min(NR, nb - jr);
+            int bBase = (jr / NR) * NR * kb;
+            for (int ir = 0; ir < mb; ir += MR) {
+                int h = Math.min(MR, mb - ir);
+                microKernel(kb, aPacked, (ir / MR) * MR * kb, bPacked, bBase, c, cOff + ir * ldc + jr, ldc, h, w, accumulate);
+            }
+        }
+    }
+
+    /** The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs. */
+    private static void microKernel(int kb, float[] ap, int aBase, float[] bp, int bBase, float[] c, int cOff, int ldc,
+                                    int h, int w, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int ai = aBase, bi = bBase;
+        for (int kk = 0; kk < kb; kk++, ai += MR, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+        }
+        if (h == MR && w == NR) {
+            store(c00, c01, c, cOff, accumulate);
+            store(c10, c11, c, cOff + ldc, accumulate);
+            store(c20, c21, c, cOff + 2 * ldc, accumulate);
+            store(c30, c31, c, cOff + 3 * ldc, accumulate);
+            store(c40, c41, c, cOff + 4 * ldc, accumulate);
+            store(c50, c51, c, cOff + 5 * ldc, accumulate);
+        } else {
+            FloatVector[] rows = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+            VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(L, w);
+            for (int r = 0; r < h; r++) {
+                storeMasked(rows[2 * r], c, cOff + r * ldc, m0, accumulate);
+                storeMasked(rows[2 * r + 1], c, cOff + r * ldc + L, m1, accumulate);
+            }
+        }
+    }
+
+    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean accumulate) {
+        if (accumulate) {
+            v0 = v0.add(FloatVector.fromArray(S, c, off));
+            v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+        }
+        v0.intoArray(c, off);
+        v1.intoArray(c, off + L);
+    }
+
+    private static void storeMasked(FloatVector v, float[] c, int off, VectorMask<Float> m, boolean accumulate) {
+        if (!m.anyTrue()) return;
+        if (accumulate) v = v.add(FloatVector.fromArray(S, c, off, m));
+        v.intoArray(c, off, m);
+    }
+}

@@ -1,0 +1,196 @@
+package dev.canopy.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Small dense products on padded scratch tiles, the inner loops of blocked attention. Every width that is read as
+ * vectors (dp, cols of S, wp) is a multiple of {@link #LANES}: callers copy odd-sized rows into zero-padded scratch
+ * first, which costs O(rows * d) against the O(rows * cols * d) product. Register tiles are 4 rows x 4 vectors.
+ */
+public final class Tiles {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    public static final int LANES = S.length();
+    private static final int L = LANES;
+
+    private Tiles() {}
+
+    public static int pad(int width) {
+        return (width + L - 1) / L * L;
+    }
+
+    /** S[rows x cols] = A[rows x dp] · Bt[dp x cols]. Strides: A dp, Bt cols, S lds. cols % LANES == 0. */
+    public static void mulBt(float[] a, int aOff, int rows, int dp, float[] bt, int btOff, int cols, float[] s, int sOff, int lds) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int a0 = aOff + r * dp;
+            int j = 0;
+            for (; j + 4 * L <= cols; j += 4 * L) {
+                FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+                FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+                FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+                FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+                for (int c = 0; c < dp; c++) {
+                    int bi = btOff + c * cols + j;
+                    FloatVector b0 = FloatVector.fromArray(S, bt, bi);
+                    FloatVector b1 = FloatVector.fromArray(S, bt, bi + L);
+                    FloatVector b2 = FloatVector.fromArray(S, bt, bi + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(S, bt, bi + 3 * L);
+                    FloatVector x = FloatVector.broadcast(S, a[a0 + c]);
+                    s00 = x.fma(b0, s00); s01 = x.fma(b1, s01); s02 = x.fma(b2, s02); s03 = x.fma(b3, s03);
+                    x = FloatVector.broadcast(S, a[a0 + dp + c]);
+                    s10 = x.fma(b0, s10); s11 = x.fma(b1, s11); s12 = x.fma(b2, s12); s13 = x.fma(b3, s13);
+                    x = FloatVector.broadcast(S, a[a0 + 2 * dp + c]);
+                    s20 = x.fma(b0, s20); s21 = x.fma(b1, s21); s22 = x.fma(b2, s22); s23 = x.fma(b3, s23);
+                    x = FloatVector.broadcast(S, a[a0 + 3 * dp + c]);
+                    s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
+                }
+                int o = sOff + r * lds + j;
+                s00.intoArray(s, o); s01.intoArray(s, o + L); s02.intoArray(s, o + 2 * L); s03.intoArray(s, o + 3 * L);
+                o += lds;
+                s10.intoArray(s, o); s11.intoArray(s, o + L); s12.intoArray(s, o + 2 * L); s13.intoArray(s, o + 3 * L);
+                o += lds;
+                s20.intoArray(s, o); s21.intoArray(s, o + L); s22.intoArray(s, o + 2 * L); s23.intoArray(s, o + 3 * L);
+                o += lds;
+                s30.intoArray(s, o); s31.intoArray(s, o + L); s32.intoArray(s, o + 2 * L); s33.intoArray(s, o + 3 * L);
+            }
+            for (; j < cols; j += L) {
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int c = 0; c < dp; c++) {
+                    FloatVector b0 = FloatVector.fromArray(S, bt, btOff + c * cols + j);
+                    s0 = FloatVector.broadcast(S, a[a0 + c]).fma(b0, s0);
+                    s1 = FloatVector.broadcast(S, a[a0 + dp + c]).fma(b0, s1);
+                    s2 = FloatVector.broadcast(S, a[a0 + 2 * dp + c]).fma(b0, s2);
+                    s3 = FloatVector.broadcast(S, a[a0 + 3 * dp + c]).fma(b0, s3);
+                }
+                int o = sOff + r * lds + j;
+                s0.intoArray(s, o); s1.intoArray(s, o + lds); s2.intoArray(s, o + 2 * lds); s3.intoArray(s, o + 3 * lds);
+            }
+        }
+        for (; r < rows; r++) {
+            int a0 = aOff + r * dp;
+            for (int j = 0; j < cols; j += L) {
+                FloatVector s0 = FloatVector.zero(S);
+                for (int c = 0; c < dp; c++) {
+                    s0 = FloatVector.broadcast(S, a[a0 + c]).fma(FloatVector.fromArray(S, bt, btOff + c * cols + j), s0);
+                }
+                s0.intoArray(s, sOff + r * lds + j);
+            }
+        }
+    }
+
+    /** O[rows x wp] += P[rows x cols] · X[cols x wp]. Strides: P ldp, X wp, O wp. wp % LANES == 0. */
+    public static void mulAcc(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff) {
+        for (int w = 0; w < wp; w += 4 * L) {
+            int vecs = Math.min(4, (wp - w) / L);
+            int r = 0;
+            if (vecs == 4) {
+                for (; r + 4 <= rows; r += 4) {
+                    int o0 = oOff + r * wp + w;
+                    FloatVector o00 = FloatVector.fromArray(S, o, o0), o01 = FloatVector.fromArray(S, o, o0 + L);
+                    FloatVector o02 = FloatVector.fromArray(S, o, o0 + 2 * L), o03 = FloatVector.fromArray(S, o, o0 + 3 * L);
+                    int o1 = o0 + wp;
+                    FloatVector o10 = FloatVector.fromArray(S, o, o1), o11 = FloatVector.fromArray(S, o, o1 + L);
+                    FloatVector o12 = FloatVector.fromArray(S, o, o1 + 2 * L), o13 = FloatVector.fromArray(S, o, o1 + 3 * L);
+                    int o2 = o1 + wp;
+                    FloatVector o20 = FloatVector.fromArray(S, o, o2), o21 = FloatVector.fromArray(S, o, o2 + L);
+                    FloatVector o22 = FloatVector.fromArray(S, o, o2 + 2 * L), o23 = FloatVector.fromArray(S, o, o2 + 3 * L);
+                    int o3 = o2 + wp;
+                    FloatVector o30 = FloatVector.fromArray(S, o, o3), o31 = FloatVector.fromArray(S, o, o3 + L);
+                    FloatVector o32 = FloatVector.fromArray(S, o, o3 + 2 * L), o33 = FloatVector.fromArray(S, o, o3 + 3 * L);
+                    int p0 = pOff + r * ldp;
+                    for (int j = 0; j < cols; j++) {
+                        int xi = xOff + j * wp + w;
+                        FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
+                        FloatVector x2 = FloatVector.fromArray(S, x, xi + 2 * L), x3 = FloatVector.fromArray(S, x, xi + 3 * L);
+                        FloatVector pv = FloatVector.broadcast(S, p[p0 + j]);
+                        o00 = pv.fma(x0, o00); o01 = pv.fma(x1, o01); o02 = pv.fma(x2, o02); o03 = pv.fma(x3, o03);
+                        pv = FloatVector.broadcast(S, p[p0 + ldp + j]);
+                        o10 = pv.fma(x0, o10); o11 = pv.fma(x1, o11); o12 = pv.fma(x2, o12); o13 = pv.fma(x3, o13);
+                        pv = FloatVector.broadcast(S, p[p0 + 2 * ldp + j]);
+                        o20 = pv.fma(x0, o20); o21 = pv.fma(x1, o21); o22 = pv.fma(x2, o22); o23 = pv.fma(x3, o23);
+                        pv = FloatVector.broadcast(S, p[p0 + 3 * ldp + j]);
+                        o30 = pv.fma(x0, o30); o31 = pv.fma(x1, o31); o32 = pv.fma(x2, o32); o33 = pv.fma(x3, o33);
+                    }
+                    o00.intoArray(o, o0); o01.intoArray(o, o0 + L); o02.intoArray(o, o0 + 2 * L); o03.intoArray(o, o0 + 3 * L);
+                    o10.intoArray(o, o1); o11.intoArray(o, o1 + L); o12.intoArray(o, o1 + 2 * L); o13.intoArray(o, o1 + 3 * L);
+                    o20.intoArray(o, o2); o21.intoArray(o, o2 + L); o22.intoArray(o, o2 + 2 * L); o23.intoArray(o, o2 + 3 * L);
+                    o30.intoArray(o, o3); o31.intoArray(o, o3 + L); o32.intoArray(o, o3 + 2 * L); o33.intoArray(o, o3 + 3 * L);
+                }
+            }
+            for (; r < rows; r++) {
+                int p0 = pOff + r * ldp;
+                for (int v = 0; v < vecs; v++) {
+                    int oi = oOff + r * wp + w + v * L;
+                    FloatVector acc = FloatVector.fromArray(S, o, oi);
+                    for (int j = 0; j < cols; j++) {
+                        acc = FloatVector.broadcast(S, p[p0 + j]).fma(FloatVector.fromArray(S, x, xOff + j * wp + w + v * L), acc);
+                    }
+                    acc.intoArray(o, oi);
+                }
+            }
+        }
+    }
+
+    /** O[cols x wp] += P^T · X where P is [rows x cols] (stride ldp) and X is [rows x wp]. wp % LANES == 0. */
+    public static void mulTransAcc(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff) {
+        for (int w = 0; w < wp; w += 2 * L) {
+            boolean two = w + 2 * L <= wp;
+            int j = 0;
+            if (two) {
+                for (; j + 4 <= cols; j += 4) {
+                    int o0 = oOff + j * wp + w;
+                    FloatVector a00 = FloatVector.fromArray(S, o, o0), a01 = FloatVector.fromArray(S, o, o0 + L);
+                    FloatVector a10 = FloatVector.fromArray(S, o, o0 + wp), a11 = FloatVector.fromArray(S, o, o0 + wp + L);
+                    FloatVector a20 = FloatVector.fromArray(S, o, o0 + 2 * wp), a21 = FloatVector.fromArray(S, o, o0 + 2 * wp + L);
+                    FloatVector a30 = FloatVector.fromArray(S, o, o0 + 3 * wp), a31 = FloatVector.fromArray(S, o, o0 + 3 * wp + L);
+                    for (int r = 0; r < rows; r++) {
+                        int xi = xOff + r * wp + w;
+                        FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
+                        int pi = pOff + r * ldp + j;
+                        FloatVector pv = FloatVector.broadcast(S, p[pi]);
+                        a00 = pv.fma(x0, a00); a01 = pv.fma(x1, a01);
+                        pv = FloatVector.broadcast(S, p[pi + 1]);
+                        a10 = pv.fma(x0, a10); a11 = pv.fma(x1, a11);
+                        pv = FloatVector.broadcast(S, p[pi + 2]);
+                        a20 = pv.fma(x0, a20); a21 = pv.fma(x1, a21);
+                        pv = FloatVector.broadcast(S, p[pi + 3]);
+                        a30 = pv.fma(x0, a30); a31 = pv.fma(x1, a31);
+                    }
+                    a00.intoArray(o, o0); a01.intoArray(o, o0 + L);
+                    a10.intoArray(o, o0 + wp); a11.intoArray(o, o0 + wp + L);
+                    a20.intoArray(o, o0 + 2 * wp); a21.intoArray(o, o0 + 2 * wp + L);
+                    a30.intoArray(o, o0 + 3 * wp); a31.intoArray(o, o0 + 3 * wp + L);
+                }
+            }
+            int vecs = two ? 2 : 1;
+            for (; j < cols; j++) {
+                for (int v = 0; v < vecs; v++) {
+                    int oi = oOff + j * wp + w + v * L;
+                    FloatVector acc = FloatVector.fromArray(S, o, oi);
+                    for (int r = 0; r < rows; r++) {
+                        acc = FloatVector.broadcast(S, p[pOff + r * ldp + j]).fma(FloatVector.fromArray(S, x, xOff + r * wp + w + v * L), acc);
+                    }
+                    acc.intoArray(o, oi);
+                }
+            }
+        }
+    }
+
+    /** Copies rows x width from src (stride lds) into dst (stride ldd), zero-filling columns [width, ldd). */
+    public static void copyPadded(float[] src, int srcOff, int lds, int rows, int width, float[] dst, int dstOff, int ldd) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, srcOff + r * lds, dst, dstOff + r * ldd, width);
+            if (ldd > width) java.util.Arrays.fill(dst, dstOff + r * ldd + width, dstOff + (r + 1) * ldd, 0f);
+        }
+    }
+
+    /** dst[c * ldd + r] = src[r * lds + c] for r < rows, c < width; columns r in [rows, ldd) of dst are zeroed. */
+    public static void transposePadded(float[] src, int srcOff, int lds, int rows, int width, float[] dst, int dstOff, int ldd) {
+        for (int c = 0; c < width; c++) {
+            int base = dstOff + c * ldd;
+            for (int r = 0; r < rows; r++) dst[base + r] = src[srcOff + r * lds + c];
+            if (ldd > rows) java.util.Arrays.fill(dst, base + rows, base + ldd, 0f);
+        }
+    }
+}
