@@ -1,6 +1,7 @@
 package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,41 +14,53 @@ import jdk.incubator.vector.VectorSpecies;
  * yields all of them.
  *
  * <p>How: one vectorised pass compares the row against a running threshold t. Entries above t are appended, in index
- * order, to a candidate buffer of capacity about 2k; when it fills, a quickselect finds its k-th largest value, the
- * buffer is compacted (stably) to its best k and t rises to that value. Because entries arrive in increasing index
- * order, a later entry equal to t loses to the k held ones, which is why the pass compares with a strict '>'. On
- * typical rows t quickly passes almost everything, so the pass costs about one vector compare per L entries;
- * the worst case (ascending rows) is O(n) compaction work in total, since each compaction frees k slots for O(k).
+ * order, to a candidate buffer of capacity about 2k (vector compress, no per-entry branches); when it fills, a
+ * quickselect finds its k-th largest value, the buffer is compacted (stably) to its best k and t rises to that value.
+ * Because entries arrive in increasing index order, a later entry equal to t loses to the k held ones, which is why
+ * the pass compares with a strict '>'. On typical rows t soon exceeds almost every entry, so the pass costs about one
+ * vector compare per L entries; the worst case (ascending rows) is O(n) compaction work in total, since each
+ * compaction frees at least k slots for O(k) work. The quickselect partitions out of place with vector compress, so
+ * its cost does not hinge on branch prediction.
  *
  * <p>Instances hold scratch and are not thread-safe: use one per thread.
  */
 public final class TopKSelect {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final int L = S.length();
+    /** Below this many candidates the quickselect finishes with a sort. */
+    private static final int SMALL = 32;
 
     private final int k;
     private final int capacity;
     private final float[] values;
     private final int[] indices;
     private final float[] work;
+    private final float[] spare;
 
     public TopKSelect(int k) {
         if (k < 1) throw new IllegalArgumentException("top-k selection needs k >= 1, got " + k);
+        if (k > (Integer.MAX_VALUE - 4 * L) / 2) throw new IllegalArgumentException("top-k selection: k=" + k + " is too large");
         this.k = k;
-        this.capacity = Math.max(2 * k, k + 2 * L);
-        this.values = new float[capacity];
-        this.indices = new int[capacity];
-        this.work = new float[capacity];
+        this.capacity = capacity(k);
+        // L floats of slack: compressed stores write whole vectors.
+        this.values = new float[capacity + L];
+        this.indices = new int[capacity + L];
+        this.work = new float[capacity + L];
+        this.spare = new float[capacity + L];
+    }
+
+    private static int capacity(int k) {
+        return Math.max(2 * k, k + 2 * L);
     }
 
     public int k() {
         return k;
     }
 
-    /** Floats and ints this instance holds, for working-memory accounting. */
+    /** Bytes of scratch one instance holds, for working-memory accounting. */
     public static long scratchBytes(int k) {
-        long capacity = Math.max(2L * k, k + 2L * L);
-        return 4L * 3 * capacity;
+        return 4L * 4 * (capacity(k) + L);
     }
 
     /**
@@ -57,38 +70,25 @@ public final class TopKSelect {
     public int select(float[] row, int off, int len, int[] outIdx, float[] outVal, int outOff) {
         float t = Float.NEGATIVE_INFINITY;
         int m = 0;
-        int j = 0;
-        FloatVector tv = FloatVector.broadcast(S, t);
+        IntVector lanes = IntVector.zero(I).addIndex(1);
         int bound = S.loopBound(len);
-        for (; j < bound; j += L) {
-            VectorMask<Float> above = FloatVector.fromArray(S, row, off + j).compare(VectorOperators.GT, tv);
+        VectorMask<Float> all = S.maskAll(true);
+        for (int j = 0; j < len; j += L) {
+            VectorMask<Float> inRange = j < bound ? all : S.indexInRange(j, len);
+            FloatVector x = j < bound ? FloatVector.fromArray(S, row, off + j) : FloatVector.fromArray(S, row, off + j, inRange);
+            VectorMask<Float> above = x.compare(VectorOperators.GT, t).and(inRange);
             if (!above.anyTrue()) continue;
-            long bits = above.toLong();
-            while (bits != 0) {
-                int lane = Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                float x = row[off + j + lane];
-                if (x > t) {   // t may have risen earlier in this vector
-                    values[m] = x;
-                    indices[m] = j + lane;
-                    if (++m == capacity) {
-                        t = compact(m);
-                        m = k;
-                        tv = FloatVector.broadcast(S, t);
-                    }
-                }
+            int count = above.trueCount();
+            if (m + count > capacity) {   // capacity >= k + L, so here m > k and compaction frees room for this vector
+                t = compact(m);
+                m = k;
+                above = x.compare(VectorOperators.GT, t).and(inRange);
+                count = above.trueCount();
+                if (count == 0) continue;
             }
-        }
-        for (; j < len; j++) {
-            float x = row[off + j];
-            if (x > t) {
-                values[m] = x;
-                indices[m] = j;
-                if (++m == capacity) {
-                    t = compact(m);
-                    m = k;
-                }
-            }
+            x.compress(above).intoArray(values, m);
+            lanes.add(j).compress(above.cast(I)).intoArray(indices, m);
+            m += count;
         }
         if (m > k) {
             compact(m);
@@ -102,11 +102,29 @@ public final class TopKSelect {
     /** Keeps the best k of the m > k candidates, in their (index) order; returns the k-th largest value. */
     private float compact(int m) {
         System.arraycopy(values, 0, work, 0, m);
-        float kth = kthLargest(work, m, k);
-        int greater = 0;
-        for (int i = 0; i < m; i++) if (values[i] > kth) greater++;
+        float kth = kthLargest(work, spare, m, k);
+        int greater = 0, equal = 0;
+        for (int i = 0; i < m; i += L) {
+            VectorMask<Float> in = S.indexInRange(i, m);
+            FloatVector x = FloatVector.fromArray(S, values, i, in);
+            greater += x.compare(VectorOperators.GT, kth).and(in).trueCount();
+            equal += x.compare(VectorOperators.EQ, kth).and(in).trueCount();
+        }
         int equalSlots = k - greater;   // ties at the threshold: the lowest indices, i.e. the earliest candidates
         int w = 0;
+        if (equal == equalSlots) {
+            // Every entry >= kth stays: one stable vector pass (each store lands at or before the vector just read).
+            for (int i = 0; i < m; i += L) {
+                VectorMask<Float> in = S.indexInRange(i, m);
+                FloatVector x = FloatVector.fromArray(S, values, i, in);
+                VectorMask<Float> keep = x.compare(VectorOperators.GE, kth).and(in);
+                IntVector ix = IntVector.fromArray(I, indices, i, in.cast(I));
+                x.compress(keep).intoArray(values, w);
+                ix.compress(keep.cast(I)).intoArray(indices, w);
+                w += keep.trueCount();
+            }
+            return kth;
+        }
         for (int i = 0; i < m; i++) {
             float x = values[i];
             if (x > kth || (x == kth && equalSlots-- > 0)) {
@@ -119,39 +137,47 @@ public final class TopKSelect {
     }
 
     /**
-     * The k-th largest of a[0, m) (1-based k), reordering a. Quickselect with a median-of-three pivot and a three-way
-     * partition (so runs of equal values cost one pass); falls back to sorting the remaining range if the pivots keep
-     * failing, which bounds the worst case at O(m log m).
+     * The k-th largest (1-based) of a[0, m). Quickselect that partitions out of place with vector compress between a
+     * and b (both with L floats of slack; both are overwritten); a median-of-three pivot; runs of values equal to the
+     * pivot end the search at once. Small or stubborn ranges finish with a sort, which bounds the worst case.
      */
-    static float kthLargest(float[] a, int m, int k) {
-        int target = m - k;          // rank in ascending order
-        int lo = 0, hi = m - 1;
+    static float kthLargest(float[] a, float[] b, int m, int k) {
+        int n = m;
+        int want = k;   // rank from the top within a[0, n)
         int budget = 2 * (32 - Integer.numberOfLeadingZeros(m)) + 4;
-        while (lo < hi) {
-            if (budget-- == 0) {
-                java.util.Arrays.sort(a, lo, hi + 1);
-                return a[target];
+        while (true) {
+            if (n <= SMALL || budget-- == 0) {
+                java.util.Arrays.sort(a, 0, n);
+                return a[n - want];
             }
-            float pivot = medianOfThree(a[lo], a[(lo + hi) >>> 1], a[hi]);
-            // Three-way partition: [lo, lt) < pivot, [lt, i) == pivot, (gt, hi] > pivot.
-            int lt = lo, i = lo, gt = hi;
-            while (i <= gt) {
-                float x = a[i];
-                if (x < pivot) {
-                    a[i++] = a[lt];
-                    a[lt++] = x;
-                } else if (x > pivot) {
-                    a[i] = a[gt];
-                    a[gt--] = x;
-                } else {
-                    i++;
-                }
+            float pivot = medianOfThree(a[0], a[n >>> 1], a[n - 1]);
+            int greater = 0;
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> in = S.indexInRange(i, n);
+                FloatVector x = FloatVector.fromArray(S, a, i, in);
+                VectorMask<Float> gt = x.compare(VectorOperators.GT, pivot).and(in);
+                x.compress(gt).intoArray(b, greater);
+                greater += gt.trueCount();
             }
-            if (target < lt) hi = lt - 1;
-            else if (target > gt) lo = gt + 1;
-            else return pivot;
+            if (want <= greater) {
+                float[] swap = a; a = b; b = swap;
+                n = greater;
+                continue;
+            }
+            int less = 0;
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> in = S.indexInRange(i, n);
+                FloatVector x = FloatVector.fromArray(S, a, i, in);
+                VectorMask<Float> lt = x.compare(VectorOperators.LT, pivot).and(in);
+                x.compress(lt).intoArray(b, less);
+                less += lt.trueCount();
+            }
+            int equal = n - greater - less;
+            if (want <= greater + equal) return pivot;
+            want -= greater + equal;
+            float[] swap = a; a = b; b = swap;
+            n = less;
         }
-        return a[target];
     }
 
     private static float medianOfThree(float a, float b, float c) {

@@ -54,8 +54,8 @@ class TopKSelectTest {
     @Test
     void kthLargestHandlesDuplicates() {
         float[] a = {3, 1, 3, 2, 3, 0};
-        assertEquals(3f, TopKSelect.kthLargest(a.clone(), 6, 3));
-        assertEquals(2f, TopKSelect.kthLargest(a.clone(), 6, 4));
-        assertEquals(0f, TopKSelect.kthLargest(a.clone(), 6, 6));
+        assertEquals(3f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 3));
+        assertEquals(2f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 4));
+        assertEquals(0f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 6));
     }
 }
