@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Forward.</b> For each (batch, head) pair, queries are taken in chunks of exactly C rows (the last may be
  * shorter). The chunk's scores S = Q_c K^T (unscaled, the selection works on raw dot products) are written into one
- * C x nk buffer, row blocks of the chunk in parallel; each row's masked keys are set to -inf, {@link TopKSelect}
+ * C x nk buffer, row blocks of the chunk in parallel (when C is too small to occupy every thread, a few consecutive
+ * chunks run at once, each with its own buffer); each row's masked keys are set to -inf, {@link TopKSelect}
  * picks its k best visible keys in close to linear time (ties: the lower key index wins), and the output row is the
  * softmax-weighted sum of the k selected value rows. Only the selected indices and their raw scores are kept.
  * A row whose visible keys number fewer than k uses those it has; a row with none outputs zeros.
@@ -113,15 +114,17 @@ public final class TopKAttention implements Attention {
         int nq = s.nq(), nk = s.nk(), d = s.d();
         int dp = pad(d), nkP = pad(nk);
         int chunkRows = Math.min(chunk, nq);
-        checkSizes(s, chunkRows, nkP);
+        int group = chunksAtOnce(nq);
+        checkSizes(s, (long) group * chunkRows, nkP);
         int[] idx = new int[s.pairs() * nq * k];
         float[] top = new float[s.pairs() * nq * k];
-        float[] scores = new float[chunkRows * nkP];
+        float[] scores = new float[group * chunkRows * nkP];
         float[] kt = new float[keyTileFloats(nk, dp)];
         int[][] padded = paddedKeys(s, mask);
         boolean drop = pass.training() && dropout > 0f;
         long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
         LongAdder selected = new LongAdder();
+        int blocksPerChunk = ceilDiv(chunkRows, ROW_BLOCK);
 
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
@@ -132,14 +135,19 @@ public final class TopKAttention implements Attention {
                     Tiles.transposePadded(kIn, (p * nk + j0) * d, d, cols, d, kt, b * KEY_BLOCK * dp, pad(cols));
                 }
             });
-            for (int c0 = 0; c0 < nq; c0 += chunk) {
-                final int chunkStart = c0;
-                int rows = Math.min(chunk, nq - c0);
-                Parallel.forEach(ceilDiv(rows, ROW_BLOCK), blk -> {
+            // A wave of `group` consecutive chunks, each with its own C x nk score buffer, row blocks in parallel.
+            for (int w0 = 0; w0 < nq; w0 += group * chunk) {
+                final int waveStart = w0;
+                Parallel.forEach(group * blocksPerChunk, task -> {
+                    int g = task / blocksPerChunk, blk = task % blocksPerChunk;
+                    int chunkStart = waveStart + g * chunk;
+                    if (chunkStart >= nq) return;
+                    int rows = Math.min(chunk, nq - chunkStart);
                     int i0 = chunkStart + blk * ROW_BLOCK;
+                    if (i0 >= chunkStart + rows) return;
                     int n = Math.min(ROW_BLOCK, chunkStart + rows - i0);
-                    long chosen = forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, (i0 - chunkStart) * nkP, p, i0, n);
-                    selected.add(chosen);
+                    int sBase = (g * chunkRows + blk * ROW_BLOCK) * nkP;
+                    selected.add(forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, sBase, p, i0, n));
                 });
             }
         }
@@ -308,12 +316,21 @@ public final class TopKAttention implements Attention {
         return lists;
     }
 
-    private void checkSizes(AttentionShape s, int chunkRows, int nkP) {
+    /**
+     * How many chunks are scored at the same time: one when a chunk has enough row blocks to keep every thread busy,
+     * else enough chunks to do so (small C), each with its own buffer.
+     */
+    private int chunksAtOnce(int nq) {
+        int blocksPerChunk = ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
+        return Math.max(1, Math.min(ceilDiv(nq, chunk), ceilDiv(Parallel.threads(), blocksPerChunk)));
+    }
+
+    private void checkSizes(AttentionShape s, long bufferRows, int nkP) {
         long slots = (long) s.pairs() * s.nq() * k;
         if (slots > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("topk attention: batch*heads*nq*k = " + slots + " selected slots exceed 2^31 for " + s + ", k=" + k + "; use a smaller k or batch");
         }
-        if ((long) chunkRows * nkP > Integer.MAX_VALUE - 16) {
+        if (bufferRows * nkP > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("topk attention: chunk=" + chunk + " rows x nk=" + s.nk() + " keys exceed 2^31 floats; use a smaller chunk");
         }
     }
@@ -331,11 +348,12 @@ public final class TopKAttention implements Attention {
         long slots = (long) s.pairs() * nq * k;
         long saved = 8L * slots;
         int chunkRows = Math.min(chunk, nq);
-        int threads = Math.min(Parallel.threads(), ceilDiv(chunkRows, ROW_BLOCK));
+        int group = chunksAtOnce(nq);
+        int threads = Math.min(Parallel.threads(), group * ceilDiv(chunkRows, ROW_BLOCK));
         long perThreadForward = 4L * ROW_BLOCK * dp + 4L * k + TopKSelect.scratchBytes(k);
         long padLists = 0;
         if (mask.keyPadding() != null) for (boolean p : mask.keyPadding()) if (p) padLists += 4;
-        long forward = saved + 4L * chunkRows * nkP + 4L * keyTileFloats(nk, dp) + padLists + threads * perThreadForward;
+        long forward = saved + 4L * group * chunkRows * nkP + 4L * keyTileFloats(nk, dp) + padLists + threads * perThreadForward;
         long pairSlots = (long) nq * k;
         long perThreadBackward = 8L * k;
         long backward = saved + 8L * pairSlots + KeyLists.bytes(pairSlots, nk) + (long) Parallel.threads() * perThreadBackward;
@@ -343,6 +361,6 @@ public final class TopKAttention implements Attention {
     }
 
     private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
+        return Math.ceilDiv(a, b);
     }
 }
