@@ -58,4 +58,19 @@ class TopKSelectTest {
         assertEquals(2f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 4));
         assertEquals(0f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 6));
     }
+
+    @Test
+    void kthLargestMatchesSortingOnLargerArrays() {
+        Random rng = new Random(5);
+        for (int trial = 0; trial < 500; trial++) {
+            int m = 1 + rng.nextInt(600);
+            int k = 1 + rng.nextInt(m);
+            int distinct = 1 + rng.nextInt(trial % 2 == 0 ? 5 : 100000);
+            float[] a = new float[m + 64];
+            for (int i = 0; i < m; i++) a[i] = rng.nextInt(distinct) - distinct / 2;
+            float[] sorted = java.util.Arrays.copyOf(a, m);
+            java.util.Arrays.sort(sorted);
+            assertEquals(sorted[m - k], TopKSelect.kthLargest(a, new float[m + 64], m, k), "m=" + m + " k=" + k);
+        }
+    }
 }
