@@ -1,7 +1,6 @@
 package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -163,22 +162,42 @@ public final class Sgemm {
             int bBase = (jr / NR) * NR * kb;
             for (int ir = 0; ir < mb; ir += MR) {
                 int h = Math.min(MR, mb - ir);
-                microKernel(kb, aPacked, (ir / MR) * MR * kb, bPacked, bBase, c, cOff + ir * ldc + jr, ldc, h, w, accumulate);
+                int aBase = (ir / MR) * MR * kb;
+                int at = cOff + ir * ldc + jr;
+                if (h == MR && w == NR) {
+                    microKernel(kb, aPacked, aBase, bPacked, bBase, c, at, ldc, accumulate);
+                } else {
+                    // Edge tile: compute the full register tile into scratch, then copy the valid h x w corner.
+                    float[] t = EDGE_TILE.get();
+                    microKernel(kb, aPacked, aBase, bPacked, bBase, t, 0, NR, false);
+                    for (int r = 0; r < h; r++) {
+                        int dst = at + r * ldc;
+                        if (accumulate) {
+                            for (int j = 0; j < w; j++) c[dst + j] += t[r * NR + j];
+                        } else {
+                            System.arraycopy(t, r * NR, c, dst, w);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /** The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs. */
-    private static void microKernel(int kb, float[] ap, int aBase, float[] bp, int bBase, float[] c, int cOff, int ldc,
-                                    int h, int w, boolean accumulate) {
+    private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+    /**
+     * The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs; the tile is then
+     * stored to (or added into) c. Kept free of branches on the tile shape so C2 keeps every accumulator in a register.
+     */
+    private static void microKernel(int kb, float[] ap, int aBase, float[] bp, int bBase, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        int ai = aBase, bi = bBase;
-        for (int kk = 0; kk < kb; kk++, ai += MR, bi += NR) {
+        for (int kk = 0; kk < kb; kk++) {
+            int ai = aBase + kk * MR, bi = bBase + kk * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
@@ -194,35 +213,21 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        if (h == MR && w == NR) {
-            store(c00, c01, c, cOff, accumulate);
-            store(c10, c11, c, cOff + ldc, accumulate);
-            store(c20, c21, c, cOff + 2 * ldc, accumulate);
-            store(c30, c31, c, cOff + 3 * ldc, accumulate);
-            store(c40, c41, c, cOff + 4 * ldc, accumulate);
-            store(c50, c51, c, cOff + 5 * ldc, accumulate);
-        } else {
-            FloatVector[] rows = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-            VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(L, w);
-            for (int r = 0; r < h; r++) {
-                storeMasked(rows[2 * r], c, cOff + r * ldc, m0, accumulate);
-                storeMasked(rows[2 * r + 1], c, cOff + r * ldc + L, m1, accumulate);
-            }
-        }
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean accumulate) {
         if (accumulate) {
-            v0 = v0.add(FloatVector.fromArray(S, c, off));
-            v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+            int o = cOff;
+            c00 = c00.add(FloatVector.fromArray(S, c, o)); c01 = c01.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c10 = c10.add(FloatVector.fromArray(S, c, o)); c11 = c11.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c20 = c20.add(FloatVector.fromArray(S, c, o)); c21 = c21.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c30 = c30.add(FloatVector.fromArray(S, c, o)); c31 = c31.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c40 = c40.add(FloatVector.fromArray(S, c, o)); c41 = c41.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c50 = c50.add(FloatVector.fromArray(S, c, o)); c51 = c51.add(FloatVector.fromArray(S, c, o + L));
         }
-        v0.intoArray(c, off);
-        v1.intoArray(c, off + L);
-    }
-
-    private static void storeMasked(FloatVector v, float[] c, int off, VectorMask<Float> m, boolean accumulate) {
-        if (!m.anyTrue()) return;
-        if (accumulate) v = v.add(FloatVector.fromArray(S, c, off, m));
-        v.intoArray(c, off, m);
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + L); o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + L); o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + L); o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + L); o += ldc;
+        c40.intoArray(c, o); c41.intoArray(c, o + L); o += ldc;
+        c50.intoArray(c, o); c51.intoArray(c, o + L);
     }
 }
