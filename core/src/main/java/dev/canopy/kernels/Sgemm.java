@@ -18,7 +18,7 @@ public final class Sgemm {
     static final int MR = 6;
     static final int NR = 2 * L;
     private static final int KC = 256;
-    private static final int MC = 72;
+    private static final int MC = 96;
     private static final int NC = 2048;
 
     private Sgemm() {}
@@ -68,26 +68,43 @@ public final class Sgemm {
         }
         int nc = Math.min(NC, roundUp(n, NR));
         float[] bPacked = new float[KC * nc];
-        int rowBlocks = (m + MC - 1) / MC;
+        // Rows of C are split into blocks of whole MR-row panels, as many blocks per thread as MC allows, so that
+        // every thread gets the same number of panels; few rows are made up for by also splitting the columns.
+        int threads = Parallel.threads();
+        int panels = (m + MR - 1) / MR;
+        int rowBlocks = Math.min(panels, threads * Math.max(1, (m + threads * MC - 1) / (threads * MC)));
+        int maxPanelsPerBlock = (panels + rowBlocks - 1) / rowBlocks;
         for (int jc = 0; jc < n; jc += nc) {
             int nb = Math.min(nc, n - jc);
+            int colPanels = (nb + NR - 1) / NR;
+            int colGroups = rowBlocks >= threads ? 1 : Math.min(colPanels, (2 * threads + rowBlocks - 1) / rowBlocks);
             for (int pc = 0; pc < k; pc += KC) {
                 int kb = Math.min(KC, k - pc);
                 boolean addInto = accumulate || pc > 0;
                 packB(b, bOff, ldb, transB, pc, kb, jc, nb, bPacked);
                 final int fjc = jc, fpc = pc;
-                Parallel.forEach(rowBlocks, blk -> {
-                    int ic = blk * MC;
-                    int mb = Math.min(MC, m - ic);
-                    float[] aPacked = A_PANEL.get();
+                Parallel.forEach(rowBlocks * colGroups, task -> {
+                    int blk = task / colGroups, group = task % colGroups;
+                    int p0 = (int) ((long) panels * blk / rowBlocks), p1 = (int) ((long) panels * (blk + 1) / rowBlocks);
+                    int ic = p0 * MR;
+                    int mb = Math.min(p1 * MR, m) - ic;
+                    int g0 = (int) ((long) colPanels * group / colGroups) * NR;
+                    int g1 = Math.min(nb, (int) ((long) colPanels * (group + 1) / colGroups) * NR);
+                    float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
                     packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
-                    macroKernel(mb, nb, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    macroKernel(mb, g0, g1, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
                 });
             }
         }
     }
 
-    private static final ThreadLocal<float[]> A_PANEL = ThreadLocal.withInitial(() -> new float[roundUp(MC, MR) * KC]);
+    private static final ThreadLocal<float[][]> A_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] aPanel(int size) {
+        float[][] holder = A_PANEL.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
+    }
 
     private static int roundUp(int x, int to) {
         return (x + to - 1) / to * to;
@@ -156,8 +173,10 @@ public final class Sgemm {
         }
     }
 
-    private static void macroKernel(int mb, int nb, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
-        for (int jr = 0; jr < nb; jr += NR) {
+    /** Multiplies the packed A block by packed B columns [j0, j1) (j0 a multiple of NR) into C. */
+    private static void macroKernel(int mb, int j0, int j1, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
+        int nb = j1;
+        for (int jr = j0; jr < nb; jr += NR) {
             int w = Math.min(NR, nb - jr);
             int bBase = (jr / NR) * NR * kb;
             for (int ir = 0; ir < mb; ir += MR) {
