@@ -2,6 +2,7 @@ package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -31,7 +32,12 @@ public final class LayerNormRows {
                 mean[r] = mu;
                 rstd[r] = rs;
                 FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs);
-                for (int i = 0; i < cols; i += L) {
+                int i = 0;
+                for (int bound = S.loopBound(cols); i < bound; i += L) {
+                    FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
+                    norm.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(out, oo + i);
+                }
+                if (i < cols) {
                     VectorMask<Float> m = S.indexInRange(i, cols);
                     FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
                     norm.fma(FloatVector.fromArray(S, gamma, i, m), FloatVector.fromArray(S, beta, i, m)).intoArray(out, oo + i, m);
@@ -52,7 +58,14 @@ public final class LayerNormRows {
             for (int r = 0; r < rows; r++) {
                 int xo = xOff + r * cols, go = dOutOff + r * cols;
                 FloatVector vmu = FloatVector.broadcast(S, mean[r]), vrs = FloatVector.broadcast(S, rstd[r]);
-                for (int i = c0; i < c1; i += L) {
+                int i = c0;
+                for (int bound = c0 + S.loopBound(c1 - c0); i < bound; i += L) {
+                    FloatVector g = FloatVector.fromArray(S, dOut, go + i);
+                    FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
+                    g.fma(norm, FloatVector.fromArray(S, dGamma, i)).intoArray(dGamma, i);
+                    g.add(FloatVector.fromArray(S, dBeta, i)).intoArray(dBeta, i);
+                }
+                if (i < c1) {
                     VectorMask<Float> m = S.indexInRange(i, c1);
                     FloatVector g = FloatVector.fromArray(S, dOut, go + i, m);
                     FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
@@ -63,26 +76,40 @@ public final class LayerNormRows {
         });
         if (dx == null) return;
         Parallel.forRanges(rows, RowOps.rowGrain(cols), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int xo = xOff + r * cols, go = dOutOff + r * cols, dxo = dxOff + r * cols;
-                FloatVector vmu = FloatVector.broadcast(S, mean[r]), vrs = FloatVector.broadcast(S, rstd[r]);
-                FloatVector sumG = FloatVector.zero(S), sumGN = FloatVector.zero(S);
-                for (int i = 0; i < cols; i += L) {
-                    VectorMask<Float> m = S.indexInRange(i, cols);
-                    FloatVector g = FloatVector.fromArray(S, dOut, go + i, m).mul(FloatVector.fromArray(S, gamma, i, m));
-                    FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
-                    sumG = sumG.add(g);
-                    sumGN = g.fma(norm, sumGN);
-                }
-                FloatVector meanG = FloatVector.broadcast(S, sumG.reduceLanes(jdk.incubator.vector.VectorOperators.ADD) / cols);
-                FloatVector meanGN = FloatVector.broadcast(S, sumGN.reduceLanes(jdk.incubator.vector.VectorOperators.ADD) / cols);
-                for (int i = 0; i < cols; i += L) {
-                    VectorMask<Float> m = S.indexInRange(i, cols);
-                    FloatVector g = FloatVector.fromArray(S, dOut, go + i, m).mul(FloatVector.fromArray(S, gamma, i, m));
-                    FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
-                    g.sub(meanG).sub(norm.mul(meanGN)).mul(vrs).intoArray(dx, dxo + i, m);
-                }
-            }
+            for (int r = r0; r < r1; r++) backwardRow(cols, x, xOff + r * cols, mean[r], rstd[r], gamma, dOut,
+                    dOutOff + r * cols, dx, dxOff + r * cols);
         });
+    }
+
+    private static void backwardRow(int cols, float[] x, int xo, float mu, float rs, float[] gamma,
+                                    float[] dOut, int go, float[] dx, int dxo) {
+        FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs);
+        FloatVector sumG = FloatVector.zero(S), sumGN = FloatVector.zero(S);
+        int bound = S.loopBound(cols);
+        VectorMask<Float> tail = S.indexInRange(bound, cols);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dOut, go + i).mul(FloatVector.fromArray(S, gamma, i));
+            FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
+            sumG = sumG.add(g);
+            sumGN = g.fma(norm, sumGN);
+        }
+        if (bound < cols) { // masked-off lanes load as 0, so they add nothing
+            FloatVector g = FloatVector.fromArray(S, dOut, go + bound, tail).mul(FloatVector.fromArray(S, gamma, bound, tail));
+            FloatVector norm = FloatVector.fromArray(S, x, xo + bound, tail).sub(vmu).mul(vrs);
+            sumG = sumG.add(g);
+            sumGN = g.fma(norm, sumGN);
+        }
+        FloatVector meanG = FloatVector.broadcast(S, sumG.reduceLanes(VectorOperators.ADD) / cols);
+        FloatVector meanGN = FloatVector.broadcast(S, sumGN.reduceLanes(VectorOperators.ADD) / cols);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector g = FloatVector.fromArray(S, dOut, go + i).mul(FloatVector.fromArray(S, gamma, i));
+            FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
+            g.sub(meanG).sub(norm.mul(meanGN)).mul(vrs).intoArray(dx, dxo + i);
+        }
+        if (bound < cols) {
+            FloatVector g = FloatVector.fromArray(S, dOut, go + bound, tail).mul(FloatVector.fromArray(S, gamma, bound, tail));
+            FloatVector norm = FloatVector.fromArray(S, x, xo + bound, tail).sub(vmu).mul(vrs);
+            g.sub(meanG).sub(norm.mul(meanGN)).mul(vrs).intoArray(dx, dxo + bound, tail);
+        }
     }
 }

@@ -82,18 +82,37 @@ public final class RowOps {
     }
 
     // ---------------------------------------------------------------- element-wise (out may alias an input)
+    // Full vectors run unmasked and only the tail under a mask (a mask on every iteration costs up to 2x).
 
     /** out = a + b over n elements. */
     public static void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector.fromArray(S, a, aOff + i, m).add(FloatVector.fromArray(S, b, bOff + i, m)).intoArray(out, outOff + i, m);
         }
     }
 
+    /** out = a ⊙ b over n elements. */
+    public static void multiply(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
+        }
+        if (i < n) {
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector.fromArray(S, a, aOff + i, m).mul(FloatVector.fromArray(S, b, bOff + i, m)).intoArray(out, outOff + i, m);
+        }
+    }
+
     /** out = s · x over n elements. */
     public static void scale(float[] x, int xOff, float s, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, x, xOff + i).mul(s).intoArray(out, outOff + i);
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector.fromArray(S, x, xOff + i, m).mul(s).intoArray(out, outOff + i, m);
         }
@@ -102,7 +121,11 @@ public final class RowOps {
     /** y += alpha · x over n elements. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(S, alpha);
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector.fromArray(S, x, xOff + i, m).fma(va, FloatVector.fromArray(S, y, yOff + i, m)).intoArray(y, yOff + i, m);
         }
@@ -128,24 +151,23 @@ public final class RowOps {
     public static float logSumExp(float[] x, int off, int n) {
         float max = max(x, off, n);
         if (max == Float.NEGATIVE_INFINITY) return max;
-        FloatVector vmax = FloatVector.broadcast(S, max);
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(S, x, off + i, m).sub(vmax).lanewise(VectorOperators.EXP);
-            acc = acc.add(e, m);
-        }
-        return max + (float) Math.log(acc.reduceLanes(VectorOperators.ADD));
+        return max + (float) Math.log(expShifted(x, off, null, 0, n, max));
     }
 
-    /** out = exp(x - shift) over n elements; returns Σ out. */
+    /** out = exp(x - shift) over n elements (out may be null to only sum); returns Σ exp(x - shift). */
     public static float expShifted(float[] x, int xOff, float[] out, int outOff, int n, float shift) {
         FloatVector vshift = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, xOff + i).sub(vshift).lanewise(VectorOperators.EXP);
+            if (out != null) e.intoArray(out, outOff + i);
+            acc = acc.add(e);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector e = FloatVector.fromArray(S, x, xOff + i, m).sub(vshift).lanewise(VectorOperators.EXP);
-            e.intoArray(out, outOff + i, m);
+            if (out != null) e.intoArray(out, outOff + i, m);
             acc = acc.add(e, m);
         }
         return acc.reduceLanes(VectorOperators.ADD);
@@ -156,7 +178,12 @@ public final class RowOps {
      */
     public static void softmaxBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
         FloatVector c = FloatVector.broadcast(S, dot(y, yOff, dy, dyOff, n));
-        for (int i = 0; i < n; i += L) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector vy = FloatVector.fromArray(S, y, yOff + i);
+            FloatVector.fromArray(S, dy, dyOff + i).sub(c).mul(vy).intoArray(dx, dxOff + i);
+        }
+        if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
             FloatVector vy = FloatVector.fromArray(S, y, yOff + i, m);
             FloatVector.fromArray(S, dy, dyOff + i, m).sub(c).mul(vy).intoArray(dx, dxOff + i, m);

@@ -65,6 +65,31 @@ public final class ScalarRowOps {
     }
 
     /**
+     * Analytic layernorm backward for one row in double (recomputing mean and rstd from x): returns dx and adds into
+     * dGamma and dBeta.
+     */
+    public static double[] layerNormBackward(float[] x, int off, int n, float[] gamma, double eps, float[] dOut, int dOff,
+                                             double[] dGamma, double[] dBeta) {
+        double mean = sum(x, off, n) / n, var = 0;
+        for (int i = 0; i < n; i++) var += (x[off + i] - mean) * (x[off + i] - mean);
+        double rstd = 1 / Math.sqrt(var / n + eps);
+        double meanG = 0, meanGN = 0;
+        for (int i = 0; i < n; i++) {
+            double norm = (x[off + i] - mean) * rstd, g = (double) dOut[dOff + i] * gamma[i];
+            meanG += g / n;
+            meanGN += g * norm / n;
+            dGamma[i] += dOut[dOff + i] * norm;
+            dBeta[i] += dOut[dOff + i];
+        }
+        double[] dx = new double[n];
+        for (int i = 0; i < n; i++) {
+            double norm = (x[off + i] - mean) * rstd, g = (double) dOut[dOff + i] * gamma[i];
+            dx[i] = rstd * (g - meanG - norm * meanGN);
+        }
+        return dx;
+    }
+
+    /**
      * erf in double by the series erf(x) = 2/√π · e^{-x²} · Σ_n 2^n x^{2n+1} / (1·3·…·(2n+1)): every term is positive,
      * so there is no cancellation; summed until terms fall below 1e-17 of the total (relative accuracy ~1e-15).
      */

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * <= 4e-7 for |x| < 0.5; erfc relative error <= 4e-7 + 1.5e-7·z² for z in [0, 9] (erfc(9) ≈ 4e-37, near float's
  * smallest normal); Φ relative error <= 4e-7 + 1.5e-7·x² for x in [-12, 8].
  */
-class VectorMathTest {
+class SpecialFunctionsTest {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     /** Applies a vector function to a grid of float inputs, one vector at a time. */
@@ -58,7 +58,7 @@ class VectorMathTest {
     @Test
     void erfAccuracy() {
         float[] x = grid(-7, 7, 200_001);
-        float[] y = applyAll(x, VectorMath::erf);
+        float[] y = applyAll(x, SpecialFunctions::erf);
         double maxAbs = 0, maxRelSmall = 0;
         for (int i = 0; i < x.length; i++) {
             double ref = ScalarRowOps.erf(x[i]);
@@ -70,17 +70,17 @@ class VectorMathTest {
         assertTrue(maxAbs <= 2e-7, "erf max abs error " + maxAbs);
         assertTrue(maxRelSmall <= 4e-7, "erf max rel error near 0: " + maxRelSmall);
         float tiny = 1e-30f;
-        assertEquals(ScalarRowOps.erf(tiny), VectorMath.erf(tiny), 1e-7 * ScalarRowOps.erf(tiny));
-        assertEquals(0f, VectorMath.erf(0f));
-        assertEquals(1f, VectorMath.erf(30f));
-        assertEquals(-1f, VectorMath.erf(-30f));
+        assertEquals(ScalarRowOps.erf(tiny), SpecialFunctions.erf(tiny), 1e-7 * ScalarRowOps.erf(tiny));
+        assertEquals(0f, SpecialFunctions.erf(0f));
+        assertEquals(1f, SpecialFunctions.erf(30f));
+        assertEquals(-1f, SpecialFunctions.erf(-30f));
     }
 
     @Test
     void erfcAndNormalCdfRelativeAccuracy() {
         // The exponent -z² is rounded to float, so the relative error grows like ulp(z²): the bound is a + b·z².
         float[] z = grid(0, 9, 90_001);
-        float[] y = applyAll(z, VectorMath::erfc);
+        float[] y = applyAll(z, SpecialFunctions::erfc);
         double worstErfc = 0;
         for (int i = 0; i < z.length; i++) {
             double ref = ScalarRowOps.erfc(z[i]);
@@ -89,7 +89,7 @@ class VectorMathTest {
             assertTrue(rel <= bound, "erfc(" + z[i] + ") rel error " + rel + " > " + bound);
         }
         float[] x = grid(-12, 8, 100_001);
-        float[] p = applyAll(x, VectorMath::normalCdf);
+        float[] p = applyAll(x, SpecialFunctions::normalCdf);
         double worstCdf = 0;
         for (int i = 0; i < x.length; i++) {
             double ref = ScalarRowOps.normalCdf(x[i]);
@@ -98,7 +98,7 @@ class VectorMathTest {
             assertTrue(rel <= bound, "normalCdf(" + x[i] + ") rel error " + rel + " > " + bound);
         }
         System.out.printf("erfc: worst error / bound %.3f; normal cdf: worst error / bound %.3f%n", worstErfc, worstCdf);
-        float[] neg = applyAll(new float[] {-1f, -3f}, VectorMath::erfc);
+        float[] neg = applyAll(new float[] {-1f, -3f}, SpecialFunctions::erfc);
         assertEquals(ScalarRowOps.erfc(-1), neg[0], 3e-7);
         assertEquals(ScalarRowOps.erfc(-3), neg[1], 3e-7);
     }
