@@ -8,6 +8,7 @@ import dev.canopy.data.TaskData;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.SoftmaxCrossEntropy;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -22,6 +23,7 @@ import java.util.Map;
  * (seed, step), so a run resumed from a checkpoint continues bit-for-bit as the straight run would have.
  */
 public final class Trainer {
+    private static final SoftmaxCrossEntropy LOSS = new SoftmaxCrossEntropy();
     private final SequenceClassifier model;
     private final TaskData task;
     private final TrainConfig config;
@@ -63,8 +65,10 @@ public final class Trainer {
             Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
             for (Parameter p : params) p.zeroGrad();
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.training(CounterRng.mix(config.seed(), 1_000_000L + step)));
+            SoftmaxCrossEntropy.Saved ce = LOSS.forward(batch.size(), model.classes(), fwd.logits(), batch.labels());
+            double loss = ce.loss();
             float[] dLogits = new float[fwd.logits().length];
-            double loss = crossEntropy(fwd.logits(), batch.labels(), model.classes(), dLogits);
+            LOSS.backward(ce, 1f, dLogits);
             if (!Double.isFinite(loss)) throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --lr or raise --clip");
             model.backward(fwd, dLogits);
             double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
@@ -113,26 +117,6 @@ public final class Trainer {
             }
         }
         return correct / (double) split.size();
-    }
-
-    /** Mean cross-entropy of softmax(logits) against labels; writes dLoss/dLogits. */
-    static double crossEntropy(float[] logits, int[] labels, int classes, float[] dLogits) {
-        int n = labels.length;
-        double total = 0;
-        for (int b = 0; b < n; b++) {
-            int off = b * classes;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k < classes; k++) max = Math.max(max, logits[off + k]);
-            double sum = 0;
-            for (int k = 0; k < classes; k++) sum += Math.exp(logits[off + k] - max);
-            double logZ = max + Math.log(sum);
-            total += logZ - logits[off + labels[b]];
-            for (int k = 0; k < classes; k++) {
-                double p = Math.exp(logits[off + k] - logZ);
-                dLogits[off + k] = (float) ((p - (k == labels[b] ? 1 : 0)) / n);
-            }
-        }
-        return total / n;
     }
 
     private static void resetPeakHeap() {
