@@ -53,13 +53,19 @@ public final class Trainer {
      * checkpoints may be null (no checkpoints); log and progress may be no-ops.
      */
     public Result run(int startStep, Checkpoints checkpoints, Map<String, String> checkpointInfo, MetricsLog log, Progress progress) throws IOException {
+        return runSteps(startStep, config.steps(), checkpoints, checkpointInfo, log, progress);
+    }
+
+    /** Runs steps [startStep, endStep) of the configured schedule; endStep < steps() stops early (as a crash would). */
+    Result runSteps(int startStep, int endStep, Checkpoints checkpoints, Map<String, String> checkpointInfo, MetricsLog log, Progress progress) throws IOException {
+        if (startStep < 0 || startStep > endStep || endStep > config.steps()) throw new IllegalArgumentException("cannot run steps " + startStep + ".." + endStep + " of " + config.steps());
         resetPeakHeap();
         long tokens = 0;
         double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
         double flopsSum = 0;
         long examples = 0, workingBytes = 0;
         double validAccuracy = Double.NaN;
-        for (int step = startStep; step < config.steps(); step++) {
+        for (int step = startStep; step < endStep; step++) {
             long t0 = System.nanoTime();
             List<Sample> samples = order.batch(step, config.batchSize());
             Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
@@ -99,7 +105,7 @@ public final class Trainer {
             log.write(new JsonLine().put("event", "eval").put("step", config.steps()).put("split", "valid").put("accuracy", validAccuracy));
         }
         double perExample = examples == 0 ? 0 : flopsSum / examples;
-        return new Result(config.steps(), lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
+        return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
     }
 
     /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
