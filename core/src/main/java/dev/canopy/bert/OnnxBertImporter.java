@@ -77,7 +77,8 @@ public final class OnnxBertImporter {
         for (OnnxNode node : onnx.nodes()) {
             if (node.name().equals("/embeddings/LayerNorm/Add") && node.inputs().size() == 2 && constants.containsKey(node.inputs().get(1))) {
                 float[] eps = constants.get(node.inputs().get(1)).floats();
-                if (eps.length == 1 && eps[0] > 0 && eps[0] < 1e-2) return eps[0];
+                // Stored as float32; report the decimal it was written as (1e-12), not its binary widening.
+                if (eps.length == 1 && eps[0] > 0 && eps[0] < 1e-2) return Double.parseDouble(Float.toString(eps[0]));
             }
         }
         throw new IllegalArgumentException("cannot find the LayerNorm epsilon (a constant added in /embeddings/LayerNorm/Add)");
