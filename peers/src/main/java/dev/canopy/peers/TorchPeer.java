@@ -82,12 +82,15 @@ public final class TorchPeer implements AutoCloseable {
         return new Prepared("matmul+topk+softmax+gather, " + chunks(s.nq(), chunk) + " query chunk(s)", sub -> chunked(s.nq(), chunk, rows -> {
             NDArray qc = in.q.get(rows);
             long pairs = qc.getShape().get(0), c = qc.getShape().get(1), n = in.k.getShape().get(1), d = in.v.getShape().get(2);
-            NDArray scores = qc.matMul(in.k.transpose(0, 2, 1)).mul(scale);
+            NDArray scores = qc.mul(scale).matMul(in.k.transpose(0, 2, 1));
             NDList top = scores.topK(topK, -1, true, false);
+            scores.close();
             NDArray weights = top.get(0).softmax(-1);
-            NDArray index = top.get(1).expandDims(-1).broadcast(pairs, c, topK, d);
+            NDArray index = top.get(1).expandDims(-1).broadcast(pairs, c, topK, d);  // expand: a view, no copy
             NDArray rowsOfV = in.v.expandDims(1).broadcast(pairs, c, n, d).gather(index, 2);
-            return weights.expandDims(2).matMul(rowsOfV).squeeze(2);
+            NDArray out = weights.expandDims(2).matMul(rowsOfV).squeeze(2);
+            rowsOfV.close();
+            return out;
         }), in.q, in.k, in.v);
     }
 
@@ -104,8 +107,18 @@ public final class TorchPeer implements AutoCloseable {
                 manager.create(v, new Shape(s.pairs(), s.nk(), s.dv())));
     }
 
+    /**
+     * softmax(q·kᵀ·scale)·v. Big intermediates are closed as soon as they are used, as Python's reference counting
+     * would free them, so the peak is the scores plus the probabilities (DJL would otherwise keep every
+     * intermediate until the run's manager closes). Autograd keeps its own references to what backward needs.
+     */
     private static NDArray exact(NDArray q, NDArray k, NDArray v, float scale) {
-        return q.matMul(k.transpose(0, 2, 1)).mul(scale).softmax(-1).matMul(v);
+        NDArray scores = q.mul(scale).matMul(k.transpose(0, 2, 1));
+        NDArray probabilities = scores.softmax(-1);
+        scores.close();
+        NDArray out = probabilities.matMul(v);
+        probabilities.close();
+        return out;
     }
 
     /** Query rows per chunk so that one chunk's pairs x rows x nk scores fit in budgetBytes (at least one row). */
