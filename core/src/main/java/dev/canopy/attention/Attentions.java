@@ -10,6 +10,7 @@ public final class Attentions {
         AttentionSpec parsed = AttentionSpec.parse(spec);
         return switch (parsed.name()) {
             case "exact" -> ExactAttention.fromSpec(parsed);
+            case "linformer" -> LinformerAttention.fromSpec(parsed, setup);
             default -> throw new IllegalArgumentException("unknown attention '" + parsed.name() + "' in spec '" + spec + "'; known: " + KNOWN);
         };
     }
