@@ -193,13 +193,17 @@ public final class PeersBench implements Runnable {
             boolean hasCanopy = !cs.isEmpty() && cs.getFirst().name().equals("canopy");
             float[][] reference = hasCanopy ? copy(cs.getFirst().outputs().get()) : null;
             double[] maxDiff = new double[cs.size()];
+            long[] peakRise = new long[cs.size()];
             for (int i = 0; i < cs.size(); i++) {
+                // The warm-up run counts for memory: pooling allocators (ONNX Runtime's arena) grow only there.
+                ProcessMemory.resetPeak();
+                long before = ProcessMemory.residentBytes();
                 cs.get(i).op().run();
+                peakRise[i] = ProcessMemory.peakResidentBytes() - before;
                 if (reference != null && i > 0) maxDiff[i] = maxAbsDiff(reference, cs.get(i).outputs().get());
             }
             double[][] times = new double[cs.size()][maxRuns];
             double[] total = new double[cs.size()];
-            long[] peakRise = new long[cs.size()];
             int rounds = 0;
             while (rounds < maxRuns && (rounds < minRuns || Arrays.stream(total).min().orElse(0) < minSeconds)) {
                 for (int i = 0; i < cs.size(); i++) {
