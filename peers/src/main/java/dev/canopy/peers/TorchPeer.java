@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.canopy.attention.AttentionShape;
@@ -72,26 +73,27 @@ public final class TorchPeer implements AutoCloseable {
 
     /**
      * Top-k attention as a PyTorch user writes it: scores = q·kᵀ per query chunk, topk, softmax over the k kept
-     * scores, gather the k value rows, weighted sum.
+     * scores, fetch the k value rows by advanced indexing (v.view(-1, d)[idx + row_base], which measured faster here
+     * than torch.gather over an expanded v), weighted sum.
      */
     public PeerOp topk(AttentionShape s, float[] q, float[] k, float[] v, int topK, long budgetBytes) {
         if (topK <= 0 || topK > s.nk()) throw new IllegalArgumentException("top-k needs 0 < k <= nk, got k=" + topK + " for " + s);
         Inputs in = inputs(s, q, k, v);
+        NDArray rowBase = manager.arange(0, s.pairs() * s.nk(), s.nk()).toType(DataType.INT64, false).reshape(s.pairs(), 1, 1);
         int chunk = queryChunk(s, budgetBytes);
         float scale = (float) (1 / Math.sqrt(s.d()));
-        return new Prepared("matmul+topk+softmax+gather, " + chunks(s.nq(), chunk) + " query chunk(s)", sub -> chunked(s.nq(), chunk, rows -> {
+        return new Prepared("matmul+topk+softmax+index rows, " + chunks(s.nq(), chunk) + " query chunk(s)", sub -> chunked(s.nq(), chunk, rows -> {
             NDArray qc = in.q.get(rows);
-            long pairs = qc.getShape().get(0), c = qc.getShape().get(1), n = in.k.getShape().get(1), d = in.v.getShape().get(2);
+            long pairs = qc.getShape().get(0), c = qc.getShape().get(1), d = in.v.getShape().get(2);
             NDArray scores = qc.mul(scale).matMul(in.k.transpose(0, 2, 1));
             NDList top = scores.topK(topK, -1, true, false);
             scores.close();
             NDArray weights = top.get(0).softmax(-1);
-            NDArray index = top.get(1).expandDims(-1).broadcast(pairs, c, topK, d);  // expand: a view, no copy
-            NDArray rowsOfV = in.v.expandDims(1).broadcast(pairs, c, n, d).gather(index, 2);
+            NDArray rowsOfV = in.v.reshape(-1, d).get(top.get(1).add(rowBase).flatten()).reshape(pairs, c, topK, d);
             NDArray out = weights.expandDims(2).matMul(rowsOfV).squeeze(2);
             rowsOfV.close();
             return out;
-        }), in.q, in.k, in.v);
+        }), in.q, in.k, in.v, rowBase);
     }
 
     @Override
