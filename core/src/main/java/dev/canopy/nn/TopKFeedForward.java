@@ -164,7 +164,7 @@ public final class TopKFeedForward {
         return holder[0];
     }
 
-    /** out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. */
+    /** out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. x is kept by reference for backward: leave it unchanged until then. */
     public Saved forward(float[] x, int tokens, float[] out) {
         check("x", x, tokens);
         check("out", out, tokens);
