@@ -40,6 +40,7 @@ class ApproxBenchTest {
         double e2 = error(lines[0]), e8 = error(lines[1]), e64 = error(lines[2]);
         assertTrue(e2 > e8 && e8 > e64, e2 + " " + e8 + " " + e64);
         assertTrue(e64 < 1e-5, "k = n must be exact, got " + e64);
+        assertTrue(lines[2].contains("\"mass_kept\":1.00000"), lines[2]);
     }
 
     @Test
