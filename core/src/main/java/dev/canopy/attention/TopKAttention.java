@@ -234,20 +234,23 @@ public final class TopKAttention implements Attention {
         s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
         s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
         int nq = s.nq(), nk = s.nk(), kk = slotsPerRow(s);
-        float[] aCoef = new float[nq * kk];    // weight of v_j in out_i (after dropout): dV_j += a * dO_i
-        float[] dsCoef = new float[nq * kk];   // dLoss/dscore: dK_j += ds * q_i
+        // Per slot, interleaved so the key gather reads both with one cache miss: [2 slot] = a, the weight of v_j in
+        // out_i after dropout (dV_j += a dO_i); [2 slot + 1] = ds = dLoss/dscore (dK_j += ds q_i).
+        float[] coef = new float[2 * nq * kk];
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
             Parallel.forRanges(nq, 8, (a, b) -> {
-                for (int i = a; i < b; i++) backwardRow(c, dOut, dq, aCoef, dsCoef, p, i);
+                Scratch t = SCRATCH.get();
+                float[] probs = t.probs(kk), g = t.grads(kk);
+                for (int i = a; i < b; i++) backwardRow(c, dOut, dq, coef, p, i, probs, g);
             });
             KeyLists lists = KeyLists.build(c.idx(), pair * nq * kk, nq, kk, nk);
-            Parallel.forRanges(nk, 16, (a, b) -> gatherKeys(c, lists, dOut, aCoef, dsCoef, dk, dv, p, a, b));
+            Parallel.forRanges(nk, 16, (a, b) -> gatherKeys(c, lists, dOut, coef, dk, dv, p, a, b));
         }
     }
 
     /** Row i of one pair: its probabilities, coefficients for the key gathers, and its dQ row. */
-    private void backwardRow(Context c, float[] dOut, float[] dq, float[] aCoef, float[] dsCoef, int pair, int i) {
+    private void backwardRow(Context c, float[] dOut, float[] dq, float[] coef, int pair, int i, float[] probs, float[] g) {
         AttentionShape s = c.shape();
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv(), kk = slotsPerRow(s);
         int slot = (pair * nq + i) * kk;
@@ -258,8 +261,6 @@ public final class TopKAttention implements Attention {
         int qo = (pair * nq + i) * d;
         Arrays.fill(dq, qo, qo + d, 0f);
         if (count == 0) return;
-        Scratch t = SCRATCH.get();
-        float[] probs = t.probs(kk), g = t.grads(kk);
         float alpha = (float) (1.0 / Math.sqrt(d));
         float keepScale = 1f / (1f - dropout);
         softmax(c.top(), slot, count, alpha, probs);
@@ -270,20 +271,20 @@ public final class TopKAttention implements Attention {
             int j = idx[slot + x];
             float f = !c.dropoutOn() ? 1f : CounterRng.keep(c.dropoutSeed(), rowKey + j, dropout) ? keepScale : 0f;
             float gp = f == 0f ? 0f : VecOps.dot(dOut, o, c.v(), (pair * nk + j) * dv, dv) * f;
-            aCoef[local + x] = probs[x] * f;
+            coef[2 * (local + x)] = probs[x] * f;
             g[x] = gp;
             rowDot += (double) probs[x] * gp;
         }
         float rd = (float) rowDot;
         for (int x = 0; x < count; x++) {
             float ds = alpha * probs[x] * (g[x] - rd);
-            dsCoef[local + x] = ds;
+            coef[2 * (local + x) + 1] = ds;
             if (ds != 0f) VecOps.axpy(ds, c.k(), (pair * nk + idx[slot + x]) * d, dq, qo, d);
         }
     }
 
     /** dK and dV rows [j0, j1) of one pair, each summed over the rows that selected that key (in row order). */
-    private void gatherKeys(Context c, KeyLists lists, float[] dOut, float[] aCoef, float[] dsCoef, float[] dk, float[] dvOut,
+    private void gatherKeys(Context c, KeyLists lists, float[] dOut, float[] coef, float[] dk, float[] dvOut,
                             int pair, int j0, int j1) {
         AttentionShape s = c.shape();
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv(), kk = slotsPerRow(s);
@@ -295,7 +296,7 @@ public final class TopKAttention implements Attention {
             for (int e = lists.offsets[j]; e < lists.offsets[j + 1]; e++) {
                 int slot = lists.entries[e];
                 int i = slot / kk;
-                float a = aCoef[slot], ds = dsCoef[slot];
+                float a = coef[2 * slot], ds = coef[2 * slot + 1];
                 if (a != 0f) VecOps.axpy(a, dOut, (pair * nq + i) * dv, dvOut, vo, dv);
                 if (ds != 0f) VecOps.axpy(ds, q, (pair * nq + i) * d, dk, ko, d);
             }
