@@ -31,20 +31,23 @@ public final class SpecialFunctions {
     private static final float T1 = -1f / 3, T2 = 1f / 10, T3 = -1f / 42, T4 = 1f / 216, T5 = -1f / 1320,
             T6 = 1f / 9360;
 
+    // Inlining budget: C2 stops inlining past a fixed depth, and every Vector API call is itself several levels deep.
+    // A vector op that fails to inline is not intrinsified and allocates, so these helpers stay flat (no helper calling
+    // a helper calling a helper) and the Horner chains use plain mul/add on scalars.
+
     /** erfc(z) for z >= 0 (no sign handling: callers fold the sign). */
     static FloatVector erfcNonNegative(FloatVector z) {
-        FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.fma(0.5f, 1f));
-        FloatVector arg = z.mul(z).neg().add(erfcPolynomial(t));
-        return t.mul(arg.lanewise(VectorOperators.EXP));
+        FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.mul(0.5f).add(1f));
+        return t.mul(z.mul(z).neg().add(erfcPolynomial(t)).lanewise(VectorOperators.EXP));
     }
 
-    /** C0 + t·(C1 + t·(... + t·C9)). */
-    private static FloatVector erfcPolynomial(FloatVector t) {
-        return t.fma(C9, C8).fma(t, bc(t, C7)).fma(t, bc(t, C6)).fma(t, bc(t, C5)).fma(t, bc(t, C4))
-                .fma(t, bc(t, C3)).fma(t, bc(t, C2)).fma(t, bc(t, C1)).fma(t, bc(t, C0));
+    /** C0 + t·(C1 + t·(... + t·C9)): the exponent correction of the erfc fit. */
+    static FloatVector erfcPolynomial(FloatVector t) {
+        return t.mul(C9).add(C8).mul(t).add(C7).mul(t).add(C6).mul(t).add(C5).mul(t).add(C4).mul(t).add(C3)
+                .mul(t).add(C2).mul(t).add(C1).mul(t).add(C0);
     }
 
-    /** erfc(x) for any x: relative error ~1e-7 scale for x >= 0; erfc(-z) = 2 - erfc(z). */
+    /** erfc(x) for any x: relative-accurate for x >= 0; erfc(-z) = 2 - erfc(z). */
     public static FloatVector erfc(FloatVector x) {
         FloatVector r = erfcNonNegative(x.abs());
         return r.blend(r.neg().add(2f), x.lt(0f));
@@ -52,21 +55,18 @@ public final class SpecialFunctions {
 
     /** erf(x): Taylor series for |x| < 0.5 (relative-accurate), 1 - erfc(|x|) with the sign of x beyond. */
     public static FloatVector erf(FloatVector x) {
-        FloatVector ax = x.abs();
-        FloatVector far = erfcNonNegative(ax).neg().add(1f);
+        FloatVector far = erfcNonNegative(x.abs()).neg().add(1f);
         far = far.blend(far.neg(), x.lt(0f));
         FloatVector x2 = x.mul(x);
-        FloatVector series = x2.fma(T6, T5).fma(x2, bc(x, T4)).fma(x2, bc(x, T3)).fma(x2, bc(x, T2))
-                .fma(x2, bc(x, T1)).fma(x2, bc(x, 1f)).mul(x).mul(TWO_OVER_SQRT_PI);
-        return far.blend(series, ax.lt(0.5f));
+        FloatVector series = x2.mul(T6).add(T5).mul(x2).add(T4).mul(x2).add(T3).mul(x2).add(T2).mul(x2).add(T1)
+                .mul(x2).add(1f).mul(x).mul(TWO_OVER_SQRT_PI);
+        return far.blend(series, x.abs().lt(0.5f));
     }
 
     /** The standard normal CDF Φ(x) = erfc(-x/√2) / 2, relative-accurate in both tails' small side. */
     public static FloatVector normalCdf(FloatVector x) {
-        FloatVector z = x.mul(SQRT_HALF);
-        FloatVector half = erfcNonNegative(z.abs()).mul(0.5f);
-        VectorMask<Float> positive = x.compare(VectorOperators.GT, 0f);
-        return half.blend(half.neg().add(1f), positive);
+        FloatVector half = erfcNonNegative(x.mul(SQRT_HALF).abs()).mul(0.5f);
+        return half.blend(half.neg().add(1f), x.compare(VectorOperators.GT, 0f));
     }
 
     /**
@@ -75,18 +75,13 @@ public final class SpecialFunctions {
      */
     public static FloatVector normalCdf(FloatVector x, FloatVector gaussian) {
         FloatVector z = x.mul(SQRT_HALF).abs();
-        FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.fma(0.5f, 1f));
+        FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.mul(0.5f).add(1f));
         FloatVector half = t.mul(gaussian).mul(erfcPolynomial(t).lanewise(VectorOperators.EXP)).mul(0.5f);
-        VectorMask<Float> positive = x.compare(VectorOperators.GT, 0f);
-        return half.blend(half.neg().add(1f), positive);
+        return half.blend(half.neg().add(1f), x.compare(VectorOperators.GT, 0f));
     }
 
     /** Scalar erf with the same approximation as {@link #erf(FloatVector)} (one lane), for occasional scalar use. */
     public static float erf(float x) {
-        return erf(FloatVector.broadcast(FloatVector.SPECIES_64, x)).lane(0);
-    }
-
-    private static FloatVector bc(FloatVector like, float c) {
-        return FloatVector.broadcast(like.species(), c);
+        return erf(FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x)).lane(0);
     }
 }
