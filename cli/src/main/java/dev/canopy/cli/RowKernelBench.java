@@ -1,15 +1,17 @@
 package dev.canopy.cli;
 
+import dev.canopy.attention.Pass;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.bench.Timer;
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.LayerNormRows;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
+import dev.canopy.nn.Dropout;
 import java.util.Random;
 
 /**
- * Times the memory-bound row kernels (softmax, layernorm, GELU) over a [rows x cols] block on all threads.
+ * Times the memory-bound row kernels (softmax, layernorm, GELU, dropout) over a [rows x cols] block on all threads.
  * These are reported in GB/s, not GFLOP/s: {@code gbytes_per_s} counts the minimum traffic, i.e. each input tensor
  * read once and each output written once (4 bytes per float; per-row statistics and gamma/beta ignored), divided by the
  * median time. Kernels that read a row twice (softmax's max pass) are therefore under-credited, never over-credited.
@@ -38,6 +40,9 @@ final class RowKernelBench {
                 Activations.geluTanh(x, a * cols, y, a * cols, (b - a) * cols)));
         report("gelu", "erf_backward", rows, cols, 3, () -> Parallel.forRanges(rows, grain, (a, b) ->
                 Activations.geluErfBackward(x, a * cols, dy, a * cols, dx, a * cols, (b - a) * cols)));
+        Dropout dropout = new Dropout(0.1f, 1);
+        Pass pass = Pass.training(3);
+        report("dropout", "forward", rows, cols, 2, () -> dropout.forward(pass, n, x, y));
     }
 
     /** tensors = how many [rows x cols] float tensors the kernel must move at least once (inputs + outputs). */
