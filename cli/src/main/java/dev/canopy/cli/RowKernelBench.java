@@ -19,9 +19,14 @@ import java.util.Random;
 final class RowKernelBench {
     private RowKernelBench() {}
 
-    static void run(int rows, int cols) {
+    /** Rejects sizes before any timing starts: positive, and at most 2^26 elements per tensor (five tensors live). */
+    static void validate(int rows, int cols) {
         if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("--rows and --cols must be positive, got " + rows + " x " + cols);
-        if ((long) rows * cols > 1L << 28) throw new IllegalArgumentException("--rows x --cols is too large: " + rows + " x " + cols + " (limit 2^28 elements)");
+        if ((long) rows * cols > 1L << 26) throw new IllegalArgumentException("--rows x --cols is too large: " + rows + " x " + cols + " (limit 2^26 elements)");
+    }
+
+    static void run(int rows, int cols) {
+        validate(rows, cols);
         int n = rows * cols;
         Random rng = new Random(2);
         float[] x = KernelBench.random(rng, n), y = new float[n], dy = KernelBench.random(rng, n), dx = new float[n];
