@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@code geluTanh}: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the approximation GPT-2 uses.
  *   <li>{@code relu}: max(x, 0).
  * </ul>
- * Forward outputs may alias the input. Backward methods write dx = dy · f'(x) (overwrite) and need the forward input x;
+ * exp and tanh come from {@link SpecialFunctions} (not {@code lanewise(EXP/TANH)}) so results are bit-identical whether
+ * or not the JIT has compiled the caller. Forward outputs may alias the input. Backward methods write dx = dy · f'(x) (overwrite) and need the forward input x;
  * dx may alias dy.
  *
  * <p>How the GELU kernels are laid out, and why (measured on JDK 25, Zen 4): each formula is evaluated by its own
@@ -129,7 +130,7 @@ public final class Activations {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             // One exp(-x²/2) serves both the density φ and the erfc inside Φ.
-            FloatVector gaussian = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
+            FloatVector gaussian = SpecialFunctions.exp(v.mul(v).mul(-0.5f));
             v.mul(gaussian).mul(INV_SQRT_2PI).add(SpecialFunctions.normalCdf(v, gaussian)).intoArray(out, i);
         }
     }
@@ -137,7 +138,7 @@ public final class Activations {
     private static void geluTanhVectors(float[] x, int xOff, float[] out, int n) {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            FloatVector th = v.mul(v).mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE).lanewise(VectorOperators.TANH);
+            FloatVector th = SpecialFunctions.tanh(v.mul(v).mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE));
             v.mul(0.5f).mul(th.add(1f)).intoArray(out, i);
         }
     }
@@ -146,7 +147,7 @@ public final class Activations {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector x2 = v.mul(v);
-            FloatVector th = x2.mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE).lanewise(VectorOperators.TANH);
+            FloatVector th = SpecialFunctions.tanh(x2.mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE));
             FloatVector sech2 = th.mul(th).neg().add(1f);
             FloatVector inner = x2.mul(3f * TANH_CUBIC).add(1f).mul(TANH_SCALE);
             th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(inner)).intoArray(out, i);
