@@ -32,28 +32,55 @@ public final class Activations {
     private static final float TANH_SCALE = 0.7978845608028654f; // sqrt(2 / pi)
     private static final float TANH_CUBIC = 0.044715f;
 
-    private enum Formula { GELU_ERF, GELU_ERF_GRAD, GELU_TANH, GELU_TANH_GRAD }
-
     private Activations() {}
 
     /** y = x · Φ(x). */
     public static void geluErf(float[] x, int xOff, float[] y, int yOff, int n) {
-        inBlocks(Formula.GELU_ERF, x, xOff, null, 0, y, yOff, n);
+        float[] buffer = blockBuffer(n);
+        for (int b = 0; b < n; b += BLOCK) {
+            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
+            geluErfVectors(x, xOff + b, buffer, 0, full);
+            if (full < len) geluErfVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            System.arraycopy(buffer, 0, y, yOff + b, len);
+        }
     }
 
     /** dx = dy · (Φ(x) + x·φ(x)), φ the standard normal density. */
     public static void geluErfBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
-        inBlocks(Formula.GELU_ERF_GRAD, x, xOff, dy, dyOff, dx, dxOff, n);
+        float[] buffer = blockBuffer(n);
+        for (int b = 0; b < n; b += BLOCK) {
+            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
+            normalCdfVectors(x, xOff + b, buffer, 0, full);
+            addXDensityVectors(x, xOff + b, buffer, 0, full);
+            if (full < len) {
+                float[] tail = padTail(x, xOff + b + full, len - full);
+                normalCdfVectors(tail, 0, buffer, full, len - full);
+                addXDensityVectors(tail, 0, buffer, full, len - full);
+            }
+            RowOps.multiply(dy, dyOff + b, buffer, 0, dx, dxOff + b, len);
+        }
     }
 
     /** y = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))). */
     public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
-        inBlocks(Formula.GELU_TANH, x, xOff, null, 0, y, yOff, n);
+        float[] buffer = blockBuffer(n);
+        for (int b = 0; b < n; b += BLOCK) {
+            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
+            geluTanhVectors(x, xOff + b, buffer, 0, full);
+            if (full < len) geluTanhVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            System.arraycopy(buffer, 0, y, yOff + b, len);
+        }
     }
 
     /** dx = dy · (0.5·(1 + t) + 0.5·x·(1 - t²)·√(2/π)·(1 + 3·0.044715·x²)), t = tanh(...) as in the forward. */
     public static void geluTanhBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
-        inBlocks(Formula.GELU_TANH_GRAD, x, xOff, dy, dyOff, dx, dxOff, n);
+        float[] buffer = blockBuffer(n);
+        for (int b = 0; b < n; b += BLOCK) {
+            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
+            geluTanhGradVectors(x, xOff + b, buffer, 0, full);
+            if (full < len) geluTanhGradVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            RowOps.multiply(dy, dyOff + b, buffer, 0, dx, dxOff + b, len);
+        }
     }
 
     /** y = max(x, 0). */
@@ -83,74 +110,59 @@ public final class Activations {
         }
     }
 
-    // ---------------------------------------------------------------- GELU machinery
+    // ---------------------------------------------------------------- GELU loops
 
-    /** out = f(x), or out = dy · f(x) when dy is non-null, block by block through an L1-sized buffer. */
-    private static void inBlocks(Formula f, float[] x, int xOff, float[] dy, int dyOff, float[] out, int outOff, int n) {
-        if (n <= 0) return;
-        float[] buffer = new float[Math.min(n, BLOCK)];
-        for (int b = 0; b < n; b += BLOCK) {
-            int len = Math.min(BLOCK, n - b);
-            evaluate(f, x, xOff + b, buffer, len);
-            if (dy == null) System.arraycopy(buffer, 0, out, outOff + b, len);
-            else RowOps.multiply(dy, dyOff + b, buffer, 0, out, outOff + b, len);
-        }
+    /** A block buffer with room for whole vectors past the last element (the tail loop writes one full vector). */
+    private static float[] blockBuffer(int n) {
+        return new float[(Math.min(n, BLOCK) + L - 1) / L * L];
     }
 
-    /** out[0, n) = f(x[xOff, xOff + n)): full vectors directly, the tail through a zero-padded copy. */
-    private static void evaluate(Formula f, float[] x, int xOff, float[] out, int n) {
-        int full = S.loopBound(n);
-        vectors(f, x, xOff, out, full);
-        if (full < n) {
-            float[] padded = new float[L], result = new float[L];
-            System.arraycopy(x, xOff + full, padded, 0, n - full);
-            vectors(f, padded, 0, result, L);
-            System.arraycopy(result, 0, out, full, n - full);
-        }
+    /** x[off, off + count) copied into a zero-padded array of one vector, so the tail runs through the unmasked loops. */
+    private static float[] padTail(float[] x, int off, int count) {
+        float[] padded = new float[L];
+        System.arraycopy(x, off, padded, 0, count);
+        return padded;
     }
 
-    /** n must be a multiple of the vector length. */
-    private static void vectors(Formula f, float[] x, int xOff, float[] out, int n) {
-        switch (f) {
-            case GELU_ERF -> geluErfVectors(x, xOff, out, n);
-            case GELU_ERF_GRAD -> geluErfGradVectors(x, xOff, out, n);
-            case GELU_TANH -> geluTanhVectors(x, xOff, out, n);
-            case GELU_TANH_GRAD -> geluTanhGradVectors(x, xOff, out, n);
-        }
-    }
+    // Each loop writes out[outOff, outOff + n) from x[xOff, ...); n is rounded up to whole vectors, so callers pass
+    // either a multiple of L or a padded one-vector input with an output that has room (the block buffer does).
 
-    private static void geluErfVectors(float[] x, int xOff, float[] out, int n) {
+    private static void geluErfVectors(float[] x, int xOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            v.mul(SpecialFunctions.normalCdf(v)).intoArray(out, i);
+            v.mul(SpecialFunctions.normalCdf(v)).intoArray(out, outOff + i);
         }
     }
 
-    private static void geluErfGradVectors(float[] x, int xOff, float[] out, int n) {
+    private static void normalCdfVectors(float[] x, int xOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i += L) SpecialFunctions.normalCdf(FloatVector.fromArray(S, x, xOff + i)).intoArray(out, outOff + i);
+    }
+
+    /** out += x · φ(x): the second half of the GELU-erf derivative, a separate loop to keep each compiled body small. */
+    private static void addXDensityVectors(float[] x, int xOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            // One exp(-x²/2) serves both the density φ and the erfc inside Φ.
-            FloatVector gaussian = SpecialFunctions.exp(v.mul(v).mul(-0.5f));
-            v.mul(gaussian).mul(INV_SQRT_2PI).add(SpecialFunctions.normalCdf(v, gaussian)).intoArray(out, i);
+            FloatVector density = SpecialFunctions.exp(v.mul(v).mul(-0.5f)).mul(INV_SQRT_2PI);
+            v.fma(density, FloatVector.fromArray(S, out, outOff + i)).intoArray(out, outOff + i);
         }
     }
 
-    private static void geluTanhVectors(float[] x, int xOff, float[] out, int n) {
+    private static void geluTanhVectors(float[] x, int xOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector th = SpecialFunctions.tanh(v.mul(v).mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE));
-            v.mul(0.5f).mul(th.add(1f)).intoArray(out, i);
+            v.mul(0.5f).mul(th.add(1f)).intoArray(out, outOff + i);
         }
     }
 
-    private static void geluTanhGradVectors(float[] x, int xOff, float[] out, int n) {
+    private static void geluTanhGradVectors(float[] x, int xOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector x2 = v.mul(v);
             FloatVector th = SpecialFunctions.tanh(x2.mul(TANH_CUBIC).add(1f).mul(v).mul(TANH_SCALE));
             FloatVector sech2 = th.mul(th).neg().add(1f);
             FloatVector inner = x2.mul(3f * TANH_CUBIC).add(1f).mul(TANH_SCALE);
-            th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(inner)).intoArray(out, i);
+            th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(inner)).intoArray(out, outOff + i);
         }
     }
 }
