@@ -133,25 +133,27 @@ public final class DecisionTree {
             bias.data[node] = count == 1 ? -dot(w, wOff, keys, order[a] * dim, dim) : 0f;
             return;
         }
-        double[] mean = new double[dim];
-        for (int r = a; r < b; r++) for (int c = 0; c < dim; c++) mean[c] += keys[order[r] * dim + c];
+        float[] mean = new float[dim];
+        for (int r = a; r < b; r++) TcAttention.axpy(1f, keys, order[r] * dim, mean, 0, dim);
         for (int c = 0; c < dim; c++) mean[c] /= count;
-        double[] dir = new double[dim], next = new double[dim];
-        for (int c = 0; c < dim; c++) dir[c] = rng.nextGaussian();
+        float[] dir = new float[dim], next = new float[dim];
+        for (int c = 0; c < dim; c++) dir[c] = (float) rng.nextGaussian();
         normalise(dir);
-        float[] centred = new float[dim];
-        for (int iter = 0; iter < 24; iter++) { // power iteration on the covariance, never materialised
-            Arrays.fill(next, 0);
+        // Power iteration on the covariance, never materialised: next = sum_r ((k_r - mean) . dir) (k_r - mean).
+        for (int iter = 0; iter < 16; iter++) {
+            Arrays.fill(next, 0f);
+            float meanDot = dot(mean, 0, dir, 0, dim), total = 0f;
             for (int r = a; r < b; r++) {
                 int off = order[r] * dim;
-                double t = 0;
-                for (int c = 0; c < dim; c++) t += (keys[off + c] - mean[c]) * dir[c];
-                for (int c = 0; c < dim; c++) next[c] += t * (keys[off + c] - mean[c]);
+                float t = dot(keys, off, dir, 0, dim) - meanDot;
+                TcAttention.axpy(t, keys, off, next, 0, dim);
+                total += t;
             }
+            TcAttention.axpy(-total, mean, 0, next, 0, dim);
             if (normalise(next) == 0) break; // all keys equal: keep the current direction
-            double[] swap = dir; dir = next; next = swap;
+            float[] swap = dir; dir = next; next = swap;
         }
-        for (int c = 0; c < dim; c++) centred[c] = (float) dir[c];
+        float[] centred = dir;
         for (int r = a; r < b; r++) proj[r - a] = dot(centred, 0, keys, order[r] * dim, dim);
         float[] sorted = Arrays.copyOf(proj, count);
         Arrays.sort(sorted);
@@ -164,12 +166,12 @@ public final class DecisionTree {
         bias.data[node] = -median * scale;
     }
 
-    private static double normalise(double[] v) {
+    private static double normalise(float[] v) {
         double n = 0;
-        for (double x : v) n += x * x;
+        for (float x : v) n += (double) x * x;
         n = Math.sqrt(n);
         if (n == 0) return 0;
-        for (int i = 0; i < v.length; i++) v[i] /= n;
+        for (int i = 0; i < v.length; i++) v[i] = (float) (v[i] / n);
         return n;
     }
 
