@@ -48,7 +48,12 @@ public final class TfAttention implements Attention {
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
         this.trees = trees;
         this.empty = empty;
-        this.spec = "tf:h=" + trees.height() + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+        this.spec = specOf(trees.height(), empty);
+    }
+
+    /** The spec string of a TF attention with these options. */
+    public static String specOf(int height, EmptyLeaf empty) {
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {

@@ -29,7 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * leaf scores u = A s with the fixed AND matrix (A[L][n] = +1 / -1 if L is under n's left / right child, else 0),
  * p = softmax(u) with the forward using argmax (= the traversal leaf) and the backward passing g straight through to
  * p: du = p * (g - p . g); ds = A^T du; dz = ds where |z| <= 1, else 0 (unscaled signs, i.e. DGT's Binarizer1 without
- * the mean|z| factor); dW_n += dz_n x, db_n += dz_n.
+ * the mean|z| factor); dW_n += dz_n x, db_n += dz_n. With {@code routegrad=on} the same chain also reaches the routed
+ * vectors themselves: dx += sum_n dz_n w_n is added to dq (queries) and dk (keys).
  */
 final class TreeSurrogate {
     private TreeSurrogate() {}
@@ -38,11 +39,12 @@ final class TreeSurrogate {
 
     /**
      * Adds the surrogate gradient into every head's tree. acc holds, per pair at offset pair * pieces * stride,
-     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias).
+     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). dq and dk,
+     * when not null, receive the surrogate's input gradient (routegrad=on).
      */
     static void accumulate(TreeBank trees, TcAttention.Groups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
                            float[] v, float[] out, float[] dOut, int[] leafQ, float[] count, float[] kbar, float[] vbar, float[] lse,
-                           float[] acc, int pieces, int stride) {
+                           float[] acc, int pieces, int stride, float[] dq, float[] dk) {
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv(), heads = s.heads();
         // Per pair: dSumK = dKbar / c, dSumV = dVbar / c, dCount.
@@ -94,7 +96,7 @@ final class TreeSurrogate {
                             scale, base, m, m2, node, g);
                 }
                 DecisionTree tree = trees.tree(head);
-                chain(tree, x, xOff, rows, d, g, z, node, dW, head * internal * d, dB, head * internal);
+                chain(tree, x, xOff, rows, d, g, z, node, dW, head * internal * d, dB, head * internal, isKey ? dk : dq);
             }
             synchronized (lock) {
                 for (int hd = 0; hd < heads; hd++) {
@@ -188,7 +190,7 @@ final class TreeSurrogate {
 
     /** The DGT chain for rows tokens x[xOff + r * d]: g (dL/d one-hot leaf) -> dW, dB of their tree. */
     private static void chain(DecisionTree tree, float[] x, int xOff, int rows, int d, float[] g, float[] z, float[] node,
-                              float[] dW, int dWOff, float[] dB, int dBOff) {
+                              float[] dW, int dWOff, float[] dB, int dBOff, float[] dx) {
         int h = tree.height(), leaves = 1 << h, internal = leaves - 1;
         float[] b = tree.b();
         Sgemm.matmulTransB(rows, internal, d, x, xOff, d, tree.w(), 0, d, z, 0, internal, false);
@@ -219,6 +221,7 @@ final class TreeSurrogate {
             }
         }
         Sgemm.matmulTransA(internal, d, rows, z, 0, internal, x, xOff, d, dW, dWOff, d, true);
+        if (dx != null) Sgemm.matmul(rows, d, internal, z, 0, internal, tree.w(), 0, d, dx, xOff, d, true); // dx += dz W
     }
 
     static long workingBytes(AttentionShape s, int h) {
