@@ -150,10 +150,10 @@ class TreeformerScheduleTest {
         String joined = String.join("\n", log);
         assertTrue(joined.contains("step 0: DENSE phase, attention none -> exact"), joined);
         assertTrue(joined.contains("step 150: fitted balanced trees of height 1"), joined);
-        assertTrue(joined.contains("step 150: TC phase, attention exact -> tc:h=1,routegrad=on"), joined);
+        assertTrue(joined.contains("step 150: TC phase, attention exact -> tc:h=1"), joined);
         assertTrue(joined.contains("step 210: grew trees to height 2"), joined);
-        assertTrue(joined.contains("step 450: TF phase, attention tc:h=2,routegrad=on -> tf:h=2"), joined);
-        assertTrue(joined.contains("step 210: TC phase, attention tc:h=1,routegrad=on -> tc:h=2,routegrad=on"), joined);
+        assertTrue(joined.contains("step 450: TF phase, attention tc:h=2 -> tf:h=2"), joined);
+        assertTrue(joined.contains("step 210: TC phase, attention tc:h=1 -> tc:h=2"), joined);
         assertEquals(6, log.size(), joined);
 
         double denseStart = mean(loss, 0, 10), denseEnd = mean(loss, 140, 150);
