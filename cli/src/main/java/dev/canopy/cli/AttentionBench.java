@@ -49,6 +49,8 @@ public final class AttentionBench implements Runnable {
     public void run() {
         List<String> specs = AttentionSpec.splitList(kinds);
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
+        if (d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
+        for (String spec : specs) Attentions.create(spec, new AttentionSetup(heads, d, lengths.get(0), 1));  // fail fast on a bad spec
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", dev.canopy.kernels.Parallel.threads()).put("gflops", peak));
         Random rng = new Random(7);

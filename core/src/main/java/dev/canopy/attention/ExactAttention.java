@@ -3,6 +3,7 @@ package dev.canopy.attention;
 import static dev.canopy.kernels.Tiles.pad;
 
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -57,10 +58,53 @@ public final class ExactAttention implements Attention {
         mask.check(s);
         float[] lse = new float[s.pairs() * s.nq()];
         int qBlocks = ceilDiv(s.nq(), queryBlock);
-        Parallel.forEach(s.pairs() * qBlocks, task -> forwardBlock(s, q, k, v, mask, out, lse, task / qBlocks, (task % qBlocks) * queryBlock));
+        if (pairParallel(s)) {
+            // Many pairs: one task per pair, each with its own transposed keys.
+            Parallel.forEach(s.pairs(), pair -> {
+                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock);
+                for (int b = 0; b < qBlocks; b++) forwardBlock(s, q, keys, mask, out, lse, pair, b * queryBlock);
+            });
+        } else {
+            // Few pairs: one pair at a time, its query blocks in parallel, sharing the transposed keys.
+            for (int pair = 0; pair < s.pairs(); pair++) {
+                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock);
+                int p = pair;
+                Parallel.forEach(qBlocks, b -> forwardBlock(s, q, keys, mask, out, lse, p, b * queryBlock));
+            }
+        }
         long visible = visiblePairs(s, mask);
         long flops = 2L * visible * (s.d() + s.dv());
         return new Context(s, mask, q, k, v, out, lse, flops, flops * 5 / 2, workingBytes(s));
+    }
+
+    private boolean pairParallel(AttentionShape s) {
+        return s.pairs() >= 2 * Parallel.threads();
+    }
+
+    /**
+     * One pair's keys laid out for the score tiles: K transposed block by block ([dp x bc] per key block, zero-padded)
+     * and V with rows padded to a multiple of the vector width (V itself when dv already is one). Built once per pair
+     * so the O(n d) transposition is not repeated for every query block.
+     */
+    record PairKeys(float[] kt, float[] v, int vOff, int nk, int blocks) {
+        static PairKeys of(AttentionShape s, float[] k, float[] v, int pair, int bc) {
+            int d = s.d(), dv = s.dv(), nk = s.nk(), dp = pad(d), wp = pad(dv);
+            int blocks = ceilDiv(nk, bc);
+            float[] kt = new float[blocks * dp * bc];
+            for (int blk = 0; blk < blocks; blk++) {
+                int j0 = blk * bc, cols = Math.min(bc, nk - j0);
+                Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, blk * dp * bc, pad(cols));
+            }
+            if (wp == dv) return new PairKeys(kt, v, pair * nk * dv, nk, blocks);
+            float[] vp = new float[nk * wp];
+            Tiles.copyPadded(v, pair * nk * dv, dv, nk, dv, vp, 0, wp);
+            return new PairKeys(kt, vp, 0, nk, blocks);
+        }
+
+        static long bytes(AttentionShape s, int bc) {
+            int dp = pad(s.d()), wp = pad(s.dv());
+            return 4L * ((long) ceilDiv(s.nk(), bc) * dp * bc + (wp == s.dv() ? 0 : (long) s.nk() * wp));
+        }
     }
 
     /** Per-thread scratch, sized for the largest shape seen so far. */
@@ -74,16 +118,14 @@ public final class ExactAttention implements Attention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private void forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, int pair, int i0) {
-        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
+    private void forwardBlock(AttentionShape s, float[] q, PairKeys keys, AttentionMask mask, float[] out, float[] lse, int pair, int i0) {
+        int d = s.d(), dv = s.dv(), nq = s.nq();
         int dp = pad(d), wp = pad(dv), bc = keyBlock;
         int rows = Math.min(queryBlock, nq - i0);
         int batch = pair / s.heads();
         float scale = (float) (1.0 / Math.sqrt(d));
         Scratch t = SCRATCH.get();
         float[] qs = t.qs = Scratch.ensure(t.qs, queryBlock * dp);
-        float[] kt = t.kt = Scratch.ensure(t.kt, dp * bc);
-        float[] vs = t.vs = Scratch.ensure(t.vs, bc * wp);
         float[] sc = t.sc = Scratch.ensure(t.sc, queryBlock * bc);
         float[] acc = t.acc = Scratch.ensure(t.acc, queryBlock * wp);
         float[] m = t.m = Scratch.ensure(t.m, queryBlock);
@@ -102,10 +144,8 @@ public final class ExactAttention implements Attention {
         int keyEnd = mask.keyLimit(s, i0 + rows - 1);
         for (int j0 = 0; j0 < keyEnd; j0 += bc) {
             int cols = Math.min(bc, keyEnd - j0);
-            int colsP = pad(cols);
-            Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, 0, colsP);
-            Tiles.copyPadded(v, (pair * nk + j0) * dv, dv, cols, dv, vs, 0, wp);
-            Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
+            int colsP = pad(Math.min(bc, keys.nk() - j0));
+            Tiles.mulBt(qs, 0, rows, dp, keys.kt(), (j0 / bc) * dp * bc, colsP, sc, 0, bc);
             applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
             for (int r = 0; r < rows; r++) {
                 int row = r * bc;
@@ -121,7 +161,7 @@ public final class ExactAttention implements Attention {
                 m[r] = mNew;
                 if (alpha != 1f) scaleRow(acc, r * wp, wp, alpha);
             }
-            Tiles.mulAcc(sc, 0, bc, rows, cols, vs, 0, wp, acc, 0);
+            Tiles.mulAcc(sc, 0, bc, rows, cols, keys.v(), keys.vOff() + j0 * wp, wp, acc, 0);
         }
         int oBase = (pair * nq + i0) * dv;
         for (int r = 0; r < rows; r++) {
@@ -161,11 +201,11 @@ public final class ExactAttention implements Attention {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
             e.intoArray(a, off + j);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return dev.canopy.kernels.VecOps.sum(sum);
     }
 
     private static void scaleRow(float[] a, int off, int len, float f) {
@@ -278,7 +318,7 @@ public final class ExactAttention implements Attention {
     private static void probabilities(float[] a, int off, int len, float scale, float lse) {
         FloatVector sv = FloatVector.broadcast(S, scale), lv = FloatVector.broadcast(S, lse);
         for (int j = 0; j < len; j += L) {
-            FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg()).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+            SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg())).intoArray(a, off + j);
         }
     }
 
@@ -318,12 +358,13 @@ public final class ExactAttention implements Attention {
     /** Bytes allocated beyond inputs and outputs: saved log-sum-exp, per-thread tiles, backward row terms and dQ partials. */
     public long workingBytes(AttentionShape s) {
         int dp = pad(s.d()), wp = pad(s.dv()), bc = keyBlock, br = queryBlock;
-        long perThreadForward = (long) br * dp + (long) dp * bc + (long) bc * wp + (long) br * bc + (long) br * wp + 2L * br;
+        long perThreadForward = (long) br * dp + (long) br * bc + (long) br * wp + 2L * br;
         long perThreadBackward = (long) br * dp + 2L * dp * bc + (long) wp * bc + 2L * br * bc + (long) br * wp
                 + (long) bc * dp + (long) bc * wp + (long) br * Math.max(dp, wp);
         int threads = Math.min(Parallel.threads(), s.pairs() * ceilDiv(s.nq(), br));
         long lse = (long) s.pairs() * s.nq();
-        long forward = lse + threads * perThreadForward;
+        long keys = PairKeys.bytes(s, bc) / 4 * (pairParallel(s) ? Math.min(Parallel.threads(), s.pairs()) : 1);
+        long forward = lse + threads * perThreadForward + keys;
         int splits = splitsPerPair(s);
         long backward = lse + lse /* row dots */ + (long) Math.min(Parallel.threads(), s.pairs() * splits) * perThreadBackward
                 + (splits > 1 ? (long) s.pairs() * (splits - 1) * s.nq() * s.d() : 0);

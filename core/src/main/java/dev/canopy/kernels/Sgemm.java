@@ -1,7 +1,6 @@
 package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,7 +18,7 @@ public final class Sgemm {
     static final int MR = 6;
     static final int NR = 2 * L;
     private static final int KC = 256;
-    private static final int MC = 72;
+    private static final int MC = 96;
     private static final int NC = 2048;
 
     private Sgemm() {}
@@ -69,26 +68,43 @@ public final class Sgemm {
         }
         int nc = Math.min(NC, roundUp(n, NR));
         float[] bPacked = new float[KC * nc];
-        int rowBlocks = (m + MC - 1) / MC;
+        // Rows of C are split into blocks of whole MR-row panels, as many blocks per thread as MC allows, so that
+        // every thread gets the same number of panels; few rows are made up for by also splitting the columns.
+        int threads = Parallel.threads();
+        int panels = (m + MR - 1) / MR;
+        int rowBlocks = Math.min(panels, threads * Math.max(1, (m + threads * MC - 1) / (threads * MC)));
+        int maxPanelsPerBlock = (panels + rowBlocks - 1) / rowBlocks;
         for (int jc = 0; jc < n; jc += nc) {
             int nb = Math.min(nc, n - jc);
+            int colPanels = (nb + NR - 1) / NR;
+            int colGroups = rowBlocks >= threads ? 1 : Math.min(colPanels, (2 * threads + rowBlocks - 1) / rowBlocks);
             for (int pc = 0; pc < k; pc += KC) {
                 int kb = Math.min(KC, k - pc);
                 boolean addInto = accumulate || pc > 0;
                 packB(b, bOff, ldb, transB, pc, kb, jc, nb, bPacked);
                 final int fjc = jc, fpc = pc;
-                Parallel.forEach(rowBlocks, blk -> {
-                    int ic = blk * MC;
-                    int mb = Math.min(MC, m - ic);
-                    float[] aPacked = A_PANEL.get();
+                Parallel.forEach(rowBlocks * colGroups, task -> {
+                    int blk = task / colGroups, group = task % colGroups;
+                    int p0 = (int) ((long) panels * blk / rowBlocks), p1 = (int) ((long) panels * (blk + 1) / rowBlocks);
+                    int ic = p0 * MR;
+                    int mb = Math.min(p1 * MR, m) - ic;
+                    int g0 = (int) ((long) colPanels * group / colGroups) * NR;
+                    int g1 = Math.min(nb, (int) ((long) colPanels * (group + 1) / colGroups) * NR);
+                    float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
                     packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
-                    macroKernel(mb, nb, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    macroKernel(mb, g0, g1, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
                 });
             }
         }
     }
 
-    private static final ThreadLocal<float[]> A_PANEL = ThreadLocal.withInitial(() -> new float[roundUp(MC, MR) * KC]);
+    private static final ThreadLocal<float[][]> A_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] aPanel(int size) {
+        float[][] holder = A_PANEL.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
+    }
 
     private static int roundUp(int x, int to) {
         return (x + to - 1) / to * to;
@@ -157,28 +173,50 @@ public final class Sgemm {
         }
     }
 
-    private static void macroKernel(int mb, int nb, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
-        for (int jr = 0; jr < nb; jr += NR) {
+    /** Multiplies the packed A block by packed B columns [j0, j1) (j0 a multiple of NR) into C. */
+    private static void macroKernel(int mb, int j0, int j1, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
+        int nb = j1;
+        for (int jr = j0; jr < nb; jr += NR) {
             int w = Math.min(NR, nb - jr);
             int bBase = (jr / NR) * NR * kb;
             for (int ir = 0; ir < mb; ir += MR) {
                 int h = Math.min(MR, mb - ir);
-                microKernel(kb, aPacked, (ir / MR) * MR * kb, bPacked, bBase, c, cOff + ir * ldc + jr, ldc, h, w, accumulate);
+                int aBase = (ir / MR) * MR * kb;
+                int at = cOff + ir * ldc + jr;
+                if (h == MR && w == NR) {
+                    microKernel(kb, aPacked, aBase, bPacked, bBase, c, at, ldc, accumulate);
+                } else {
+                    // Edge tile: compute the full register tile into scratch, then copy the valid h x w corner.
+                    float[] t = EDGE_TILE.get();
+                    microKernel(kb, aPacked, aBase, bPacked, bBase, t, 0, NR, false);
+                    for (int r = 0; r < h; r++) {
+                        int dst = at + r * ldc;
+                        if (accumulate) {
+                            for (int j = 0; j < w; j++) c[dst + j] += t[r * NR + j];
+                        } else {
+                            System.arraycopy(t, r * NR, c, dst, w);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /** The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs. */
-    private static void microKernel(int kb, float[] ap, int aBase, float[] bp, int bBase, float[] c, int cOff, int ldc,
-                                    int h, int w, boolean accumulate) {
+    private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+    /**
+     * The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs; the tile is then
+     * stored to (or added into) c. Kept free of branches on the tile shape so C2 keeps every accumulator in a register.
+     */
+    private static void microKernel(int kb, float[] ap, int aBase, float[] bp, int bBase, float[] c, int cOff, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        int ai = aBase, bi = bBase;
-        for (int kk = 0; kk < kb; kk++, ai += MR, bi += NR) {
+        for (int kk = 0; kk < kb; kk++) {
+            int ai = aBase + kk * MR, bi = bBase + kk * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
@@ -194,35 +232,21 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        if (h == MR && w == NR) {
-            store(c00, c01, c, cOff, accumulate);
-            store(c10, c11, c, cOff + ldc, accumulate);
-            store(c20, c21, c, cOff + 2 * ldc, accumulate);
-            store(c30, c31, c, cOff + 3 * ldc, accumulate);
-            store(c40, c41, c, cOff + 4 * ldc, accumulate);
-            store(c50, c51, c, cOff + 5 * ldc, accumulate);
-        } else {
-            FloatVector[] rows = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-            VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(L, w);
-            for (int r = 0; r < h; r++) {
-                storeMasked(rows[2 * r], c, cOff + r * ldc, m0, accumulate);
-                storeMasked(rows[2 * r + 1], c, cOff + r * ldc + L, m1, accumulate);
-            }
-        }
-    }
-
-    private static void store(FloatVector v0, FloatVector v1, float[] c, int off, boolean accumulate) {
         if (accumulate) {
-            v0 = v0.add(FloatVector.fromArray(S, c, off));
-            v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+            int o = cOff;
+            c00 = c00.add(FloatVector.fromArray(S, c, o)); c01 = c01.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c10 = c10.add(FloatVector.fromArray(S, c, o)); c11 = c11.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c20 = c20.add(FloatVector.fromArray(S, c, o)); c21 = c21.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c30 = c30.add(FloatVector.fromArray(S, c, o)); c31 = c31.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c40 = c40.add(FloatVector.fromArray(S, c, o)); c41 = c41.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c50 = c50.add(FloatVector.fromArray(S, c, o)); c51 = c51.add(FloatVector.fromArray(S, c, o + L));
         }
-        v0.intoArray(c, off);
-        v1.intoArray(c, off + L);
-    }
-
-    private static void storeMasked(FloatVector v, float[] c, int off, VectorMask<Float> m, boolean accumulate) {
-        if (!m.anyTrue()) return;
-        if (accumulate) v = v.add(FloatVector.fromArray(S, c, off, m));
-        v.intoArray(c, off, m);
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + L); o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + L); o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + L); o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + L); o += ldc;
+        c40.intoArray(c, o); c41.intoArray(c, o + L); o += ldc;
+        c50.intoArray(c, o); c51.intoArray(c, o + L);
     }
 }
