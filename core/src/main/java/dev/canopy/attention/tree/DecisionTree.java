@@ -4,9 +4,6 @@ import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A complete oblique binary decision tree of height h over d-dimensional vectors (one per layer and head).
@@ -18,9 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
  * none.
  */
 public final class DecisionTree {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int LANES = S.length();
-
     private final int height;
     private final int dim;
     private final Parameter weights; // [(2^h - 1), d]
@@ -214,15 +208,8 @@ public final class DecisionTree {
         return 0;
     }
 
+    /** Dot product with a fixed lane-summation order, so routing decisions are the same bits in every JIT tier. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int c = 0;
-        float sum = 0f;
-        if (n >= LANES) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; c + LANES <= n; c += LANES) acc = FloatVector.fromArray(S, a, aOff + c).fma(FloatVector.fromArray(S, b, bOff + c), acc);
-            sum = dev.canopy.kernels.VecOps.sum(acc);
-        }
-        for (; c < n; c++) sum += a[aOff + c] * b[bOff + c];
-        return sum;
+        return dev.canopy.kernels.VecOps.dot(a, aOff, b, bOff, n);
     }
 }

@@ -7,11 +7,10 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Treeformer TC-Attention (coarse, dense gradients). Spec
@@ -36,8 +35,6 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code routegrad=on} adds its input term dz . W to dq and dk as well (DGT's chain continued into the routed vectors).
  */
 public final class TcAttention implements Attention {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
     public enum Groups { PATH, SIBLINGS }
 
     private final TreeBank trees;
@@ -280,14 +277,6 @@ public final class TcAttention implements Attention {
 
     /** y[yOff..] += a * x[xOff..] over n floats. */
     static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        int c = 0;
-        int L = S.length();
-        if (n >= L) {
-            FloatVector av = FloatVector.broadcast(S, a);
-            for (; c + L <= n; c += L) {
-                FloatVector.fromArray(S, x, xOff + c).fma(av, FloatVector.fromArray(S, y, yOff + c)).intoArray(y, yOff + c);
-            }
-        }
-        for (; c < n; c++) y[yOff + c] += a * x[xOff + c];
+        VecOps.axpy(a, x, xOff, y, yOff, n);
     }
 }

@@ -4,9 +4,10 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
+import dev.canopy.kernels.SpecialFunctions;
+import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -166,7 +167,7 @@ final class TreeSurrogate {
         FloatVector dov = FloatVector.broadcast(S, dotOut);
         for (; n + L <= nodes; n += L) {
             FloatVector x = FloatVector.fromArray(S, e, off + n).fma(sv, FloatVector.fromArray(S, logCount, base + n)).add(sh);
-            x.lanewise(VectorOperators.EXP).mul(FloatVector.fromArray(S, dv, off + n).sub(dov)).intoArray(e, off + n);
+            SpecialFunctions.exp(x).mul(FloatVector.fromArray(S, dv, off + n).sub(dov)).intoArray(e, off + n);
         }
         for (; n < nodes; n++) e[off + n] = (float) Math.exp(e[off + n] * scale + logCount[base + n] + shift) * (dv[off + n] - dotOut);
     }
@@ -178,11 +179,11 @@ final class TreeSurrogate {
         if (len >= L) {
             FloatVector sh = FloatVector.broadcast(S, shift), acc = FloatVector.zero(S);
             for (; i + L <= len; i += L) {
-                FloatVector x = FloatVector.fromArray(S, a, off + i).add(sh).lanewise(VectorOperators.EXP);
+                FloatVector x = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + i).add(sh));
                 x.intoArray(a, off + i);
                 acc = acc.add(x);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = VecOps.sum(acc);
         }
         for (; i < len; i++) sum += a[off + i] = (float) Math.exp(a[off + i] + shift);
         return sum;
