@@ -39,7 +39,20 @@ public final class DecisionTree {
     public int nodes() { return (2 << height) - 1; }
     /** Node id of leaf L. */
     public int leafNode(int leaf) { return (1 << height) - 1 + leaf; }
-    public boolean initialised() { return initialised; }
+    /**
+     * Whether the tree holds hyperplanes: initialised explicitly, or holding any non-zero weight (weights loaded from a
+     * checkpoint into the parameters count; an all-zero tree, which sends everything left, counts as never fitted).
+     */
+    public boolean initialised() {
+        if (initialised) return true;
+        for (float x : weights.data) {
+            if (x != 0f) {
+                initialised = true;
+                return true;
+            }
+        }
+        return false;
+    }
 
     public List<Parameter> parameters() {
         return weights == null ? List.of() : List.of(weights, bias);

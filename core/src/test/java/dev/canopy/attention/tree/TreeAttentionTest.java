@@ -130,6 +130,24 @@ class TreeAttentionTest {
     }
 
     @Test
+    void lazyInitFitsOnceAndKeepsLoadedWeights() {
+        Random r = new Random(8);
+        AttentionShape s = AttentionShape.self(1, 1, 64, 4);
+        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), out = new float[s.outSize()];
+        TfAttention fitted = (TfAttention) Attentions.create("tf:h=2", new AttentionSetup(1, 4, 64, 1));
+        fitted.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
+        float[] w = fitted.trees().tree(0).w().clone();
+        fitted.forward(s, rnd(r, s.qSize()), rnd(r, s.kSize()), v, AttentionMask.NONE, Pass.INFERENCE, out);
+        assertArrayEquals(w, fitted.trees().tree(0).w(), "fitted once, on the first forward");
+        // Weights written into the parameters (as a checkpoint load does) are never refitted.
+        TfAttention loaded = (TfAttention) Attentions.create("tf:h=2", new AttentionSetup(1, 4, 64, 1));
+        float[] custom = rnd(r, w.length);
+        System.arraycopy(custom, 0, loaded.parameters().get(0).data, 0, custom.length);
+        loaded.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
+        assertArrayEquals(custom, loaded.trees().tree(0).w());
+    }
+
+    @Test
     void routingInvariants() {
         DecisionTree tree = new DecisionTree("t", 3, 4);
         Arrays.fill(tree.w(), 0f);
