@@ -9,7 +9,9 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
@@ -48,7 +50,12 @@ public final class TfAttention implements Attention {
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
         this.trees = trees;
         this.empty = empty;
-        this.spec = "tf:h=" + trees.height() + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+        this.spec = specOf(trees.height(), empty);
+    }
+
+    /** The spec string of a TF attention with these options. */
+    public static String specOf(int height, EmptyLeaf empty) {
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
