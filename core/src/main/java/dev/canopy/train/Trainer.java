@@ -110,11 +110,24 @@ public final class Trainer {
 
     /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
     public static double accuracy(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
-        if (split.isEmpty()) return Double.NaN;
+        return evaluate(model, split, batchSize, padMultiple).accuracy();
+    }
+
+    /** Accuracy plus what inference cost: attention FLOPs per example and the largest attention working memory. */
+    public record Evaluation(double accuracy, double attentionFlopsPerExample, long attentionWorkingBytes, double seconds) {}
+
+    public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
+        if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
+        long t0 = System.nanoTime();
         int correct = 0;
+        double flops = 0;
+        long bytes = 0;
         for (int i = 0; i < split.size(); i += batchSize) {
             Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
-            float[] logits = model.forward(batch, Pass.INFERENCE).logits();
+            SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
+            float[] logits = fwd.logits();
+            flops += fwd.attentionFlops();
+            bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
             for (int b = 0; b < batch.size(); b++) {
                 int best = 0;
@@ -122,7 +135,7 @@ public final class Trainer {
                 if (best == batch.labels()[b]) correct++;
             }
         }
-        return correct / (double) split.size();
+        return new Evaluation(correct / (double) split.size(), flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void resetPeakHeap() {
