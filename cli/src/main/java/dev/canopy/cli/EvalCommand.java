@@ -18,10 +18,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Accuracy of a trained run's newest checkpoint on its task's validation or test split. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a checkpoint (a run directory from train) on its task.")
+/**
+ * {@code eval --checkpoint RUN}: accuracy of a trained run's newest checkpoint on its task's validation or test split.
+ * The subcommands evaluate other things (e.g. {@code eval dropin}, the pretrained model with other attentions).
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a trained checkpoint (--checkpoint RUN) or, through a subcommand, models and attentions on real data (JSON lines).",
+        subcommands = {DropinEval.class})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "Run directory (its newest checkpoint) or one ckpt-NNNNNNNN directory.")
+    @Option(names = "--checkpoint", description = "Run directory (its newest checkpoint) or one ckpt-NNNNNNNN directory.")
     Path checkpoint;
     @Option(names = "--split", defaultValue = "test", description = "valid or test (default: ${DEFAULT-VALUE}).")
     String split;
@@ -32,6 +37,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (checkpoint == null) {
+            picocli.CommandLine.usage(this, System.out);
+            return 0;
+        }
         Path runDir = Files.isRegularFile(checkpoint.resolve(TrainCommand.MODEL_FILE)) ? checkpoint : checkpoint.getParent();
         if (runDir == null || !Files.isRegularFile(runDir.resolve(TrainCommand.MODEL_FILE)) || !Files.isRegularFile(runDir.resolve(TrainCommand.TASK_FILE))) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no " + TrainCommand.MODEL_FILE + " and " + TrainCommand.TASK_FILE + " here or in the parent; pass a run directory written by 'canopy train'");

@@ -11,10 +11,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-        description = "Time sgemm in its three layouts against the measured FMA peak.")
+        description = "Time sgemm in its three layouts against the measured FMA peak, and the row kernels (GB/s).")
 public final class KernelBench implements Runnable {
     @Option(names = "--size", split = ",", description = "Square sgemm sizes (default: ${DEFAULT-VALUE}).", defaultValue = "256,1024,2048")
     List<Integer> sizes;
+
+    @Option(names = "--rows", description = "Rows for the softmax/layernorm/gelu benchmarks (default: ${DEFAULT-VALUE}; 0 skips them).", defaultValue = "4096")
+    int rows;
+
+    @Option(names = "--cols", description = "Columns for the softmax/layernorm/gelu benchmarks (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
+    int cols;
 
     @Option(names = "--json", description = "Print JSON lines only (the default output is JSON lines too; kept for symmetry).")
     boolean json;
@@ -40,6 +46,7 @@ public final class KernelBench implements Runnable {
                         .put("seconds", t.median()).put("gflops", gflops).put("peak_fraction", gflops / peak).put("runs", t.runs()));
             }
         }
+        if (rows != 0) RowKernelBench.run(rows, cols);
     }
 
     static float[] random(Random rng, int n) {

@@ -10,7 +10,10 @@ public final class Attentions {
         AttentionSpec parsed = AttentionSpec.parse(spec);
         return switch (parsed.name()) {
             case "exact" -> ExactAttention.fromSpec(parsed);
+            case "topk" -> TopKAttention.fromSpec(parsed);
             case "linformer" -> LinformerAttention.fromSpec(parsed, setup);
+            case "tf" -> dev.canopy.attention.tree.TfAttention.fromSpec(parsed, setup);
+            case "tc" -> dev.canopy.attention.tree.TcAttention.fromSpec(parsed, setup);
             default -> throw new IllegalArgumentException("unknown attention '" + parsed.name() + "' in spec '" + spec + "'; known: " + KNOWN);
         };
     }

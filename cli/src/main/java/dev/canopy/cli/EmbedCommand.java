@@ -1,0 +1,62 @@
+package dev.canopy.cli;
+
+import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.FeedForwardSpec;
+import dev.canopy.io.Json;
+import dev.canopy.tokenizer.WordPieceTokenizer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "embed", mixinStandardHelpOptions = true,
+        description = "Print one sentence embedding per file as JSON lines: {\"file\", \"tokens\", \"embedding\": [...]}.")
+public final class EmbedCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "minilm", description = "minilm, or a directory with model.safetensors, config.json, tokenizer.json (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--attention", defaultValue = "exact", description = "Attention spec, e.g. exact or topk:k=32 (default: ${DEFAULT-VALUE}).")
+    String attention;
+
+    @Option(names = "--ffn", defaultValue = "dense", description = "Feed-forward: dense or topk-ffn:k=K (default: ${DEFAULT-VALUE}).")
+    String ffn;
+
+    @Option(names = "--max-length", defaultValue = "512", description = "Tokens per text including [CLS]/[SEP]; longer texts are cut with a warning (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "UTF-8 text files, one embedding each.")
+    List<Path> files;
+
+    @Override
+    public Integer call() throws IOException {
+        for (Path f : files) if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "no such file");
+        ModelOption m = ModelOption.load(model);
+        if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
+            throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
+        }
+        BertEncoder encoder = new BertEncoder(m.weights(), attention, FeedForwardSpec.parse(ffn));
+        ProgressBar progress = new ProgressBar("embed", files.size());
+        for (int i = 0; i < files.size(); i++) {
+            Path f = files.get(i);
+            WordPieceTokenizer.Encoding enc = m.tokenizer().encode(Files.readString(f, StandardCharsets.UTF_8), maxLength);
+            if (enc.truncated()) {
+                System.err.println("canopy: warning: " + f + " has " + enc.fullLength() + " tokens; only the first " + maxLength
+                        + " (with [CLS]/[SEP]) are embedded");
+            }
+            float[] e = encoder.embed(enc.ids());
+            StringBuilder line = new StringBuilder(8 * e.length + 100);
+            line.append("{\"file\":").append(Json.quote(f.toString())).append(",\"tokens\":").append(enc.ids().length)
+                    .append(",\"attention\":").append(Json.quote(attention)).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
+            for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
+            System.out.println(line.append("]}"));
+            progress.step(i + 1);
+        }
+        return 0;
+    }
+}

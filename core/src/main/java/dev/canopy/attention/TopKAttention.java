@@ -1,0 +1,348 @@
+package dev.canopy.attention;
+
+import static dev.canopy.kernels.Tiles.pad;
+
+import dev.canopy.kernels.KeyLists;
+import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.Tiles;
+import dev.canopy.kernels.TopKSelect;
+import dev.canopy.kernels.VecOps;
+import dev.canopy.nn.CounterRng;
+import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Top-k attention (Gupta et al. 2021, "Memory-efficient Transformers via Top-k Attention"): each query keeps only the
+ * k keys with the largest scores q·k among the keys it may see, and softmax(score / sqrt(d)) runs over those k only.
+ * Spec: {@code topk:k=K[,chunk=C][,dropout=P]}.
+ *
+ * <p><b>Forward.</b> For each (batch, head) pair, queries are taken in chunks of exactly C rows (the last may be
+ * shorter). The chunk's scores S = Q_c K^T (unscaled, the selection works on raw dot products) are written into one
+ * C x nk buffer, row blocks of the chunk in parallel; each row's masked keys are set to -inf, {@link TopKSelect}
+ * picks its k best visible keys in close to linear time (ties: the lower key index wins), and the output row is the
+ * softmax-weighted sum of the k selected value rows. Only the selected indices and their raw scores are kept.
+ * A row whose visible keys number fewer than k uses those it has; a row with none outputs zeros.
+ *
+ * <p><b>Dropout</b> (training passes only) drops selected probabilities with inverted scaling 1/(1-P). The decision for
+ * (query row, key) is a pure hash of (pass seed, global query row, key index) via {@link CounterRng}, so the backward
+ * replays exactly the forward's mask in every chunk (the official code replays the last chunk's RNG state for all).
+ *
+ * <p><b>Backward</b> works from the cached indices and scores only (research/topk.md 1.7, "further saving"): per row,
+ * recompute the k probabilities, g_s = dO_i·v_{j_s}, ds_s = p_s (g_s - sum_t p_t g_t) / sqrt(d), dQ_i = sum_s ds_s k_{j_s}.
+ * dK and dV are gathered per key from the rows that selected it ({@link KeyLists}), so key ranges run in parallel
+ * without locks or per-thread partial buffers (one head on two threads is as safe as many heads). No nq x nk buffer.
+ *
+ * <p><b>FLOPs</b> (multiply-add = 2): forward 2·d per visible (query, key) pair for scoring plus 2·dv per selected key for
+ * the output; backward 4·(d + dv) per selected key (g and dV over dv, dQ and dK over d). Selection and exponentials
+ * are not counted. <b>Working memory</b>: 8 bytes per (row, slot) kept for backward, the C x nk score buffer, a padded
+ * copy of one pair's K^T, per-thread scratch; backward adds 8 bytes per (row, slot) of one pair for its coefficients
+ * plus the per-key lists. That is O(n (d + k) + C n), reported exactly by {@link Saved#workingBytes()}.
+ */
+public final class TopKAttention implements Attention {
+    public static final int DEFAULT_CHUNK = 1024;
+    /** Rows of a chunk one task scores and selects at a time. */
+    private static final int ROW_BLOCK = 32;
+    /** Keys per tile of K^T in the scoring product (a dp x 256 tile stays in L2). */
+    private static final int KEY_BLOCK = 256;
+    /** Stream id that separates this dropout from others drawn with the same pass seed. */
+    private static final long DROPOUT_STREAM = 0x746f706bL;
+
+    private final int k;
+    private final int chunk;
+    private final float dropout;
+
+    public TopKAttention(int k, int chunk, float dropout) {
+        if (k < 1) throw new IllegalArgumentException("topk attention: k must be >= 1, got k=" + k);
+        if (chunk < 1) throw new IllegalArgumentException("topk attention: chunk must be >= 1 query rows, got chunk=" + chunk);
+        if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("topk attention: dropout must be in [0, 1), got dropout=" + dropout);
+        this.k = k;
+        this.chunk = chunk;
+        this.dropout = dropout;
+    }
+
+    public static TopKAttention fromSpec(AttentionSpec spec) {
+        spec.allowOnly("k", "chunk", "dropout");
+        if (!spec.options().containsKey("k")) {
+            throw new IllegalArgumentException("attention 'topk' needs option k (keys kept per query), e.g. topk:k=64");
+        }
+        return new TopKAttention(spec.intOption("k", 0), spec.intOption("chunk", DEFAULT_CHUNK), spec.floatOption("dropout", 0f));
+    }
+
+    public int k() {
+        return k;
+    }
+
+    public int chunk() {
+        return chunk;
+    }
+
+    @Override
+    public String spec() {
+        return "topk:k=" + k + ",chunk=" + chunk + (dropout > 0 ? ",dropout=" + dropout : "");
+    }
+
+    /**
+     * Saved state: inputs by reference, and per (pair, query row) k slots of selected key index (ascending, -1 for an
+     * unused slot) and raw score q·k.
+     */
+    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, int[] idx, float[] top,
+                   boolean dropoutOn, long dropoutSeed, long flops, long backwardFlops, long workingBytes) implements Saved {}
+
+    private static final class Scratch {
+        float[] qs = new float[0];
+        float[] probs = new float[0];
+        float[] grads = new float[0];
+        TopKSelect select;
+
+        TopKSelect selector(int k) {
+            if (select == null || select.k() != k) select = new TopKSelect(k);
+            return select;
+        }
+
+        float[] qs(int n) { return qs.length >= n ? qs : (qs = new float[n]); }
+        float[] probs(int n) { return probs.length >= n ? probs : (probs = new float[n]); }
+        float[] grads(int n) { return grads.length >= n ? grads : (grads = new float[n]); }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    @Override
+    public Saved forward(AttentionShape s, float[] q, float[] kIn, float[] v, AttentionMask mask, Pass pass, float[] out) {
+        s.check(q, kIn, v, out);
+        mask.check(s);
+        int nq = s.nq(), nk = s.nk(), d = s.d();
+        int dp = pad(d), nkP = pad(nk);
+        int chunkRows = Math.min(chunk, nq);
+        checkSizes(s, chunkRows, nkP);
+        int[] idx = new int[s.pairs() * nq * k];
+        float[] top = new float[s.pairs() * nq * k];
+        float[] scores = new float[chunkRows * nkP];
+        float[] kt = new float[keyTileFloats(nk, dp)];
+        int[][] padded = paddedKeys(s, mask);
+        boolean drop = pass.training() && dropout > 0f;
+        long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
+        LongAdder selected = new LongAdder();
+
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            final int p = pair;
+            int keyBlocks = ceilDiv(nk, KEY_BLOCK);
+            Parallel.forRanges(keyBlocks, 4, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int j0 = b * KEY_BLOCK, cols = Math.min(KEY_BLOCK, nk - j0);
+                    Tiles.transposePadded(kIn, (p * nk + j0) * d, d, cols, d, kt, b * KEY_BLOCK * dp, pad(cols));
+                }
+            });
+            for (int c0 = 0; c0 < nq; c0 += chunk) {
+                final int chunkStart = c0;
+                int rows = Math.min(chunk, nq - c0);
+                Parallel.forEach(ceilDiv(rows, ROW_BLOCK), blk -> {
+                    int i0 = chunkStart + blk * ROW_BLOCK;
+                    int n = Math.min(ROW_BLOCK, chunkStart + rows - i0);
+                    long chosen = forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, (i0 - chunkStart) * nkP, p, i0, n);
+                    selected.add(chosen);
+                });
+            }
+        }
+        long visible = ExactAttention.visiblePairs(s, mask);
+        long flops = 2L * s.d() * visible + 2L * s.dv() * selected.sum();
+        long backwardFlops = 4L * (s.d() + s.dv()) * selected.sum();
+        return new Context(s, mask, q, kIn, v, idx, top, drop, seed, flops, backwardFlops, workingBytes(s, mask));
+    }
+
+    /** Scores rows [i0, i0 + n) of one pair into scores[sBase ..], selects, and writes their output rows. */
+    private long forwardRows(AttentionShape s, float[] q, float[] kt, float[] v, AttentionMask mask, int[][] padded,
+                             boolean drop, long seed, float[] out, int[] idx, float[] top, float[] scores, int sBase,
+                             int pair, int i0, int n) {
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        int dp = pad(d), nkP = pad(nk);
+        Scratch t = SCRATCH.get();
+        float[] qs = t.qs(ROW_BLOCK * dp);
+        float[] probs = t.probs(k);
+        TopKSelect select = t.selector(k);
+        Tiles.copyPadded(q, (pair * nq + i0) * d, d, n, d, qs, 0, dp);
+        int keyEnd = mask.keyLimit(s, i0 + n - 1);
+        for (int j0 = 0; j0 < keyEnd; j0 += KEY_BLOCK) {
+            int colsP = pad(Math.min(KEY_BLOCK, nk - j0));
+            Tiles.mulBt(qs, 0, n, dp, kt, j0 * dp, colsP, scores, sBase + j0, nkP);
+        }
+        float alpha = (float) (1.0 / Math.sqrt(d));
+        float keepScale = 1f / (1f - dropout);
+        int[] pad = padded == null ? null : padded[pair / s.heads()];
+        long chosen = 0;
+        for (int r = 0; r < n; r++) {
+            int i = i0 + r;
+            int row = sBase + r * nkP;
+            int limit = mask.keyLimit(s, i);
+            if (pad != null) {
+                for (int j : pad) {
+                    if (j >= limit) break;
+                    scores[row + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            int slot = (pair * nq + i) * k;
+            int count = select.select(scores, row, limit, idx, top, slot);
+            Arrays.fill(idx, slot + count, slot + k, -1);
+            Arrays.fill(top, slot + count, slot + k, 0f);
+            chosen += count;
+            int o = (pair * nq + i) * dv;
+            Arrays.fill(out, o, o + dv, 0f);
+            if (count == 0) continue;
+            softmax(top, slot, count, alpha, probs);
+            long rowKey = (long) (pair * nq + i) * nk;
+            for (int x = 0; x < count; x++) {
+                int j = idx[slot + x];
+                float w = probs[x];
+                if (drop) w = CounterRng.keep(seed, rowKey + j, dropout) ? w * keepScale : 0f;
+                if (w != 0f) VecOps.axpy(w, v, (pair * nk + j) * dv, out, o, dv);
+            }
+        }
+        return chosen;
+    }
+
+    /** probs[x] = softmax(alpha * top[slot + x]) over x < count; shared by forward and backward so both agree exactly. */
+    private static void softmax(float[] top, int slot, int count, float alpha, float[] probs) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int x = 0; x < count; x++) max = Math.max(max, top[slot + x]);
+        double sum = 0;
+        for (int x = 0; x < count; x++) {
+            float e = (float) Math.exp(alpha * (top[slot + x] - max));
+            probs[x] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int x = 0; x < count; x++) probs[x] *= inv;
+    }
+
+    @Override
+    public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
+        if (!(saved instanceof Context c)) {
+            throw new IllegalArgumentException("topk attention backward got state from " + (saved == null ? "null" : saved.getClass().getSimpleName()));
+        }
+        AttentionShape s = c.shape();
+        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
+        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
+        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
+        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        int nq = s.nq(), nk = s.nk();
+        float[] aCoef = new float[nq * k];    // weight of v_j in out_i (after dropout): dV_j += a * dO_i
+        float[] dsCoef = new float[nq * k];   // dLoss/dscore: dK_j += ds * q_i
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            final int p = pair;
+            Parallel.forRanges(nq, 8, (a, b) -> {
+                for (int i = a; i < b; i++) backwardRow(c, dOut, dq, aCoef, dsCoef, p, i);
+            });
+            KeyLists lists = KeyLists.build(c.idx(), pair * nq * k, nq, k, nk);
+            Parallel.forRanges(nk, 16, (a, b) -> gatherKeys(c, lists, dOut, aCoef, dsCoef, dk, dv, p, a, b));
+        }
+    }
+
+    /** Row i of one pair: its probabilities, coefficients for the key gathers, and its dQ row. */
+    private void backwardRow(Context c, float[] dOut, float[] dq, float[] aCoef, float[] dsCoef, int pair, int i) {
+        AttentionShape s = c.shape();
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        int slot = (pair * nq + i) * k;
+        int local = i * k;
+        int[] idx = c.idx();
+        int count = 0;
+        while (count < k && idx[slot + count] >= 0) count++;
+        int qo = (pair * nq + i) * d;
+        Arrays.fill(dq, qo, qo + d, 0f);
+        if (count == 0) return;
+        Scratch t = SCRATCH.get();
+        float[] probs = t.probs(k), g = t.grads(k);
+        float alpha = (float) (1.0 / Math.sqrt(d));
+        float keepScale = 1f / (1f - dropout);
+        softmax(c.top(), slot, count, alpha, probs);
+        int o = (pair * nq + i) * dv;
+        long rowKey = (long) (pair * nq + i) * nk;
+        double rowDot = 0;
+        for (int x = 0; x < count; x++) {
+            int j = idx[slot + x];
+            float f = !c.dropoutOn() ? 1f : CounterRng.keep(c.dropoutSeed(), rowKey + j, dropout) ? keepScale : 0f;
+            float gp = f == 0f ? 0f : VecOps.dot(dOut, o, c.v(), (pair * nk + j) * dv, dv) * f;
+            aCoef[local + x] = probs[x] * f;
+            g[x] = gp;
+            rowDot += (double) probs[x] * gp;
+        }
+        float rd = (float) rowDot;
+        for (int x = 0; x < count; x++) {
+            float ds = alpha * probs[x] * (g[x] - rd);
+            dsCoef[local + x] = ds;
+            if (ds != 0f) VecOps.axpy(ds, c.k(), (pair * nk + idx[slot + x]) * d, dq, qo, d);
+        }
+    }
+
+    /** dK and dV rows [j0, j1) of one pair, each summed over the rows that selected that key (in row order). */
+    private void gatherKeys(Context c, KeyLists lists, float[] dOut, float[] aCoef, float[] dsCoef, float[] dk, float[] dvOut,
+                            int pair, int j0, int j1) {
+        AttentionShape s = c.shape();
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        float[] q = c.q();
+        for (int j = j0; j < j1; j++) {
+            int ko = (pair * nk + j) * d, vo = (pair * nk + j) * dv;
+            Arrays.fill(dk, ko, ko + d, 0f);
+            Arrays.fill(dvOut, vo, vo + dv, 0f);
+            for (int e = lists.offsets[j]; e < lists.offsets[j + 1]; e++) {
+                int slot = lists.entries[e];
+                int i = slot / k;
+                float a = aCoef[slot], ds = dsCoef[slot];
+                if (a != 0f) VecOps.axpy(a, dOut, (pair * nq + i) * dv, dvOut, vo, dv);
+                if (ds != 0f) VecOps.axpy(ds, q, (pair * nq + i) * d, dk, ko, d);
+            }
+        }
+    }
+
+    /** Per batch item, the padded key indices in ascending order (null when there is no padding mask). */
+    private static int[][] paddedKeys(AttentionShape s, AttentionMask mask) {
+        boolean[] pad = mask.keyPadding();
+        if (pad == null) return null;
+        int[][] lists = new int[s.batch()][];
+        for (int b = 0; b < s.batch(); b++) {
+            int count = 0;
+            for (int j = 0; j < s.nk(); j++) if (pad[b * s.nk() + j]) count++;
+            int[] list = new int[count];
+            int w = 0;
+            for (int j = 0; j < s.nk(); j++) if (pad[b * s.nk() + j]) list[w++] = j;
+            lists[b] = list;
+        }
+        return lists;
+    }
+
+    private void checkSizes(AttentionShape s, int chunkRows, int nkP) {
+        long slots = (long) s.pairs() * s.nq() * k;
+        if (slots > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("topk attention: batch*heads*nq*k = " + slots + " selected slots exceed 2^31 for " + s + ", k=" + k + "; use a smaller k or batch");
+        }
+        if ((long) chunkRows * nkP > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("topk attention: chunk=" + chunk + " rows x nk=" + s.nk() + " keys exceed 2^31 floats; use a smaller chunk");
+        }
+    }
+
+    private static int keyTileFloats(int nk, int dp) {
+        return ceilDiv(nk, KEY_BLOCK) * KEY_BLOCK * dp;
+    }
+
+    /**
+     * Bytes this attention allocates for a call at shape s beyond inputs, outputs and gradients: the larger of the
+     * forward's peak and the backward's peak (the saved selection is counted in both, as it lives from one to the other).
+     */
+    public long workingBytes(AttentionShape s, AttentionMask mask) {
+        int nq = s.nq(), nk = s.nk(), dp = pad(s.d()), nkP = pad(nk);
+        long slots = (long) s.pairs() * nq * k;
+        long saved = 8L * slots;
+        int chunkRows = Math.min(chunk, nq);
+        int threads = Math.min(Parallel.threads(), ceilDiv(chunkRows, ROW_BLOCK));
+        long perThreadForward = 4L * ROW_BLOCK * dp + 4L * k + TopKSelect.scratchBytes(k);
+        long padLists = 0;
+        if (mask.keyPadding() != null) for (boolean p : mask.keyPadding()) if (p) padLists += 4;
+        long forward = saved + 4L * chunkRows * nkP + 4L * keyTileFloats(nk, dp) + padLists + threads * perThreadForward;
+        long pairSlots = (long) nq * k;
+        long perThreadBackward = 8L * k;
+        long backward = saved + 8L * pairSlots + KeyLists.bytes(pairSlots, nk) + (long) Parallel.threads() * perThreadBackward;
+        return Math.max(forward, backward);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

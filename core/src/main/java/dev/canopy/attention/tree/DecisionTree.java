@@ -1,0 +1,226 @@
+package dev.canopy.attention.tree;
+
+import dev.canopy.nn.Parameter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A complete oblique binary decision tree of height h over d-dimensional vectors (one per layer and head).
+ *
+ * <p>Nodes are numbered in BFS order: node (level l, index i) has id 2^l - 1 + i, its children are 2id+1 (left) and
+ * 2id+2 (right). The 2^h - 1 internal nodes each hold a hyperplane: z_n = w_n . x + b_n, and x goes LEFT iff
+ * z_n >= 0 (the DGT tie rule). Leaves are numbered 0..2^h-1 (leaf L is node 2^h - 1 + L). The same tree routes
+ * queries and keys. Weights are {@link Parameter}s so an optimiser can train them; a tree of height 0 (one leaf) has
+ * none.
+ */
+public final class DecisionTree {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = S.length();
+
+    private final int height;
+    private final int dim;
+    private final Parameter weights; // [(2^h - 1), d]
+    private final Parameter bias;    // [2^h - 1]
+    private volatile boolean initialised;
+
+    public DecisionTree(String name, int height, int dim) {
+        if (height < 0 || height > 20) throw new IllegalArgumentException("tree height must be in [0, 20], got " + height);
+        if (dim <= 0) throw new IllegalArgumentException("tree dimension must be positive, got " + dim);
+        this.height = height;
+        this.dim = dim;
+        int internal = (1 << height) - 1;
+        this.weights = internal == 0 ? null : new Parameter(name + ".w", true, internal, dim);
+        this.bias = internal == 0 ? null : new Parameter(name + ".b", false, internal);
+        this.initialised = internal == 0;
+    }
+
+    public int height() { return height; }
+    public int dim() { return dim; }
+    public int internalNodes() { return (1 << height) - 1; }
+    public int leaves() { return 1 << height; }
+    public int nodes() { return (2 << height) - 1; }
+    /** Node id of leaf L. */
+    public int leafNode(int leaf) { return (1 << height) - 1 + leaf; }
+    public boolean initialised() { return initialised; }
+
+    public List<Parameter> parameters() {
+        return weights == null ? List.of() : List.of(weights, bias);
+    }
+
+    /** Hyperplane weights [(2^h - 1) x d] (live array; null for height 0). */
+    public float[] w() { return weights == null ? null : weights.data; }
+    public float[] b() { return bias == null ? null : bias.data; }
+    public float[] wGrad() { return weights == null ? null : weights.grad; }
+    public float[] bGrad() { return bias == null ? null : bias.grad; }
+
+    /** z_n = w_n . x + b_n for internal node n, with x at x[off .. off + d). */
+    public float z(int node, float[] x, int off) {
+        return dot(weights.data, node * dim, x, off, dim) + bias.data[node];
+    }
+
+    /** The leaf (0..2^h-1) that x reaches by root-to-leaf traversal. */
+    public int leaf(float[] x, int off) {
+        int node = 0, internal = internalNodes();
+        while (node < internal) node = z(node, x, off) >= 0f ? 2 * node + 1 : 2 * node + 2;
+        return node - internal;
+    }
+
+    /** leafOut[outOff + r] = leaf of row r of x (rows of width d at x[off + r * stride]). */
+    public void route(float[] x, int off, int stride, int rows, int[] leafOut, int outOff) {
+        for (int r = 0; r < rows; r++) leafOut[outOff + r] = leaf(x, off + r * stride);
+    }
+
+    /** Marks the tree as initialised with whatever weights it holds (tests and explicit setups). */
+    public void markInitialised() {
+        initialised = true;
+    }
+
+    /** Random hyperplanes: w ~ N(0, 1/d), b = 0. */
+    public void initRandom(long seed) {
+        if (weights == null) return;
+        Random rng = new Random(seed);
+        float sd = (float) (1.0 / Math.sqrt(dim));
+        for (int i = 0; i < weights.data.length; i++) weights.data[i] = (float) rng.nextGaussian() * sd;
+        Arrays.fill(bias.data, 0f);
+        initialised = true;
+    }
+
+    /**
+     * Balanced data-driven initialisation from sample keys (rows of width d, stride d): at every internal node, w is
+     * the top principal direction of the keys reaching it (power iteration) and b = -median(w . k), so each split
+     * halves its keys. Our addition: w is scaled so that the median |z| at the node is 1, i.e. half of the node's keys
+     * fall inside the straight-through window |z| <= 1 where the DGT surrogate passes gradient.
+     */
+    public void initBalanced(float[] keys, int rows, long seed) {
+        initLevels(keys, rows, 0, seed);
+    }
+
+    /** Initialises only the nodes of levels >= fromLevel, routing keys through the (kept) levels above. */
+    void initLevels(float[] keys, int rows, int fromLevel, long seed) {
+        if (weights == null) return;
+        if (keys.length < (long) rows * dim) throw new IllegalArgumentException("tree init: " + rows + " keys of width " + dim + " need "
+                + ((long) rows * dim) + " floats, got " + keys.length);
+        int[] order = new int[rows];
+        for (int i = 0; i < rows; i++) order[i] = i;
+        float[] proj = new float[rows];
+        splitNode(0, 0, keys, order, 0, rows, proj, fromLevel, new Random(seed));
+        initialised = true;
+    }
+
+    /** Initialises node and its subtree from keys order[a..b), partitioning order in place (left part first). */
+    private void splitNode(int node, int level, float[] keys, int[] order, int a, int b, float[] proj, int fromLevel, Random rng) {
+        if (node >= internalNodes()) return;
+        if (level >= fromLevel) fitHyperplane(node, keys, order, a, b, proj, rng);
+        // Partition by the (possibly kept) hyperplane: z >= 0 first.
+        int lo = a, hi = b - 1;
+        while (lo <= hi) {
+            if (z(node, keys, order[lo] * dim) >= 0f) lo++;
+            else { int t = order[lo]; order[lo] = order[hi]; order[hi] = t; hi--; }
+        }
+        splitNode(2 * node + 1, level + 1, keys, order, a, lo, proj, fromLevel, rng);
+        splitNode(2 * node + 2, level + 1, keys, order, lo, b, proj, fromLevel, rng);
+    }
+
+    private void fitHyperplane(int node, float[] keys, int[] order, int a, int b, float[] proj, Random rng) {
+        int count = b - a, wOff = node * dim;
+        float[] w = weights.data;
+        if (count < 2) { // nothing to split: a random direction through the lone key (or the origin)
+            for (int c = 0; c < dim; c++) w[wOff + c] = (float) (rng.nextGaussian() / Math.sqrt(dim));
+            bias.data[node] = count == 1 ? -dot(w, wOff, keys, order[a] * dim, dim) : 0f;
+            return;
+        }
+        double[] mean = new double[dim];
+        for (int r = a; r < b; r++) for (int c = 0; c < dim; c++) mean[c] += keys[order[r] * dim + c];
+        for (int c = 0; c < dim; c++) mean[c] /= count;
+        double[] dir = new double[dim], next = new double[dim];
+        for (int c = 0; c < dim; c++) dir[c] = rng.nextGaussian();
+        normalise(dir);
+        float[] centred = new float[dim];
+        for (int iter = 0; iter < 24; iter++) { // power iteration on the covariance, never materialised
+            Arrays.fill(next, 0);
+            for (int r = a; r < b; r++) {
+                int off = order[r] * dim;
+                double t = 0;
+                for (int c = 0; c < dim; c++) t += (keys[off + c] - mean[c]) * dir[c];
+                for (int c = 0; c < dim; c++) next[c] += t * (keys[off + c] - mean[c]);
+            }
+            if (normalise(next) == 0) break; // all keys equal: keep the current direction
+            double[] swap = dir; dir = next; next = swap;
+        }
+        for (int c = 0; c < dim; c++) centred[c] = (float) dir[c];
+        for (int r = a; r < b; r++) proj[r - a] = dot(centred, 0, keys, order[r] * dim, dim);
+        float[] sorted = Arrays.copyOf(proj, count);
+        Arrays.sort(sorted);
+        float median = count % 2 == 1 ? sorted[count / 2] : 0.5f * (sorted[count / 2 - 1] + sorted[count / 2]);
+        for (int i = 0; i < count; i++) sorted[i] = Math.abs(proj[i] - median);
+        Arrays.sort(sorted);
+        float spread = sorted[count / 2];
+        float scale = spread > 1e-12f ? 1f / spread : 1f;
+        for (int c = 0; c < dim; c++) w[wOff + c] = centred[c] * scale;
+        bias.data[node] = -median * scale;
+    }
+
+    private static double normalise(double[] v) {
+        double n = 0;
+        for (double x : v) n += x * x;
+        n = Math.sqrt(n);
+        if (n == 0) return 0;
+        for (int i = 0; i < v.length; i++) v[i] /= n;
+        return n;
+    }
+
+    /**
+     * A tree one level deeper with the same hyperplanes for levels 0..h-1 (BFS ids do not move when a level is added)
+     * and the new level fitted with the balanced split of the sample keys that reach each old leaf.
+     */
+    public DecisionTree grow(String name, float[] keys, int rows, long seed) {
+        DecisionTree next = new DecisionTree(name, height + 1, dim);
+        if (weights != null) {
+            System.arraycopy(weights.data, 0, next.weights.data, 0, weights.data.length);
+            System.arraycopy(bias.data, 0, next.bias.data, 0, bias.data.length);
+        }
+        next.initLevels(keys, rows, height, seed);
+        return next;
+    }
+
+    /** A tree of the same height with the same weights (fresh gradients), for a new attention of another kind. */
+    public DecisionTree copy(String name) {
+        DecisionTree next = new DecisionTree(name, height, dim);
+        if (weights != null) {
+            System.arraycopy(weights.data, 0, next.weights.data, 0, weights.data.length);
+            System.arraycopy(bias.data, 0, next.bias.data, 0, bias.data.length);
+        }
+        next.initialised = initialised;
+        return next;
+    }
+
+    /**
+     * Entry A[leaf][node] of the DGT AND matrix: +1 if the leaf lies in the left subtree of internal node, -1 if in the
+     * right subtree, 0 otherwise.
+     */
+    public int andEntry(int leaf, int node) {
+        int id = leafNode(leaf);
+        while (id > node) {
+            int parent = (id - 1) >> 1;
+            if (parent == node) return id == 2 * node + 1 ? 1 : -1;
+            id = parent;
+        }
+        return 0;
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int c = 0;
+        float sum = 0f;
+        if (n >= LANES) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; c + LANES <= n; c += LANES) acc = FloatVector.fromArray(S, a, aOff + c).fma(FloatVector.fromArray(S, b, bOff + c), acc);
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; c < n; c++) sum += a[aOff + c] * b[bOff + c];
+        return sum;
+    }
+}

@@ -1,0 +1,439 @@
+package dev.canopy.attention.tree;
+
+import static dev.canopy.kernels.Tiles.pad;
+
+import dev.canopy.attention.Attention;
+import dev.canopy.attention.AttentionMask;
+import dev.canopy.attention.AttentionSetup;
+import dev.canopy.attention.AttentionShape;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.Pass;
+import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.Tiles;
+import dev.canopy.nn.Parameter;
+import java.util.Arrays;
+import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Treeformer TF-Attention (fine): every query attends, with an ordinary softmax, to the keys that reach the same leaf
+ * of its head's tree. Spec {@code tf:h=H[,empty=zero|self|rootmean][,init=data|random]}.
+ *
+ * <p>Per (batch, head) pair the queries and the unpadded keys are bucketed by leaf with a stable counting sort; each
+ * task then takes one block of up to 64 queries of one leaf and streams that leaf's keys in blocks of 128 with an
+ * online softmax (as in exact attention), so a leaf of any size needs O(block) scratch. The causal mask (when given)
+ * additionally requires key index <= query index + (nk - nq). A query whose leaf holds no visible key follows the
+ * empty-leaf policy: {@code zero} output (default; the residual carries the token), {@code self} = attend to its own
+ * position's key alone (out = v_i, when that key exists and is not padded, else zero), {@code rootmean} = the mean of
+ * all values it may see.
+ *
+ * <p>Backward: ordinary softmax-attention gradients inside each leaf (tasks per (pair, leaf), so writes to dq/dk/dv are
+ * disjoint), routing held fixed. The trees get no gradient in TF mode (spec section 9.11: trees are learned in TC
+ * mode and frozen here).
+ */
+public final class TfAttention implements Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    static final int QUERY_BLOCK = 64;
+    static final int KEY_BLOCK = 128;
+
+    public enum EmptyLeaf { ZERO, SELF, ROOTMEAN }
+
+    private final TreeBank trees;
+    private final EmptyLeaf empty;
+    private final String spec;
+
+    public TfAttention(TreeBank trees, EmptyLeaf empty) {
+        this.trees = trees;
+        this.empty = empty;
+        this.spec = "tf:h=" + trees.height() + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
+        spec.allowOnly("h", "empty", "init");
+        int h = TreeSpecs.height(spec);
+        EmptyLeaf empty = switch (spec.stringOption("empty", "zero")) {
+            case "zero" -> EmptyLeaf.ZERO;
+            case "self" -> EmptyLeaf.SELF;
+            case "rootmean" -> EmptyLeaf.ROOTMEAN;
+            default -> throw new IllegalArgumentException("tf: option empty=" + spec.stringOption("empty", "") + " is not one of zero, self, rootmean");
+        };
+        return new TfAttention(new TreeBank(setup.heads(), h, setup.headDim(), TreeSpecs.randomInit(spec), setup.seed()), empty);
+    }
+
+    @Override public String spec() { return spec; }
+    @Override public List<Parameter> parameters() { return trees.parameters(); }
+    public TreeBank trees() { return trees; }
+
+    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] lse, byte[] fallback,
+                   LeafBuckets qb, LeafBuckets kb, long flops, long backwardFlops, long workingBytes) implements Saved {}
+
+    private static final byte NORMAL = 0, EMPTY = 1;
+
+    @Override
+    public Saved forward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, Pass pass, float[] out) {
+        s.check(q, k, v, out);
+        mask.check(s);
+        trees.checkShape(s, "tf");
+        trees.ensureInitialised(s, k, mask);
+        int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
+        LeafBuckets qb = LeafBuckets.of(trees.route(s, q, nq), pairs, s.heads(), nq, leaves, null);
+        LeafBuckets kb = LeafBuckets.of(trees.route(s, k, nk), pairs, s.heads(), nk, leaves, mask.keyPadding());
+        // One task per (pair, leaf, block of QUERY_BLOCK queries of that leaf).
+        int[] taskStart = new int[pairs * leaves + 1];
+        for (int pl = 0; pl < pairs * leaves; pl++) taskStart[pl + 1] = taskStart[pl] + ceilDiv(qb.count(pl / leaves, pl % leaves), QUERY_BLOCK);
+        int tasks = taskStart[pairs * leaves];
+        float[] lse = new float[pairs * nq];
+        byte[] fallback = new byte[pairs * nq];
+        long[] visible = new long[tasks];
+        Parallel.forEach(tasks, t -> {
+            int pl = upperBound(taskStart, t) - 1;
+            visible[t] = forwardBlock(s, q, k, v, mask, out, lse, fallback, qb, kb, pl / leaves, pl % leaves, (t - taskStart[pl]) * QUERY_BLOCK);
+        });
+        float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
+        long pairsSeen = 0;
+        for (long c : visible) pairsSeen += c;
+        long routing = 2L * pairs * (nq + nk) * s.d() * trees.height();
+        long attention = 2L * pairsSeen * (s.d() + s.dv());
+        long bytes = workingBytes(s, qb, kb, tasks, prefix == null ? 0 : prefix.length);
+        return new Context(s, mask, q, k, v, out, lse, fallback, qb, kb, routing + attention, attention * 5 / 2, bytes);
+    }
+
+    /** Per-thread scratch, grown to the largest leaf seen. */
+    private static final class Scratch {
+        float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
+        int[] kIdx;
+
+        static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Online-softmax attention of up to QUERY_BLOCK queries of one leaf over that leaf's keys; returns visible pairs. */
+    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
+                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first) {
+        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
+        int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
+        int q0 = qb.begin(pair, leaf) + first, rows = Math.min(QUERY_BLOCK, qb.end(pair, leaf) - q0);
+        int k0 = kb.begin(pair, leaf), keys = kb.end(pair, leaf) - k0;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        Scratch t = SCRATCH.get();
+        float[] qs = t.qs = Scratch.ensure(t.qs, QUERY_BLOCK * dp);
+        float[] kt = t.kt = Scratch.ensure(t.kt, dp * bc);
+        float[] vs = t.vs = Scratch.ensure(t.vs, bc * wp);
+        float[] sc = t.sc = Scratch.ensure(t.sc, QUERY_BLOCK * bc);
+        float[] acc = t.acc = Scratch.ensure(t.acc, QUERY_BLOCK * wp);
+        float[] m = t.m = Scratch.ensure(t.m, QUERY_BLOCK);
+        float[] l = t.l = Scratch.ensure(t.l, QUERY_BLOCK);
+        int qBase = pair * nq, kBase = pair * nk;
+        for (int r = 0; r < rows; r++) {
+            int i = qb.token(pair, q0 + r);
+            for (int c = 0; c < d; c++) qs[r * dp + c] = q[(qBase + i) * d + c] * scale;
+            Arrays.fill(qs, r * dp + d, (r + 1) * dp, 0f);
+        }
+        Arrays.fill(acc, 0, rows * wp, 0f);
+        Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+        Arrays.fill(l, 0, rows, 0f);
+        long visible = 0;
+        for (int j0 = 0; j0 < keys; j0 += bc) {
+            int cols = Math.min(bc, keys - j0), colsP = pad(cols);
+            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, kt, 0, colsP, v, dv, vs, wp);
+            Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
+            visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, colsP, sc, bc);
+            for (int r = 0; r < rows; r++) {
+                int row = r * bc;
+                float mNew = Math.max(m[r], rowMax(sc, row, colsP));
+                if (mNew == Float.NEGATIVE_INFINITY) {
+                    Arrays.fill(sc, row, row + colsP, 0f);
+                    continue;
+                }
+                float alpha = (float) Math.exp(m[r] - mNew);
+                l[r] = l[r] * alpha + expShifted(sc, row, colsP, mNew);
+                m[r] = mNew;
+                if (alpha != 1f) scaleRow(acc, r * wp, wp, alpha);
+            }
+            Tiles.mulAcc(sc, 0, bc, rows, cols, vs, 0, wp, acc, 0);
+        }
+        for (int r = 0; r < rows; r++) {
+            int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
+            float inv = l[r] > 0 ? 1f / l[r] : 0f;
+            for (int c = 0; c < dv; c++) out[o + c] = acc[r * wp + c] * inv;
+            lse[qBase + i] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
+            fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
+        }
+        return visible;
+    }
+
+    /** Transposed keys (dp x colsP at kt[ktOff]) and, if vs != null, padded values (cols x wp) of bucket positions [from, from + cols). */
+    private static void gatherKeys(LeafBuckets kb, int pair, int from, int cols, float[] k, int kBase, int d, float[] kt, int ktOff, int colsP,
+                                   float[] v, int dv, float[] vs, int wp) {
+        int dp = pad(d);
+        for (int j = 0; j < cols; j++) {
+            int key = kb.token(pair, from + j);
+            int ko = (kBase + key) * d;
+            for (int c = 0; c < d; c++) kt[ktOff + c * colsP + j] = k[ko + c];
+            if (vs != null) {
+                System.arraycopy(v, (kBase + key) * dv, vs, j * wp, dv);
+                Arrays.fill(vs, j * wp + dv, (j + 1) * wp, 0f);
+            }
+        }
+        for (int c = 0; c < d; c++) Arrays.fill(kt, ktOff + c * colsP + cols, ktOff + (c + 1) * colsP, 0f);
+        for (int c = d; c < dp; c++) Arrays.fill(kt, ktOff + c * colsP, ktOff + (c + 1) * colsP, 0f);
+    }
+
+    /** Sets padding columns and causally hidden scores to -inf; returns how many (query, key) pairs stay visible. */
+    private static long maskBlock(AttentionShape s, AttentionMask mask, LeafBuckets qb, LeafBuckets kb, int pair, int q0, int rows,
+                                  int from, int cols, int colsP, float[] sc, int ld) {
+        long visible = 0;
+        for (int r = 0; r < rows; r++) {
+            int row = r * ld;
+            for (int j = cols; j < colsP; j++) sc[row + j] = Float.NEGATIVE_INFINITY;
+            if (!mask.causal()) {
+                visible += cols;
+                continue;
+            }
+            int limit = mask.keyLimit(s, qb.token(pair, q0 + r));
+            for (int j = 0; j < cols; j++) {
+                if (kb.token(pair, from + j) >= limit) sc[row + j] = Float.NEGATIVE_INFINITY;
+                else visible++;
+            }
+        }
+        return visible;
+    }
+
+    /** Fills the rows of queries with no visible key according to the policy; returns rootmean's prefix sums (or null). */
+    private float[] applyEmptyPolicy(AttentionShape s, float[] v, AttentionMask mask, float[] out, byte[] fallback) {
+        int nq = s.nq(), nk = s.nk(), dv = s.dv();
+        boolean any = false;
+        for (byte f : fallback) if (f == EMPTY) { any = true; break; }
+        if (!any || empty == EmptyLeaf.ZERO) return null;
+        if (empty == EmptyLeaf.SELF) {
+            Parallel.forRanges(s.pairs() * nq, 1024, (a, b) -> {
+                for (int r = a; r < b; r++) {
+                    if (fallback[r] != EMPTY) continue;
+                    int pair = r / nq, key = selfKey(s, mask, pair, r % nq);
+                    if (key >= 0) System.arraycopy(v, (pair * nk + key) * dv, out, r * dv, dv);
+                }
+            });
+            return null;
+        }
+        // rootmean: prefix sums of unpadded values (and counts) per pair, so a causal query takes its prefix mean.
+        float[] prefix = new float[s.pairs() * (nk + 1) * (dv + 1)];
+        Parallel.forEach(s.pairs(), pair -> {
+            int base = pair * (nk + 1) * (dv + 1), batch = pair / s.heads();
+            for (int j = 0; j < nk; j++) {
+                int from = base + j * (dv + 1), to = from + dv + 1;
+                boolean pad = mask.keyPadding() != null && mask.keyPadding()[batch * nk + j];
+                for (int c = 0; c < dv; c++) prefix[to + c] = prefix[from + c] + (pad ? 0f : v[(pair * nk + j) * dv + c]);
+                prefix[to + dv] = prefix[from + dv] + (pad ? 0f : 1f);
+            }
+        });
+        Parallel.forRanges(s.pairs() * nq, 1024, (a, b) -> {
+            for (int r = a; r < b; r++) {
+                if (fallback[r] != EMPTY) continue;
+                int pair = r / nq, limit = mask.keyLimit(s, r % nq), at = pair * (nk + 1) * (dv + 1) + limit * (dv + 1);
+                float count = prefix[at + dv];
+                for (int c = 0; c < dv; c++) out[r * dv + c] = count > 0 ? prefix[at + c] / count : 0f;
+            }
+        });
+        return prefix;
+    }
+
+    /** The key at query i's own (end-aligned) position if visible, else -1. */
+    private static int selfKey(AttentionShape s, AttentionMask mask, int pair, int i) {
+        int key = i + (s.nk() - s.nq());
+        if (key < 0 || key >= s.nk()) return -1;
+        if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * s.nk() + key]) return -1;
+        return key;
+    }
+
+    @Override
+    public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
+        if (!(saved instanceof Context c)) throw new IllegalArgumentException("tf attention backward got state from " + saved.getClass().getSimpleName());
+        AttentionShape s = c.shape();
+        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
+        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
+        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
+        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        Arrays.fill(dq, 0f);
+        Arrays.fill(dk, 0f);
+        Arrays.fill(dv, 0f);
+        int leaves = c.qb().leaves();
+        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, dOut, dq, dk, dv, task / leaves, task % leaves));
+        backwardEmptyPolicy(c, dOut, dv);
+    }
+
+    private void backwardLeaf(Context c, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
+        AttentionShape s = c.shape();
+        LeafBuckets qb = c.qb(), kb = c.kb();
+        int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
+        if (queries == 0 || keys == 0) return;
+        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
+        int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK, br = QUERY_BLOCK;
+        int blocks = ceilDiv(keys, bc);
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float[] q = c.q(), k = c.k(), v = c.v(), lse = c.lse();
+        Scratch t = SCRATCH.get();
+        float[] ktAll = t.ktAll = Scratch.ensure(t.ktAll, blocks * bc * dp);
+        float[] vtAll = t.vtAll = Scratch.ensure(t.vtAll, blocks * bc * wp);
+        float[] ks = t.ks = Scratch.ensure(t.ks, blocks * bc * dp);
+        float[] dkAcc = t.dkAcc = Scratch.ensure(t.dkAcc, keys * dp);
+        float[] dvAcc = t.dvAcc = Scratch.ensure(t.dvAcc, keys * wp);
+        float[] qs = t.qs = Scratch.ensure(t.qs, br * dp);
+        float[] dos = t.dos = Scratch.ensure(t.dos, br * wp);
+        float[] sc = t.sc = Scratch.ensure(t.sc, br * bc);
+        float[] dpb = t.dpb = Scratch.ensure(t.dpb, br * bc);
+        float[] dqAcc = t.dqAcc = Scratch.ensure(t.dqAcc, br * dp);
+        float[] rowDots = t.m = Scratch.ensure(t.m, br);
+        int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq;
+        // Keys of the leaf, once: K^T per block (for S = Q K^T), V^T per block (for dP = dO V^T), and K rows (for dQ).
+        for (int blk = 0; blk < blocks; blk++) {
+            int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
+            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP, null, dv, null, wp);
+            gatherKeys(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP, null, dv, null, wp);
+            for (int j = 0; j < cols; j++) {
+                int key = kb.token(pair, k0 + j0 + j);
+                System.arraycopy(k, (kBase + key) * d, ks, (j0 + j) * dp, d);
+                Arrays.fill(ks, (j0 + j) * dp + d, (j0 + j + 1) * dp, 0f);
+            }
+        }
+        Arrays.fill(dkAcc, 0, keys * dp, 0f);
+        Arrays.fill(dvAcc, 0, keys * wp, 0f);
+        for (int i0 = 0; i0 < queries; i0 += br) {
+            int rows = Math.min(br, queries - i0);
+            for (int r = 0; r < rows; r++) {
+                int i = qb.token(pair, q0 + i0 + r);
+                for (int x = 0; x < d; x++) qs[r * dp + x] = q[(qBase + i) * d + x] * scale;
+                Arrays.fill(qs, r * dp + d, (r + 1) * dp, 0f);
+                System.arraycopy(dOut, (qBase + i) * dv, dos, r * wp, dv);
+                Arrays.fill(dos, r * wp + dv, (r + 1) * wp, 0f);
+            }
+            Arrays.fill(dqAcc, 0, rows * dp, 0f);
+            for (int r = 0; r < rows; r++) rowDots[r] = rowDot(dOut, c.out(), qBase + qb.token(pair, q0 + i0 + r), dv);
+            for (int blk = 0; blk < blocks; blk++) {
+                int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
+                Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
+                maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, bc);
+                for (int r = 0; r < rows; r++) probabilities(sc, r * bc, colsP, lse[qBase + qb.token(pair, q0 + i0 + r)]);
+                Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
+                Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
+                for (int r = 0; r < rows; r++) softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r]);
+                Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
+                Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
+            }
+            for (int r = 0; r < rows; r++) {
+                int i = qb.token(pair, q0 + i0 + r);
+                for (int x = 0; x < d; x++) dq[(qBase + i) * d + x] = dqAcc[r * dp + x] * scale;
+            }
+        }
+        for (int j = 0; j < keys; j++) {
+            int key = kb.token(pair, k0 + j);
+            System.arraycopy(dkAcc, j * dp, dkOut, (kBase + key) * d, d);
+            System.arraycopy(dvAcc, j * wp, dvOut, (kBase + key) * dv, dv);
+        }
+    }
+
+    /** D_i = dO_i . O_i, the softmax backward's row term. */
+    private static float rowDot(float[] dOut, float[] out, int row, int dv) {
+        float sum = 0f;
+        for (int x = 0; x < dv; x++) sum += dOut[row * dv + x] * out[row * dv + x];
+        return sum;
+    }
+
+    private void backwardEmptyPolicy(Context c, float[] dOut, float[] dv) {
+        if (empty == EmptyLeaf.ZERO) return;
+        AttentionShape s = c.shape();
+        int nq = s.nq(), nk = s.nk(), w = s.dv();
+        byte[] fallback = c.fallback();
+        AttentionMask mask = c.mask();
+        Parallel.forEach(s.pairs(), pair -> {
+            if (empty == EmptyLeaf.SELF) {
+                for (int i = 0; i < nq; i++) {
+                    if (fallback[pair * nq + i] != EMPTY) continue;
+                    int key = selfKey(s, mask, pair, i);
+                    if (key >= 0) for (int x = 0; x < w; x++) dv[(pair * nk + key) * w + x] += dOut[(pair * nq + i) * w + x];
+                }
+                return;
+            }
+            // rootmean: query i spreads dO_i / count_i over the unpadded keys below its limit; a suffix sum delivers it.
+            float[] atLimit = new float[(nk + 1) * w];
+            int batch = pair / s.heads();
+            for (int i = 0; i < nq; i++) {
+                if (fallback[pair * nq + i] != EMPTY) continue;
+                int limit = mask.keyLimit(s, i);
+                int count = 0;
+                for (int j = 0; j < limit; j++) if (mask.keyPadding() == null || !mask.keyPadding()[batch * nk + j]) count++;
+                if (count == 0) continue;
+                for (int x = 0; x < w; x++) atLimit[limit * w + x] += dOut[(pair * nq + i) * w + x] / count;
+            }
+            float[] running = new float[w];
+            for (int j = nk - 1; j >= 0; j--) {
+                for (int x = 0; x < w; x++) running[x] += atLimit[(j + 1) * w + x];
+                if (mask.keyPadding() != null && mask.keyPadding()[batch * nk + j]) continue;
+                for (int x = 0; x < w; x++) dv[(pair * nk + j) * w + x] += running[x];
+            }
+        });
+    }
+
+    private static float rowMax(float[] a, int off, int len) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
+        return mx.reduceLanes(VectorOperators.MAX);
+    }
+
+    private static float expShifted(float[] a, int off, int len, float shift) {
+        FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.zero(S);
+        for (int j = 0; j < len; j += L) {
+            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + j);
+            sum = sum.add(e);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void scaleRow(float[] a, int off, int len, float f) {
+        FloatVector fv = FloatVector.broadcast(S, f);
+        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).mul(fv).intoArray(a, off + j);
+    }
+
+    /** a = exp(a - lse): the forward's probabilities (scores already include the 1/sqrt(d) scale). */
+    private static void probabilities(float[] a, int off, int len, float lse) {
+        FloatVector lv = FloatVector.broadcast(S, lse);
+        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).sub(lv).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+    }
+
+    /** dS = P * (dP - D), written over dP; the 1/sqrt(d) factor is applied to dQ at the end and sits inside the scaled Q for dK. */
+    private static void softmaxGrad(float[] p, float[] dp, int off, int len, float rowDot) {
+        FloatVector dv = FloatVector.broadcast(S, rowDot);
+        for (int j = 0; j < len; j += L) {
+            FloatVector pj = FloatVector.fromArray(S, p, off + j);
+            FloatVector.fromArray(S, dp, off + j).sub(dv).mul(pj).intoArray(dp, off + j);
+        }
+    }
+
+    private long workingBytes(AttentionShape s, LeafBuckets qb, LeafBuckets kb, int tasks, int prefixFloats) {
+        int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK, br = QUERY_BLOCK;
+        int maxKeys = kb.maxCount(), keysP = ceilDiv(Math.max(1, maxKeys), bc) * bc;
+        int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
+        long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
+                + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 4L * (s.pairs() * qb.leaves() + 1) + 8L * tasks
+                + 4L * prefixFloats;
+        long forwardThread = 4L * (br * dp + dp * bc + bc * wp + br * bc + br * wp + 2L * br);
+        long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
+        return shared + threads * Math.max(forwardThread, backwardThread);
+    }
+
+    static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    /** Index of the first element of the sorted array a greater than x. */
+    static int upperBound(int[] a, int x) {
+        int lo = 0, hi = a.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (a[mid] <= x) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.canopy.bert;
+
+import dev.canopy.io.Safetensors;
+import dev.canopy.io.SafetensorsFile;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The weights of a BERT encoder in Hugging Face layout (linear weights [out, in]), loaded from safetensors. Names may
+ * carry a "bert." prefix (BertForX checkpoints) or not (BertModel, sentence-transformers).
+ */
+public record BertWeights(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings, float[] typeEmbeddings,
+                          float[] embLnGamma, float[] embLnBeta, Layer[] layers) {
+
+    /** One encoder layer. */
+    public record Layer(float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo, float[] bo,
+                        float[] ln1Gamma, float[] ln1Beta, float[] w1, float[] b1, float[] w2, float[] b2,
+                        float[] ln2Gamma, float[] ln2Beta) {}
+
+    public static BertWeights load(Path safetensors, BertConfig c) throws IOException {
+        SafetensorsFile f = Safetensors.open(safetensors);
+        String p = f.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+        int h = c.hidden(), ff = c.intermediate();
+        Layer[] layers = new Layer[c.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            String l = p + "encoder.layer." + i + ".";
+            layers[i] = new Layer(
+                    f.floats(l + "attention.self.query.weight", h, h), f.floats(l + "attention.self.query.bias", h),
+                    f.floats(l + "attention.self.key.weight", h, h), f.floats(l + "attention.self.key.bias", h),
+                    f.floats(l + "attention.self.value.weight", h, h), f.floats(l + "attention.self.value.bias", h),
+                    f.floats(l + "attention.output.dense.weight", h, h), f.floats(l + "attention.output.dense.bias", h),
+                    f.floats(l + "attention.output.LayerNorm.weight", h), f.floats(l + "attention.output.LayerNorm.bias", h),
+                    f.floats(l + "intermediate.dense.weight", ff, h), f.floats(l + "intermediate.dense.bias", ff),
+                    f.floats(l + "output.dense.weight", h, ff), f.floats(l + "output.dense.bias", h),
+                    f.floats(l + "output.LayerNorm.weight", h), f.floats(l + "output.LayerNorm.bias", h));
+        }
+        String e = p + "embeddings.";
+        return new BertWeights(c, f.floats(e + "word_embeddings.weight", c.vocabSize(), h),
+                f.floats(e + "position_embeddings.weight", c.maxPositions(), h),
+                f.floats(e + "token_type_embeddings.weight", c.typeVocabSize(), h),
+                f.floats(e + "LayerNorm.weight", h), f.floats(e + "LayerNorm.bias", h), layers);
+    }
+}

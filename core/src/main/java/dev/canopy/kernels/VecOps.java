@@ -1,0 +1,40 @@
+package dev.canopy.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vectorised dot product and axpy over unpadded rows of any length (scalar tail), for gather/scatter loops. */
+public final class VecOps {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private VecOps() {}
+
+    /** sum_c a[aOff + c] * b[bOff + c] for c in [0, len). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int c = 0;
+        float sum = 0f;
+        if (len >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(len); c < bound; c += L) {
+                acc = FloatVector.fromArray(S, a, aOff + c).fma(FloatVector.fromArray(S, b, bOff + c), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; c < len; c++) sum += a[aOff + c] * b[bOff + c];
+        return sum;
+    }
+
+    /** y[yOff + c] += alpha * x[xOff + c] for c in [0, len). */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        int c = 0;
+        if (len >= L) {
+            FloatVector av = FloatVector.broadcast(S, alpha);
+            for (int bound = S.loopBound(len); c < bound; c += L) {
+                av.fma(FloatVector.fromArray(S, x, xOff + c), FloatVector.fromArray(S, y, yOff + c)).intoArray(y, yOff + c);
+            }
+        }
+        for (; c < len; c++) y[yOff + c] += alpha * x[xOff + c];
+    }
+}

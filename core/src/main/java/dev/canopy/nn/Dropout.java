@@ -1,0 +1,59 @@
+package dev.canopy.nn;
+
+import dev.canopy.attention.Pass;
+import dev.canopy.kernels.Parallel;
+
+/**
+ * Inverted dropout over n values: in training each element is kept with probability 1 - p and scaled by 1/(1 - p);
+ * at inference it is the identity. The mask is never stored: element i is kept iff
+ * {@code CounterRng.keep(CounterRng.mix(pass.seed(), stream), i, p)}, so the backward, or a recomputed forward with the
+ * same {@link Pass}, draws exactly the same mask. Give each dropout site its own stream id.
+ */
+public final class Dropout implements Layer {
+    public final float p;
+    public final long stream;
+
+    /** What backward needs: the mask seed, or active = false for identity. */
+    public record Saved(int n, boolean active, long seed) {}
+
+    /** p in [0, 1); stream distinguishes this dropout site from others under the same pass seed. */
+    public Dropout(float p, long stream) {
+        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
+        this.p = p;
+        this.stream = stream;
+    }
+
+    /** y[n] = mask ⊙ x / (1 - p) in training, y = x otherwise; y may alias x. */
+    public Saved forward(Pass pass, int n, float[] x, float[] y) {
+        Checks.rows(n, "Dropout");
+        Checks.size("Dropout", "x", x, n);
+        Checks.size("Dropout", "y", y, n);
+        boolean active = pass.training() && p > 0f;
+        long seed = CounterRng.mix(pass.seed(), stream);
+        apply(active, seed, n, x, y);
+        return new Saved(n, active, seed);
+    }
+
+    /** dx[n] = mask ⊙ dy / (1 - p) with the forward's mask (overwritten; may alias dy). */
+    public void backward(Saved saved, float[] dy, float[] dx) {
+        Checks.size("Dropout", "dy", dy, saved.n());
+        Checks.size("Dropout", "dx", dx, saved.n());
+        apply(saved.active(), saved.seed(), saved.n(), dy, dx);
+    }
+
+    /** Whether element index survives under this seed: the mask, for tests and for fused kernels. */
+    public boolean kept(long seed, long index) {
+        return CounterRng.keep(seed, index, p);
+    }
+
+    private void apply(boolean active, long seed, int n, float[] in, float[] out) {
+        if (!active) {
+            if (in != out) System.arraycopy(in, 0, out, 0, n);
+            return;
+        }
+        float scale = 1f / (1f - p);
+        Parallel.forRanges(n, Elementwise.GRAIN, (a, b) -> {
+            for (int i = a; i < b; i++) out[i] = CounterRng.keep(seed, i, p) ? in[i] * scale : 0f;
+        });
+    }
+}

@@ -1,0 +1,45 @@
+package dev.canopy.nn;
+
+import dev.canopy.kernels.Activations;
+import dev.canopy.kernels.Parallel;
+
+/**
+ * GELU activation, element-wise over n values. {@link Kind#ERF} is the exact x·Φ(x) (BERT / MiniLM, PyTorch's default);
+ * {@link Kind#TANH} is the tanh approximation (GPT-2).
+ */
+public final class Gelu implements Layer {
+    public enum Kind { ERF, TANH }
+
+    public final Kind kind;
+
+    /** What backward needs: the input (by reference). */
+    public record Saved(int n, float[] x) {}
+
+    public Gelu(Kind kind) {
+        this.kind = java.util.Objects.requireNonNull(kind, "kind");
+    }
+
+    /** y[n] = gelu(x[n]) (y must not alias x, which backward reads). */
+    public Saved forward(int n, float[] x, float[] y) {
+        Checks.rows(n, "Gelu");
+        Checks.size("Gelu", "x", x, n);
+        Checks.size("Gelu", "y", y, n);
+        Parallel.forRanges(n, Elementwise.GRAIN, (a, b) -> {
+            if (kind == Kind.ERF) Activations.geluErf(x, a, y, a, b - a);
+            else Activations.geluTanh(x, a, y, a, b - a);
+        });
+        return new Saved(n, x);
+    }
+
+    /** dx[n] = dy · gelu'(x) (overwritten; may alias dy). */
+    public void backward(Saved saved, float[] dy, float[] dx) {
+        int n = saved.n();
+        Checks.size("Gelu", "dy", dy, n);
+        Checks.size("Gelu", "dx", dx, n);
+        float[] x = saved.x();
+        Parallel.forRanges(n, Elementwise.GRAIN, (a, b) -> {
+            if (kind == Kind.ERF) Activations.geluErfBackward(x, a, dy, a, dx, a, b - a);
+            else Activations.geluTanhBackward(x, a, dy, a, dx, a, b - a);
+        });
+    }
+}

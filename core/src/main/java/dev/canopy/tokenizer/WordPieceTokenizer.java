@@ -1,0 +1,191 @@
+package dev.canopy.tokenizer;
+
+import dev.canopy.io.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * BERT's WordPiece tokenizer, configured from a Hugging Face tokenizer.json: normalise (see {@link BertNormalizer}),
+ * split on whitespace and around each punctuation character, then split each word greedily into the longest
+ * vocabulary pieces (continuations carry "##"); a word with no such split becomes [UNK]. Encodings are wrapped in
+ * [CLS] ... [SEP] and cut to a maximum length.
+ */
+public final class WordPieceTokenizer {
+    private final Map<String, Integer> vocab;
+    private final BertNormalizer normalizer;
+    private final String prefix;
+    private final int maxCharsPerWord;
+    private final int unk, cls, sep;
+    /** Special tokens written literally in the text ("[MASK]") that map to their id before any normalisation. */
+    private final Map<String, Integer> addedTokens;
+
+    WordPieceTokenizer(Map<String, Integer> vocab, Map<String, Integer> addedTokens, BertNormalizer normalizer, String prefix,
+                       int maxCharsPerWord, String unkToken) {
+        this.vocab = vocab;
+        this.addedTokens = Map.copyOf(addedTokens);
+        this.normalizer = normalizer;
+        this.prefix = prefix;
+        this.maxCharsPerWord = maxCharsPerWord;
+        this.unk = id(unkToken);
+        this.cls = id("[CLS]");
+        this.sep = id("[SEP]");
+    }
+
+    /** An encoding: ids with [CLS]/[SEP], and how many tokens the text had before truncation (specials included). */
+    public record Encoding(int[] ids, int fullLength) {
+        public boolean truncated() {
+            return fullLength > ids.length;
+        }
+    }
+
+    public static WordPieceTokenizer fromJson(Path tokenizerJson) throws IOException {
+        Map<String, Object> root;
+        try {
+            root = Json.parseObject(Files.readString(tokenizerJson));
+        } catch (IllegalArgumentException ex) {
+            throw new IOException(tokenizerJson + ": not valid JSON: " + ex.getMessage());
+        }
+        if (!(root.get("model") instanceof Map<?, ?> model) || !"WordPiece".equals(model.get("type"))) {
+            throw new IOException(tokenizerJson + ": model.type is not WordPiece");
+        }
+        if (!(model.get("vocab") instanceof Map<?, ?> rawVocab) || rawVocab.isEmpty()) throw new IOException(tokenizerJson + ": no model.vocab");
+        Map<String, Integer> vocab = new HashMap<>(rawVocab.size() * 2);
+        for (Map.Entry<?, ?> e : rawVocab.entrySet()) {
+            if (!(e.getValue() instanceof Long id) || id < 0) throw new IOException(tokenizerJson + ": bad id for token " + e.getKey());
+            vocab.put((String) e.getKey(), (int) (long) id);
+        }
+        boolean clean = true, chinese = true, lower = true;
+        Boolean strip = null;
+        if (root.get("normalizer") instanceof Map<?, ?> norm) {
+            if (!"BertNormalizer".equals(norm.get("type"))) throw new IOException(tokenizerJson + ": normalizer " + norm.get("type") + " is not supported");
+            clean = !Boolean.FALSE.equals(norm.get("clean_text"));
+            chinese = !Boolean.FALSE.equals(norm.get("handle_chinese_chars"));
+            lower = !Boolean.FALSE.equals(norm.get("lowercase"));
+            if (norm.get("strip_accents") instanceof Boolean b) strip = b;
+        }
+        Map<String, Integer> added = new HashMap<>();
+        if (root.get("added_tokens") instanceof List<?> list) {
+            for (Object o : list) {
+                if (o instanceof Map<?, ?> t && t.get("content") instanceof String content && t.get("id") instanceof Long id
+                        && !content.isEmpty()) {
+                    added.put(content, (int) (long) id);
+                }
+            }
+        }
+        String prefix = model.get("continuing_subword_prefix") instanceof String p ? p : "##";
+        int maxChars = model.get("max_input_chars_per_word") instanceof Long m ? (int) (long) m : 100;
+        String unkToken = model.get("unk_token") instanceof String u ? u : "[UNK]";
+        // As in Hugging Face's BertNormalizer, accents are stripped whenever lower-casing unless set explicitly.
+        BertNormalizer normalizer = new BertNormalizer(clean, chinese, strip != null ? strip : lower, lower);
+        try {
+            return new WordPieceTokenizer(vocab, added, normalizer, prefix, maxChars, unkToken);
+        } catch (IllegalArgumentException ex) {
+            throw new IOException(tokenizerJson + ": " + ex.getMessage());
+        }
+    }
+
+    public int vocabSize() {
+        return vocab.size();
+    }
+
+    /** [CLS] tokens [SEP], keeping the first maxLength - 2 tokens of the text. */
+    public Encoding encode(String text, int maxLength) {
+        if (maxLength < 2) throw new IllegalArgumentException("maximum length must leave room for [CLS] and [SEP], got " + maxLength);
+        List<Integer> pieces = tokenize(text);
+        int keep = Math.min(pieces.size(), maxLength - 2);
+        int[] ids = new int[keep + 2];
+        ids[0] = cls;
+        for (int i = 0; i < keep; i++) ids[i + 1] = pieces.get(i);
+        ids[keep + 1] = sep;
+        return new Encoding(ids, pieces.size() + 2);
+    }
+
+    /** The ids of the text's WordPiece tokens, without special tokens or truncation. */
+    public List<Integer> tokenize(String text) {
+        List<Integer> out = new ArrayList<>();
+        int from = 0;
+        while (from < text.length()) {
+            // The earliest (then longest) literal special token splits the text; the pieces between are normal text.
+            int best = -1;
+            String bestToken = null;
+            for (String t : addedTokens.keySet()) {
+                int at = text.indexOf(t, from);
+                if (at >= 0 && (best < 0 || at < best || (at == best && t.length() > bestToken.length()))) {
+                    best = at;
+                    bestToken = t;
+                }
+            }
+            if (best < 0) break;
+            tokenizeText(text.substring(from, best), out);
+            out.add(addedTokens.get(bestToken));
+            from = best + bestToken.length();
+        }
+        tokenizeText(text.substring(from), out);
+        return out;
+    }
+
+    private void tokenizeText(String text, List<Integer> out) {
+        String norm = normalizer.normalize(text);
+        int[] cps = norm.codePoints().toArray();
+        int start = -1;
+        for (int i = 0; i <= cps.length; i++) {
+            int cp = i < cps.length ? cps[i] : ' ';
+            boolean space = BertNormalizer.isWhitespace(cp);
+            boolean punct = !space && isPunctuation(cp);
+            if (space || punct) {
+                if (start >= 0) wordPiece(cps, start, i, out);
+                start = -1;
+                if (punct) wordPiece(cps, i, i + 1, out);
+            } else if (start < 0) {
+                start = i;
+            }
+        }
+    }
+
+    private void wordPiece(int[] cps, int from, int to, List<Integer> out) {
+        if (to - from > maxCharsPerWord) {
+            out.add(unk);
+            return;
+        }
+        int mark = out.size();
+        int start = from;
+        while (start < to) {
+            int end = to;
+            Integer found = null;
+            while (end > start) {
+                String piece = new String(cps, start, end - start);
+                found = vocab.get(start > from ? prefix + piece : piece);
+                if (found != null) break;
+                end--;
+            }
+            if (found == null) {
+                while (out.size() > mark) out.removeLast();
+                out.add(unk);
+                return;
+            }
+            out.add(found);
+            start = end;
+        }
+    }
+
+    /** ASCII punctuation and symbols, plus every Unicode punctuation category (Pc Pd Ps Pe Pi Pf Po). */
+    static boolean isPunctuation(int cp) {
+        if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+        return switch (Character.getType(cp)) {
+            case Character.CONNECTOR_PUNCTUATION, Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
+                 Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION -> true;
+            default -> false;
+        };
+    }
+
+    private int id(String token) {
+        Integer id = vocab.get(token);
+        if (id == null) throw new IllegalArgumentException("the vocabulary has no " + token + " token");
+        return id;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.canopy.attention.tree;
+
+import dev.canopy.attention.AttentionMask;
+import dev.canopy.attention.AttentionShape;
+
+/** Double-precision oracles for tree attention tests (materialised; tests only). */
+final class TreeTestSupport {
+    private TreeTestSupport() {}
+
+    /** Leaf of every row of x [pairs, n, d] by explicit traversal in its head's tree. */
+    static int[] leaves(TreeBank bank, AttentionShape s, float[] x, int n) {
+        int[] leaf = new int[s.pairs() * n];
+        for (int r = 0; r < leaf.length; r++) leaf[r] = bank.tree((r / n) % s.heads()).leaf(x, r * s.d());
+        return leaf;
+    }
+
+    /** TF oracle: softmax attention restricted to keys in the query's leaf; rows with no visible key are zero. */
+    static double[] tfReference(TreeBank bank, AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask) {
+        int[] lq = leaves(bank, s, q, s.nq()), lk = leaves(bank, s, k, s.nk());
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        double[] out = new double[s.outSize()];
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            int b = pair / s.heads();
+            for (int i = 0; i < nq; i++) {
+                double[] sc = new double[nk];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < nk; j++) {
+                    sc[j] = Double.NEGATIVE_INFINITY;
+                    if (!mask.allowed(s, b, i, j) || lq[pair * nq + i] != lk[pair * nk + j]) continue;
+                    double dot = 0;
+                    for (int c = 0; c < d; c++) dot += (double) q[(pair * nq + i) * d + c] * k[(pair * nk + j) * d + c];
+                    sc[j] = dot / Math.sqrt(d);
+                    max = Math.max(max, sc[j]);
+                }
+                if (max == Double.NEGATIVE_INFINITY) continue;
+                double sum = 0;
+                for (int j = 0; j < nk; j++) sum += sc[j] = Math.exp(sc[j] - max);
+                for (int j = 0; j < nk; j++) {
+                    if (sc[j] == 0) continue;
+                    for (int c = 0; c < dv; c++) out[(pair * nq + i) * dv + c] += sc[j] / sum * v[(pair * nk + j) * dv + c];
+                }
+            }
+        }
+        return out;
+    }
+
+    static boolean isAncestorOrSelf(int node, int descendant) {
+        while (descendant > node) descendant = (descendant - 1) >> 1;
+        return descendant == node;
+    }
+
+    /**
+     * Soft TC forward of one pair as a function of leaf weights: pk [nk, leaves] (keys), pq [nq, leaves] (queries).
+     * At one-hot rows (the traversal leaves) it is TC-Attention; its derivatives there are what the DGT surrogate
+     * calls dL/d(one-hot). Returns sum(out * wOut). Padded keys have all-zero rows in pk.
+     */
+    static double softTcLoss(TcAttention.Groups groups, double beta, int h, int nq, int nk, int d, int dv, float[] q, int qOff, float[] k,
+                             int kOff, float[] v, int vOff, double[][] pk, double[][] pq, float[] wOut, int wOff) {
+        int leaves = 1 << h, nodes = (2 << h) - 1;
+        double[] c = new double[nodes];
+        double[][] kb = new double[nodes][d], vb = new double[nodes][dv];
+        for (int n = 0; n < nodes; n++) {
+            for (int j = 0; j < nk; j++) {
+                double m = 0;
+                for (int l = 0; l < leaves; l++) if (isAncestorOrSelf(n, leaves - 1 + l)) m += pk[j][l];
+                c[n] += m;
+                for (int x = 0; x < d; x++) kb[n][x] += m * k[kOff + j * d + x];
+                for (int x = 0; x < dv; x++) vb[n][x] += m * v[vOff + j * dv + x];
+            }
+            for (int x = 0; x < d; x++) kb[n][x] /= c[n];
+            for (int x = 0; x < dv; x++) vb[n][x] /= c[n];
+        }
+        double loss = 0;
+        int[] g = new int[h + 1];
+        for (int i = 0; i < nq; i++) {
+            double[] member = new double[nodes];
+            for (int l = 0; l < leaves; l++) {
+                TcAttention.groupNodes(groups, h, leaves - 1 + l, g);
+                for (int n : g) member[n] += pq[i][l];
+            }
+            double z = 0;
+            double[] num = new double[dv];
+            for (int n = 0; n < nodes; n++) {
+                if (member[n] == 0 || c[n] <= 0) continue;
+                double e = 0;
+                for (int x = 0; x < d; x++) e += q[qOff + i * d + x] * kb[n][x];
+                double wgt = member[n] * Math.exp(e / Math.sqrt(d) + beta * Math.log(c[n]));
+                z += wgt;
+                for (int x = 0; x < dv; x++) num[x] += wgt * vb[n][x];
+            }
+            for (int x = 0; x < dv; x++) loss += num[x] / z * wOut[wOff + i * dv + x];
+        }
+        return loss;
+    }
+
+    /** The DGT chain in double: adds dz x into dW [internal, d] and dz into dB for one token with leaf gradient g. */
+    static void dgtChain(DecisionTree tree, float[] x, int off, double[] g, double[] dW, double[] dB) {
+        int h = tree.height(), leaves = 1 << h, internal = leaves - 1, d = tree.dim();
+        double[] z = new double[internal];
+        for (int n = 0; n < internal; n++) {
+            double t = tree.b()[n];
+            for (int c = 0; c < d; c++) t += (double) tree.w()[n * d + c] * x[off + c];
+            z[n] = t;
+        }
+        double[] u = new double[leaves];
+        for (int l = 0; l < leaves; l++) for (int n = 0; n < internal; n++) u[l] += tree.andEntry(l, n) * (z[n] >= 0 ? 1 : -1);
+        double max = Double.NEGATIVE_INFINITY, sum = 0, pg = 0;
+        for (double x2 : u) max = Math.max(max, x2);
+        double[] p = new double[leaves];
+        for (int l = 0; l < leaves; l++) sum += p[l] = Math.exp(u[l] - max);
+        for (int l = 0; l < leaves; l++) pg += (p[l] /= sum) * g[l];
+        for (int n = 0; n < internal; n++) {
+            double ds = 0;
+            for (int l = 0; l < leaves; l++) ds += tree.andEntry(l, n) * p[l] * (g[l] - pg);
+            double dz = Math.abs(z[n]) <= 1 ? ds : 0;
+            dB[n] += dz;
+            for (int c = 0; c < d; c++) dW[n * d + c] += dz * x[off + c];
+        }
+    }
+}
