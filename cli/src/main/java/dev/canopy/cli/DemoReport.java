@@ -27,9 +27,9 @@ final class DemoReport {
         }
     }
 
-    static void writePng(Path file, List<Row> rows, double majority) throws IOException {
+    static void writePng(Path file, String title, List<Row> rows, double majority) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(560).title("ListOps (demo set): accuracy vs attention FLOPs per example")
+        XYChart chart = new XYChartBuilder().width(900).height(560).title(title)
                 .xAxisTitle("attention FLOPs per example (forward, log scale)").yAxisTitle("test accuracy").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);

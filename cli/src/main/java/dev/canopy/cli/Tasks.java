@@ -58,7 +58,7 @@ final class Tasks {
         return switch (preset) {
             case "lra" -> new TrainConfig(5000, 32, 1e-4, 1000, LrSchedule.Kind.LINEAR, 0.0, 0.1f, 0.9f, 0.98f, 1e-9f, 1.0, seed, 500, 500, 64);
             case "small" -> new TrainConfig(3000, 32, 5e-4, 300, LrSchedule.Kind.COSINE, 0.1, 0.01f, 0.9f, 0.98f, 1e-8f, 1.0, seed, 500, 500, 32);
-            default -> new TrainConfig(600, 32, 2e-3, 60, LrSchedule.Kind.COSINE, 0.1, 0.01f, 0.9f, 0.98f, 1e-8f, 1.0, seed, 0, 0, 16);
+            default -> new TrainConfig(400, 32, 5e-3, 40, LrSchedule.Kind.COSINE, 0.1, 0.01f, 0.9f, 0.98f, 1e-8f, 1.0, seed, 0, 0, 16);
         };
     }
 }

@@ -45,6 +45,7 @@ public final class Trainer {
     public AdamW optimizer() { return optimizer; }
 
     /** What a run measured. */
+    /** trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio. */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
 
@@ -65,6 +66,9 @@ public final class Trainer {
         double flopsSum = 0;
         long examples = 0, workingBytes = 0;
         double validAccuracy = Double.NaN;
+        // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
+        // attention happens to run first in a process.
+        int warmupSteps = Math.min(10, (endStep - startStep) / 5);
         for (int step = startStep; step < endStep; step++) {
             long t0 = System.nanoTime();
             List<Sample> samples = order.batch(step, config.batchSize());
@@ -81,8 +85,10 @@ public final class Trainer {
             double lr = schedule.at(step);
             optimizer.step((float) lr);
             double dt = (System.nanoTime() - t0) / 1e9;
-            seconds += dt;
-            tokens += batch.realTokens();
+            if (step >= startStep + warmupSteps) {
+                seconds += dt;
+                tokens += batch.realTokens();
+            }
             flopsSum += fwd.attentionFlops() + fwd.attentionBackwardFlops();
             examples += batch.size();
             workingBytes = Math.max(workingBytes, fwd.attentionWorkingBytes());
