@@ -112,7 +112,7 @@ public final class Activations {
 
     private static FloatVector geluErfGrad(FloatVector v) {
         // One exp(-x²/2) serves both the density and the erfc inside Φ.
-        FloatVector gaussian = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP);
+        FloatVector gaussian = SpecialFunctions.exp(v.mul(v).mul(-0.5f));
         return v.mul(gaussian.mul(INV_SQRT_2PI)).add(SpecialFunctions.normalCdf(v, gaussian));
     }
 
@@ -121,11 +121,11 @@ public final class Activations {
     }
 
     private static FloatVector geluTanh(FloatVector v) {
-        return v.mul(0.5f).mul(tanhArgument(v).lanewise(VectorOperators.TANH).add(1f));
+        return v.mul(0.5f).mul(SpecialFunctions.tanh(tanhArgument(v)).add(1f));
     }
 
     private static FloatVector geluTanhGrad(FloatVector v) {
-        FloatVector th = tanhArgument(v).lanewise(VectorOperators.TANH);
+        FloatVector th = SpecialFunctions.tanh(tanhArgument(v));
         FloatVector sech2 = th.mul(th).neg().add(1f);
         FloatVector inner = v.mul(v).mul(3f * TANH_CUBIC).add(1f).mul(TANH_SCALE);
         return th.add(1f).mul(0.5f).add(v.mul(0.5f).mul(sech2).mul(inner));

@@ -1,11 +1,12 @@
 package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Lane-wise special functions the Vector API does not provide (it has EXP and TANH, but no erf).
+ * Lane-wise special functions the Vector API does not provide (its EXP and TANH are not reproducible across JIT tiers, and it has no erf).
  *
  * <p>erfc uses the Chebyshev-fitted form erfc(z) = t·exp(-z² + P(t)), t = 1/(1 + z/2) (Numerical Recipes' erfcc):
  * fractional error below 1.2e-7 for all z >= 0 in exact arithmetic. Evaluated in float, the exponent -z² is rounded to
@@ -31,11 +32,45 @@ public final class SpecialFunctions {
     private static final float T1 = -1f / 3, T2 = 1f / 10, T3 = -1f / 42, T4 = 1f / 216, T5 = -1f / 1320,
             T6 = 1f / 9360;
 
+    // exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln(2)/2; e^r by its Taylor series to r^7 (truncation
+    // below 6e-9 relative), ln 2 split in two so x - n ln 2 is exact to float precision.
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
+    private static final float ROUNDER = 12582912f;  // 1.5 * 2^23: adding it rounds to an integer in the low bits
+    private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.72283f;
+
+    /**
+     * e^x to about 2 ulp, built only from correctly rounded operations (add, mul, fma, bit moves). Unlike
+     * {@code lanewise(EXP)}, whose compiled (SVML) and interpreted paths differ in the last bit, this gives the same bits
+     * whether the JIT has compiled the caller or not, so a seeded run reproduces exactly. Below -87.34 (including -inf)
+     * it returns 0, above 88.72 +inf; NaN stays NaN.
+     */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector t = c.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(bc(n, -LN2_HI), c);
+        r = n.fma(bc(n, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 5040, 1f / 720).fma(r, bc(r, 1f / 120)).fma(r, bc(r, 1f / 24)).fma(r, bc(r, 1f / 6)).fma(r, bc(r, 0.5f))
+                .fma(r, bc(r, 1f)).fma(r, bc(r, 1f));
+        // The low bits of t hold n + 2^22 + 2^23 (the rounder); rebuild 2^n as a float's exponent field.
+        IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector result = p.mul(bits.reinterpretAsFloats());
+        result = result.blend(0f, x.lt(EXP_MIN));
+        return result.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** tanh(x) = 1 - 2 / (e^{2x} + 1), through the reproducible {@link #exp}; absolute error about 1e-7. */
+    public static FloatVector tanh(FloatVector x) {
+        FloatVector e = exp(x.mul(2f));
+        return FloatVector.broadcast(x.species(), 1f).sub(FloatVector.broadcast(x.species(), 2f).div(e.add(1f)));
+    }
+
     /** erfc(z) for z >= 0 (no sign handling: callers fold the sign). */
     static FloatVector erfcNonNegative(FloatVector z) {
         FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.fma(0.5f, 1f));
         FloatVector arg = z.mul(z).neg().add(erfcPolynomial(t));
-        return t.mul(arg.lanewise(VectorOperators.EXP));
+        return t.mul(exp(arg));
     }
 
     /** C0 + t·(C1 + t·(... + t·C9)). */
@@ -76,7 +111,7 @@ public final class SpecialFunctions {
     public static FloatVector normalCdf(FloatVector x, FloatVector gaussian) {
         FloatVector z = x.mul(SQRT_HALF).abs();
         FloatVector t = FloatVector.broadcast(z.species(), 1f).div(z.fma(0.5f, 1f));
-        FloatVector half = t.mul(gaussian).mul(erfcPolynomial(t).lanewise(VectorOperators.EXP)).mul(0.5f);
+        FloatVector half = t.mul(gaussian).mul(exp(erfcPolynomial(t))).mul(0.5f);
         VectorMask<Float> positive = x.compare(VectorOperators.GT, 0f);
         return half.blend(half.neg().add(1f), positive);
     }

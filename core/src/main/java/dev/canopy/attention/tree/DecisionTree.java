@@ -218,7 +218,7 @@ public final class DecisionTree {
         if (n >= LANES) {
             FloatVector acc = FloatVector.zero(S);
             for (; c + LANES <= n; c += LANES) acc = FloatVector.fromArray(S, a, aOff + c).fma(FloatVector.fromArray(S, b, bOff + c), acc);
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = dev.canopy.kernels.VecOps.sum(acc);
         }
         for (; c < n; c++) sum += a[aOff + c] * b[bOff + c];
         return sum;

@@ -386,11 +386,11 @@ public final class TfAttention implements Attention {
     private static float expShifted(float[] a, int off, int len, float shift) {
         FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
             e.intoArray(a, off + j);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return dev.canopy.kernels.VecOps.sum(sum);
     }
 
     private static void scaleRow(float[] a, int off, int len, float f) {
@@ -401,7 +401,7 @@ public final class TfAttention implements Attention {
     /** a = exp(a - lse): the forward's probabilities (scores already include the 1/sqrt(d) scale). */
     private static void probabilities(float[] a, int off, int len, float lse) {
         FloatVector lv = FloatVector.broadcast(S, lse);
-        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).sub(lv).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+        for (int j = 0; j < len; j += L) dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(lv)).intoArray(a, off + j);
     }
 
     /** dS = P * (dP - D), written over dP; the 1/sqrt(d) factor is applied to dQ at the end and sits inside the scaled Q for dK. */
