@@ -72,12 +72,10 @@ class TrainerTest {
         assertEquals(Integer.toString(steps / 2), meta.get("step"));
         t2.run(Integer.parseInt(meta.get("step")), ckpt, Map.of(), MetricsLog.none(), quietProgress());
 
-        // Identical up to float rounding: the data order, dropout masks, schedule and optimizer state are restored
-        // exactly (checked bit for bit above), but the Vector API's reduceLanes(ADD) may sum lanes in another order
-        // once a kernel is C2-compiled, so two runs in one JVM can differ in the last bit.
+        // Bit for bit: data order, dropout masks, schedule and optimizer state are restored exactly, and the kernels
+        // give the same bits compiled or interpreted (fixed-order lane sums), so nothing may differ.
         for (var e : straight.namedParameters().entrySet()) {
-            float[] x = e.getValue().data, y = resumed.namedParameters().get(e.getKey()).data;
-            for (int j = 0; j < x.length; j++) assertEquals(x[j], y[j], 1e-5f + 1e-4f * Math.abs(x[j]), e.getKey() + "[" + j + "]");
+            assertArrayEquals(e.getValue().data, resumed.namedParameters().get(e.getKey()).data, e.getKey());
         }
         assertTrue(Files.isRegularFile(ckpt.latest().orElseThrow().resolve(Checkpoints.MODEL)));
         assertEquals(String.format("ckpt-%08d", steps), ckpt.latest().orElseThrow().getFileName().toString(), "old checkpoints are replaced");
@@ -88,6 +86,17 @@ class TrainerTest {
         // A trainer whose config has steps = stop would use a different LR schedule; instead run the full config's
         // schedule through a view that ends early.
         t.runSteps(0, stop, ckpt, Map.of(), MetricsLog.none(), quietProgress());
+    }
+
+    @Test
+    void twoStraightRunsAreIdentical() throws Exception {
+        TaskData task = containsTask(100, 2);
+        for (String attention : new String[] {"exact", "linformer:k=4"}) {
+            EncoderClassifier a = new EncoderClassifier(config(attention)), b = new EncoderClassifier(config(attention));
+            new Trainer(a, task, train(12)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+            new Trainer(b, task, train(12)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+            for (var e : a.namedParameters().entrySet()) assertArrayEquals(e.getValue().data, b.namedParameters().get(e.getKey()).data, attention + " " + e.getKey());
+        }
     }
 
     @Test
