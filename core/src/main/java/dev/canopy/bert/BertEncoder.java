@@ -78,7 +78,7 @@ public final class BertEncoder {
     }
 
     /**
-     * Hidden states [n, hidden] and the largest per-layer working memory the attention and the feed-forward reported
+     * Hidden states [n, hidden], attention FLOPs summed over layers, and the largest per-layer working memory the attention and the feed-forward reported
      * (attention: its Saved.workingBytes; dense FFN: the [n, intermediate] activation; top-k FFN: the forward's score
      * chunk plus the kept (index, value) pairs).
      */
@@ -112,7 +112,7 @@ public final class BertEncoder {
             toHeads(k, kh, n, heads, d);
             toHeads(v, vh, n, heads, d);
             Attention.Saved saved = attention.forward(shape, qh, kh, vh, AttentionMask.NONE, Pass.INFERENCE, ctx);
-            flops = Math.max(flops, saved.flops());
+            flops += saved.flops();
             attnBytes = Math.max(attnBytes, saved.workingBytes());
             fromHeads(ctx, q, n, heads, d);
             b.attnOut().forward(n, q, t);
