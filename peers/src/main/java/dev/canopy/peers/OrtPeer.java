@@ -8,6 +8,9 @@ import dev.canopy.attention.AttentionShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +69,37 @@ public final class OrtPeer implements AutoCloseable {
         return new Prepared(how, session, calls, offsets, s.outSize());
     }
 
+    /**
+     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on one sequence of token ids, no padding; the output is the
+     * model's first output, the last hidden state [1, n, hidden].
+     */
+    public PeerOp bert(Path onnx, int[] ids) throws IOException {
+        OrtSession session = session(Files.readAllBytes(onnx));
+        long[] tokens = new long[ids.length], ones = new long[ids.length], zeros = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            tokens[i] = ids[i];
+            ones[i] = 1;
+        }
+        Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+        try {
+            for (String name : session.getInputNames()) {
+                long[] values = switch (name) {
+                    case "input_ids" -> tokens;
+                    case "attention_mask" -> ones;
+                    case "token_type_ids" -> zeros;
+                    default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
+                            + "'; expected input_ids, attention_mask, token_type_ids");
+                };
+                OnnxTensor t = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(values), new long[] {1, ids.length});
+                owned.add(t);
+                inputs.put(name, t);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not create the BERT inputs: " + e.getMessage(), e);
+        }
+        return new Prepared("ONNX model " + onnx.getFileName(), session, List.of(inputs), new int[] {0}, -1);
+    }
+
     @Override
     public void close() {
         for (int i = owned.size() - 1; i >= 0; i--) {
@@ -122,10 +156,11 @@ public final class OrtPeer implements AutoCloseable {
 
         @Override
         public float[][] outputs() {
-            float[] out = new float[outSize];
+            float[] out = outSize >= 0 ? new float[outSize] : null;
             for (int i = 0; i < calls.size(); i++) {
                 try (OrtSession.Result result = session.run(calls.get(i))) {
                     FloatBuffer fb = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                    if (out == null) out = new float[fb.remaining()];  // size known only from the model's output
                     fb.get(out, outOffsets[i], fb.remaining());
                 } catch (OrtException e) {
                     throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
