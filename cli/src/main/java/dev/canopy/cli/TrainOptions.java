@@ -17,7 +17,7 @@ final class TrainOptions {
     @Option(names = "--dim", description = "Model width.") Integer dim;
     @Option(names = "--heads", description = "Attention heads.") Integer heads;
     @Option(names = "--layers", description = "Transformer blocks.") Integer layers;
-    @Option(names = "--ffn", description = "Feed-forward width.") Integer ffn;
+    @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
     @Option(names = "--pooling", description = "mean or cls.") String pooling;
