@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "The main job: train the same model on ListOps with every attention and compare accuracy, FLOPs, speed and memory.")
 public final class DemoCommand implements Callable<Integer> {
-    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=4,tc:h=4,linformer:k=8";
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=6,tc:h=4,linformer:k=8";
 
     @Option(names = "--attentions", defaultValue = DEFAULT_ATTENTIONS, description = "Attentions to compare (default: ${DEFAULT-VALUE}).")
     String attentions;

@@ -17,7 +17,8 @@ final class TrainOptions {
     @Option(names = "--dim", description = "Model width.") Integer dim;
     @Option(names = "--heads", description = "Attention heads.") Integer heads;
     @Option(names = "--layers", description = "Transformer blocks.") Integer layers;
-    @Option(names = "--ffn", description = "Feed-forward width.") Integer ffn;
+    @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
+    @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
     @Option(names = "--pooling", description = "mean or cls.") String pooling;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
@@ -35,7 +36,8 @@ final class TrainOptions {
         ModelConfig d = Tasks.model(data, preset, attention, seed);
         return new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
                 attention, positions == null ? d.positions() : ModelConfig.positions(positions),
-                pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed);
+                pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed,
+                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec);
     }
 
     TrainConfig training() {

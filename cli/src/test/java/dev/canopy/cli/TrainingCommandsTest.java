@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingCommandsTest {
     @TempDir Path dir;
 
-    static final String[] TINY = {"--preset", "tiny", "--dim", "16", "--heads", "2", "--layers", "1", "--ffn", "16", "--batch", "4", "--quiet"};
+    static final String[] TINY = {"--preset", "tiny", "--dim", "16", "--heads", "2", "--layers", "1", "--ffn-dim", "16", "--batch", "4", "--quiet"};
 
     static String[] args(String[] head, String... tail) {
         String[] all = new String[head.length + TINY.length + tail.length];

@@ -13,6 +13,7 @@ import dev.canopy.nn.Init;
 import dev.canopy.nn.LayerNorm;
 import dev.canopy.nn.Linear;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.TopKFeedForward;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,7 +24,8 @@ import java.util.Map;
 final class EncoderBlock {
     private final int dim, heads, headDim;
     private final LayerNorm ln1, ln2;
-    private final Linear qkv, proj, fc1, fc2;
+    private final Linear qkv, proj, fc1, fc2; // fc1, fc2 null when the feed-forward is top-k
+    private final TopKFeedForward topkFfn;     // null when dense
     private final Gelu gelu = new Gelu(Gelu.Kind.ERF);
     private final Dropout attnDrop, ffnDrop;
     final Attention attention;
@@ -37,8 +39,10 @@ final class EncoderBlock {
         qkv = new Linear(prefix + "attn.qkv", dim, 3 * dim, true);
         proj = new Linear(prefix + "attn.proj", dim, dim, true);
         ln2 = new LayerNorm(prefix + "ln2", dim, 1e-5f);
-        fc1 = new Linear(prefix + "ffn.fc1", dim, c.ffnDim(), true);
-        fc2 = new Linear(prefix + "ffn.fc2", c.ffnDim(), dim, true);
+        boolean dense = c.ffn().equals(ModelConfig.DENSE_FFN);
+        fc1 = dense ? new Linear(prefix + "ffn.fc1", dim, c.ffnDim(), true) : null;
+        fc2 = dense ? new Linear(prefix + "ffn.fc2", c.ffnDim(), dim, true) : null;
+        topkFfn = dense ? null : new TopKFeedForward(prefix + "ffn.topk", dim, c.ffnDim(), TopKFeedForward.Config.parse(c.ffn()), seed + 3);
         attnDrop = new Dropout(c.dropout(), 16L * layer + 1);
         ffnDrop = new Dropout(c.dropout(), 16L * layer + 2);
         attention = Attentions.create(c.attention(), new AttentionSetup(heads, headDim, c.tokensPerSequence(), seed));
@@ -46,9 +50,14 @@ final class EncoderBlock {
         float residualStd = 0.02f / (float) Math.sqrt(2.0 * Math.max(1, c.layers()));
         Init.normal(qkv.weight, 0.02f, seed + 1);
         Init.normal(proj.weight, residualStd, seed + 2);
-        Init.normal(fc1.weight, 0.02f, seed + 3);
-        Init.normal(fc2.weight, residualStd, seed + 4);
-        for (var layerParams : java.util.List.of(ln1.parameters(), qkv.parameters(), proj.parameters(), ln2.parameters(), fc1.parameters(), fc2.parameters())) {
+        if (dense) {
+            Init.normal(fc1.weight, 0.02f, seed + 3);
+            Init.normal(fc2.weight, residualStd, seed + 4);
+        } else {
+            Init.normal(topkFfn.values, residualStd, seed + 4);
+        }
+        var ffnParams = dense ? java.util.List.of(fc1.weight, fc1.bias, fc2.weight, fc2.bias) : topkFfn.parameters();
+        for (var layerParams : java.util.List.of(ln1.parameters(), qkv.parameters(), proj.parameters(), ln2.parameters(), ffnParams)) {
             for (Parameter p : layerParams) named.put(p.name, p);
         }
         for (Parameter p : attention.parameters()) named.put(prefix + "attn." + p.name, p);
@@ -59,7 +68,8 @@ final class EncoderBlock {
     }
 
     record Saved(int rows, AttentionShape shape, LayerNorm.Saved ln1, Linear.Saved qkv, Attention.Saved attn, Linear.Saved proj,
-                 Dropout.Saved attnDrop, LayerNorm.Saved ln2, Linear.Saved fc1, Gelu.Saved gelu, Linear.Saved fc2, Dropout.Saved ffnDrop) {}
+                 Dropout.Saved attnDrop, LayerNorm.Saved ln2, Linear.Saved fc1, Gelu.Saved gelu, Linear.Saved fc2,
+                 TopKFeedForward.Saved topk, Dropout.Saved ffnDrop) {}
 
     /** x [batch * n, dim] in, the block's output returned in a new array (x itself is kept for nothing). */
     Saved forward(int batch, int n, float[] x, float[] y, AttentionMask mask, Pass pass) {
@@ -82,30 +92,41 @@ final class EncoderBlock {
         for (int i = 0; i < x1.length; i++) x1[i] = x[i] + a[i];
         float[] h2 = new float[rows * dim];
         LayerNorm.Saved sLn2 = ln2.forward(rows, x1, h2);
-        int f = fc1.out;
-        float[] u = new float[rows * f];
-        Linear.Saved sFc1 = fc1.forward(rows, h2, u);
-        float[] g = new float[rows * f];
-        Gelu.Saved sGelu = gelu.forward(rows * f, u, g);
         float[] z = new float[rows * dim];
-        Linear.Saved sFc2 = fc2.forward(rows, g, z);
+        Linear.Saved sFc1 = null, sFc2 = null;
+        Gelu.Saved sGelu = null;
+        TopKFeedForward.Saved sTopk = null;
+        if (topkFfn != null) {
+            sTopk = topkFfn.forward(h2, rows, z);
+        } else {
+            int f = fc1.out;
+            float[] u = new float[rows * f];
+            sFc1 = fc1.forward(rows, h2, u);
+            float[] g = new float[rows * f];
+            sGelu = gelu.forward(rows * f, u, g);
+            sFc2 = fc2.forward(rows, g, z);
+        }
         Dropout.Saved sFd = ffnDrop.forward(pass, rows * dim, z, z);
         for (int i = 0; i < rows * dim; i++) y[i] = x1[i] + z[i];
-        return new Saved(rows, shape, sLn1, sQkv, sAttn, sProj, sAd, sLn2, sFc1, sGelu, sFc2, sFd);
+        return new Saved(rows, shape, sLn1, sQkv, sAttn, sProj, sAd, sLn2, sFc1, sGelu, sFc2, sTopk, sFd);
     }
 
     /** dy [rows, dim] in; dx written (may alias dy). Adds into every parameter's gradient. */
     void backward(Saved s, float[] dy, float[] dx) {
-        int rows = s.rows(), f = fc1.out;
+        int rows = s.rows();
         AttentionShape shape = s.shape();
         // Feed-forward branch: dy flows to the residual unchanged and through the branch.
         float[] dz = new float[rows * dim];
         ffnDrop.backward(s.ffnDrop(), dy, dz);
-        float[] dg = new float[rows * f];
-        fc2.backward(s.fc2(), dz, dg);
-        gelu.backward(s.gelu(), dg, dg);
         float[] dh2 = new float[rows * dim];
-        fc1.backward(s.fc1(), dg, dh2);
+        if (topkFfn != null) {
+            topkFfn.backward(s.topk(), dz, dh2);
+        } else {
+            float[] dg = new float[rows * fc1.out];
+            fc2.backward(s.fc2(), dz, dg);
+            gelu.backward(s.gelu(), dg, dg);
+            fc1.backward(s.fc1(), dg, dh2);
+        }
         float[] dx1 = new float[rows * dim];
         ln2.backward(s.ln2(), dh2, dx1);
         for (int i = 0; i < dx1.length; i++) dx1[i] += dy[i];

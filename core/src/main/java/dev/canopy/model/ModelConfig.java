@@ -9,7 +9,16 @@ import java.util.Map;
  * attention by spec string, positions, pooling, classes, dropout, and whether it is the two-tower (pair) variant.
  */
 public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
-                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed) {
+                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
+
+    /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
+    public static final String DENSE_FFN = "dense";
+
+    /** A model with the dense feed-forward. */
+    public ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
+                       Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed) {
+        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, DENSE_FFN);
+    }
 
     public enum Positions { LEARNED, SINUSOIDAL }
 
@@ -22,6 +31,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         if (dim % heads != 0) throw new IllegalArgumentException("model width " + dim + " is not divisible by heads " + heads);
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         if (attention == null || attention.isBlank()) throw new IllegalArgumentException("model config needs an attention spec");
+        if (ffn == null || ffn.isBlank()) ffn = DENSE_FFN;
+        if (!ffn.equals(DENSE_FFN)) dev.canopy.nn.TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
     }
 
     private static String describe(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, int classes) {
@@ -38,14 +49,18 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public ModelConfig withAttention(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn);
+    }
+
+    public ModelConfig withFfn(String spec) {
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec);
     }
 
     public String toJson() {
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
                 .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention)
                 .put("positions", positions.name().toLowerCase(java.util.Locale.ROOT)).put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT))
-                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).toString();
+                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).toString();
     }
 
     public static ModelConfig fromJson(String json) {
@@ -54,7 +69,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
             return new ModelConfig(num(m, "vocab"), num(m, "max_length"), num(m, "dim"), num(m, "heads"), num(m, "layers"),
                     num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
                     Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
-                    Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue());
+                    Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue(),
+                    m.get("ffn") instanceof String f ? f : DENSE_FFN);
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
         }
