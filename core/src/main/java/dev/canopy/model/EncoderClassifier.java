@@ -1,0 +1,123 @@
+package dev.canopy.model;
+
+import dev.canopy.attention.Pass;
+import dev.canopy.data.Batch;
+import dev.canopy.nn.CounterRng;
+import dev.canopy.nn.Gelu;
+import dev.canopy.nn.Init;
+import dev.canopy.nn.Linear;
+import dev.canopy.nn.Parameter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The encoder classifier, and with {@code twoTower} the LRA retrieval variant: both documents go through the same
+ * encoder to u and v, and an MLP reads [u, v, u*v, u-v]. Logits [batch, classes].
+ */
+public final class EncoderClassifier implements SequenceClassifier {
+    private final ModelConfig config;
+    private final Encoder encoder;
+    private final Linear hidden; // two-tower only: [4 dim] -> [dim]
+    private final Gelu gelu = new Gelu(Gelu.Kind.ERF);
+    private final Linear head;
+    private final Map<String, Parameter> named = new LinkedHashMap<>();
+
+    public EncoderClassifier(ModelConfig config) {
+        this.config = config;
+        this.encoder = new Encoder(config, "");
+        named.putAll(encoder.namedParameters());
+        int d = config.dim();
+        if (config.twoTower()) {
+            hidden = new Linear("match.hidden", 4 * d, d, true);
+            Init.normal(hidden.weight, 0.02f, CounterRng.mix(config.seed(), 7));
+            for (Parameter p : hidden.parameters()) named.put(p.name, p);
+        } else {
+            hidden = null;
+        }
+        head = new Linear("head", d, config.classes(), true);
+        Init.normal(head.weight, 0.02f, CounterRng.mix(config.seed(), 8));
+        for (Parameter p : head.parameters()) named.put(p.name, p);
+    }
+
+    public ModelConfig config() { return config; }
+
+    @Override public Map<String, Parameter> namedParameters() { return Collections.unmodifiableMap(named); }
+    @Override public int classes() { return config.classes(); }
+    @Override public boolean clsToken() { return config.pooling() == ModelConfig.Pooling.CLS; }
+    @Override public int maxLength() { return config.maxLength(); }
+
+    /** The attentions of every layer, in order (for reporting what they are and what they cost). */
+    public List<dev.canopy.attention.Attention> attentions() {
+        return encoder.blocks().stream().map(b -> b.attention).toList();
+    }
+
+    record Saved(float[] logits, Encoder.Saved first, Encoder.Saved second, float[] features, Linear.Saved hidden,
+                 dev.canopy.nn.Gelu.Saved gelu, float[] hiddenPre, Linear.Saved head) implements Forward {
+        @Override public long attentionFlops() { return first.flops() + (second == null ? 0 : second.flops()); }
+        @Override public long attentionBackwardFlops() { return first.backwardFlops() + (second == null ? 0 : second.backwardFlops()); }
+        @Override public long attentionWorkingBytes() { return Math.max(first.workingBytes(), second == null ? 0 : second.workingBytes()); }
+    }
+
+    @Override
+    public Forward forward(Batch batch, Pass pass) {
+        if (config.twoTower() != (batch.second() != null)) {
+            throw new IllegalArgumentException(config.twoTower() ? "the two-tower model needs paired examples" : "this model takes single documents, the batch has pairs");
+        }
+        int b = batch.size(), d = config.dim(), c = config.classes();
+        Encoder.Saved first = encoder.forward(batch, pass);
+        float[] logits = new float[b * c];
+        if (!config.twoTower()) {
+            Linear.Saved sHead = head.forward(b, first.pooled(), logits);
+            return new Saved(logits, first, null, null, null, null, null, sHead);
+        }
+        Pass secondPass = pass.training() ? Pass.training(CounterRng.mix(pass.seed(), 0x5EC0)) : pass;
+        Encoder.Saved second = encoder.forward(batch.second(), secondPass);
+        float[] u = first.pooled(), v = second.pooled();
+        float[] features = new float[b * 4 * d];
+        for (int i = 0; i < b; i++) {
+            int f = i * 4 * d, o = i * d;
+            for (int j = 0; j < d; j++) {
+                features[f + j] = u[o + j];
+                features[f + d + j] = v[o + j];
+                features[f + 2 * d + j] = u[o + j] * v[o + j];
+                features[f + 3 * d + j] = u[o + j] - v[o + j];
+            }
+        }
+        float[] pre = new float[b * d], act = new float[b * d];
+        Linear.Saved sHidden = hidden.forward(b, features, pre);
+        Gelu.Saved sGelu = gelu.forward(b * d, pre, act);
+        Linear.Saved sHead = head.forward(b, act, logits);
+        return new Saved(logits, first, second, features, sHidden, sGelu, pre, sHead);
+    }
+
+    @Override
+    public void backward(Forward forward, float[] dLogits) {
+        Saved s = (Saved) forward;
+        int b = s.first().batch().size(), d = config.dim();
+        if (!config.twoTower()) {
+            float[] dPooled = new float[b * d];
+            head.backward(s.head(), dLogits, dPooled);
+            encoder.backward(s.first(), dPooled);
+            return;
+        }
+        float[] dAct = new float[b * d];
+        head.backward(s.head(), dLogits, dAct);
+        gelu.backward(s.gelu(), dAct, dAct);
+        float[] dFeatures = new float[b * 4 * d];
+        hidden.backward(s.hidden(), dAct, dFeatures);
+        float[] u = s.first().pooled(), v = s.second().pooled();
+        float[] du = new float[b * d], dv = new float[b * d];
+        for (int i = 0; i < b; i++) {
+            int f = i * 4 * d, o = i * d;
+            for (int j = 0; j < d; j++) {
+                float gu = dFeatures[f + j], gv = dFeatures[f + d + j], gp = dFeatures[f + 2 * d + j], gm = dFeatures[f + 3 * d + j];
+                du[o + j] = gu + gp * v[o + j] + gm;
+                dv[o + j] = gv + gp * u[o + j] - gm;
+            }
+        }
+        encoder.backward(s.first(), du);
+        encoder.backward(s.second(), dv);
+    }
+}

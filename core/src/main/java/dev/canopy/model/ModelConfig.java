@@ -1,0 +1,84 @@
+package dev.canopy.model;
+
+import dev.canopy.bench.JsonLine;
+import dev.canopy.io.Json;
+import java.util.Map;
+
+/**
+ * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
+ * attention by spec string, positions, pooling, classes, dropout, and whether it is the two-tower (pair) variant.
+ */
+public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
+                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed) {
+
+    public enum Positions { LEARNED, SINUSOIDAL }
+
+    public enum Pooling { MEAN, CLS }
+
+    public ModelConfig {
+        if (vocab < 2 || maxLength < 1 || dim < 1 || heads < 1 || layers < 0 || ffnDim < 1 || classes < 2) {
+            throw new IllegalArgumentException("model config needs vocab >= 2, maxLength, dim, heads, ffn >= 1, layers >= 0, classes >= 2; got " + describe(vocab, maxLength, dim, heads, layers, ffnDim, classes));
+        }
+        if (dim % heads != 0) throw new IllegalArgumentException("model width " + dim + " is not divisible by heads " + heads);
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        if (attention == null || attention.isBlank()) throw new IllegalArgumentException("model config needs an attention spec");
+    }
+
+    private static String describe(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, int classes) {
+        return "vocab=" + vocab + " maxLength=" + maxLength + " dim=" + dim + " heads=" + heads + " layers=" + layers + " ffn=" + ffnDim + " classes=" + classes;
+    }
+
+    public int headDim() {
+        return dim / heads;
+    }
+
+    /** Sequence length the attention sees: the document plus [CLS] when pooling on it. */
+    public int tokensPerSequence() {
+        return maxLength + (pooling == Pooling.CLS ? 1 : 0);
+    }
+
+    public ModelConfig withAttention(String spec) {
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed);
+    }
+
+    public String toJson() {
+        return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
+                .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention)
+                .put("positions", positions.name().toLowerCase(java.util.Locale.ROOT)).put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT))
+                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).toString();
+    }
+
+    public static ModelConfig fromJson(String json) {
+        Map<String, Object> m = Json.parseObject(json);
+        try {
+            return new ModelConfig(num(m, "vocab"), num(m, "max_length"), num(m, "dim"), num(m, "heads"), num(m, "layers"),
+                    num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
+                    Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
+                    Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue());
+        } catch (ClassCastException | NullPointerException e) {
+            throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
+        }
+    }
+
+    private static int num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (!(v instanceof Number n)) throw new IllegalArgumentException("model config JSON: '" + key + "' is missing or not a number");
+        return n.intValue();
+    }
+
+    public static Positions positions(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "learned" -> Positions.LEARNED;
+            case "sinusoidal" -> Positions.SINUSOIDAL;
+            default -> throw new IllegalArgumentException("unknown positions '" + name + "'; known: learned, sinusoidal");
+        };
+    }
+
+    public static Pooling pooling(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "mean" -> Pooling.MEAN;
+            case "cls" -> Pooling.CLS;
+            default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls");
+        };
+    }
+}

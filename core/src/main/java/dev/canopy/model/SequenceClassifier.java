@@ -1,0 +1,43 @@
+package dev.canopy.model;
+
+import dev.canopy.attention.Pass;
+import dev.canopy.data.Batch;
+import dev.canopy.nn.Parameter;
+import java.util.Map;
+
+/**
+ * A trainable classifier over token batches: the encoder classifier and its two-tower variant implement it, and
+ * the trainer and the commands only ever see this.
+ */
+public interface SequenceClassifier {
+
+    /** Every parameter under a stable, unique name (the checkpoint's tensor names), in a fixed order. */
+    Map<String, Parameter> namedParameters();
+
+    int classes();
+
+    /** Whether batches must start each row with [CLS] (CLS pooling). */
+    boolean clsToken();
+
+    /** Longest document (without [CLS]) the model accepts. */
+    int maxLength();
+
+    /** Logits [batch, classes] plus whatever backward needs and the attention cost of this pass. */
+    Forward forward(Batch batch, Pass pass);
+
+    /** Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits [batch, classes]. */
+    void backward(Forward forward, float[] dLogits);
+
+    /** What one forward pass produced and cost. */
+    interface Forward {
+        float[] logits();
+
+        /** Attention-layer FLOPs of this forward (all layers, projections excluded), as the attentions report them. */
+        long attentionFlops();
+
+        long attentionBackwardFlops();
+
+        /** Largest working memory any one attention call reported. */
+        long attentionWorkingBytes();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.canopy.train;
+
+import dev.canopy.bench.JsonLine;
+import dev.canopy.model.SequenceClassifier;
+import dev.canopy.nn.Parameter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A run's checkpoints: {@code ckpt-NNNNNNNN/} directories holding model.safetensors (the weights), optimizer.safetensors
+ * (AdamW moments; trainer state in its metadata) and state.json (the same state, for people). Each is written into a
+ * hidden temporary directory that is renamed into place in one atomic step, so a crash leaves either the old
+ * checkpoint or the new one, never half of one. Older checkpoints are removed after a new one is in place.
+ */
+public final class Checkpoints {
+    public static final String MODEL = "model.safetensors";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+    public static final String STATE = "state.json";
+
+    private final Path runDir;
+    private final TensorStore store;
+
+    public Checkpoints(Path runDir, TensorStore store) {
+        this.runDir = runDir;
+        this.store = store;
+    }
+
+    public Path runDir() { return runDir; }
+
+    public Path save(int step, SequenceClassifier model, AdamW optimizer, Map<String, String> info) throws IOException {
+        Files.createDirectories(runDir);
+        String name = String.format("ckpt-%08d", step);
+        Path tmp = Files.createTempDirectory(runDir, "." + name + "-");
+        Map<String, String> meta = new LinkedHashMap<>(info);
+        meta.put("step", Integer.toString(step));
+        meta.put("adam_steps", Long.toString(optimizer.steps()));
+        Map<String, TensorStore.Tensor> weights = new LinkedHashMap<>();
+        Map<String, TensorStore.Tensor> moments = new LinkedHashMap<>();
+        int i = 0;
+        for (var e : model.namedParameters().entrySet()) {
+            Parameter p = e.getValue();
+            weights.put(e.getKey(), new TensorStore.Tensor(p.shape, p.data));
+            moments.put("m." + e.getKey(), new TensorStore.Tensor(p.shape, optimizer.firstMoment(i)));
+            moments.put("v." + e.getKey(), new TensorStore.Tensor(p.shape, optimizer.secondMoment(i)));
+            i++;
+        }
+        store.write(tmp.resolve(MODEL), weights, meta);
+        store.write(tmp.resolve(OPTIMIZER), moments, meta);
+        JsonLine state = new JsonLine();
+        meta.forEach(state::put);
+        Files.writeString(tmp.resolve(STATE), state + "\n", StandardCharsets.UTF_8);
+        Path target = runDir.resolve(name);
+        if (Files.exists(target)) deleteTree(target);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        for (Path old : list()) if (!old.equals(target)) deleteTree(old);
+        return target;
+    }
+
+    /** The newest complete checkpoint directory, if any. */
+    public Optional<Path> latest() throws IOException {
+        List<Path> all = list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /** Restores weights and optimizer state from the newest checkpoint; returns its metadata (with "step"). */
+    public Map<String, String> restore(SequenceClassifier model, AdamW optimizer) throws IOException {
+        Path dir = latest().orElseThrow(() -> new IOException("no checkpoint to resume from in " + runDir));
+        Map<String, String> meta = loadWeights(dir, model, store);
+        TensorStore.Loaded opt = store.read(dir.resolve(OPTIMIZER));
+        List<Parameter> params = new ArrayList<>(model.namedParameters().values());
+        float[][] m = new float[params.size()][], v = new float[params.size()][];
+        int i = 0;
+        for (String key : model.namedParameters().keySet()) {
+            m[i] = require(opt, "m." + key, dir);
+            v[i] = require(opt, "v." + key, dir);
+            i++;
+        }
+        optimizer.restore(Long.parseLong(opt.metadata().getOrDefault("adam_steps", "0")), m, v);
+        return meta;
+    }
+
+    /** Loads model weights from a checkpoint directory (or a run directory: its newest checkpoint). */
+    public static Map<String, String> loadWeights(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
+        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
+                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
+        for (var e : model.namedParameters().entrySet()) {
+            float[] data = require(loaded, e.getKey(), dir);
+            if (data.length != e.getValue().size()) throw new IOException(dir.resolve(MODEL) + ": tensor " + e.getKey() + " has " + data.length + " values, the model needs " + e.getValue().size());
+            System.arraycopy(data, 0, e.getValue().data, 0, data.length);
+        }
+        return loaded.metadata();
+    }
+
+    private static float[] require(TensorStore.Loaded loaded, String name, Path dir) throws IOException {
+        float[] t = loaded.tensors().get(name);
+        if (t == null) throw new IOException("checkpoint " + dir + " lacks tensor " + name + " (was it written by another model configuration?)");
+        return t;
+    }
+
+    private List<Path> list() throws IOException {
+        if (!Files.isDirectory(runDir)) return List.of();
+        try (var s = Files.list(runDir)) {
+            return s.filter(p -> p.getFileName().toString().matches("ckpt-\\d{8}") && Files.isDirectory(p))
+                    .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.canopy.train;
+
+/** Linear warm-up to the peak rate, then cosine or linear decay to minRatio * peak at the last step (or constant). */
+public record LrSchedule(Kind kind, double peak, int warmup, int total, double minRatio) {
+    public enum Kind { COSINE, LINEAR, CONSTANT }
+
+    public LrSchedule {
+        if (!(peak > 0) || warmup < 0 || total < 1 || minRatio < 0 || minRatio > 1) {
+            throw new IllegalArgumentException("learning-rate schedule needs peak > 0, warmup >= 0, total >= 1, 0 <= min ratio <= 1; got peak="
+                    + peak + " warmup=" + warmup + " total=" + total + " min=" + minRatio);
+        }
+    }
+
+    public static Kind kind(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "cosine" -> Kind.COSINE;
+            case "linear" -> Kind.LINEAR;
+            case "constant" -> Kind.CONSTANT;
+            default -> throw new IllegalArgumentException("unknown schedule '" + name + "'; known: cosine, linear, constant");
+        };
+    }
+
+    /** Rate for step (0-based). */
+    public double at(int step) {
+        if (step < warmup) return peak * (step + 1) / (warmup + 1);
+        if (kind == Kind.CONSTANT || total <= warmup) return peak;
+        double t = Math.min(1.0, (step - warmup) / (double) Math.max(1, total - warmup - 1));
+        double shape = kind == Kind.COSINE ? 0.5 * (1 + Math.cos(Math.PI * t)) : 1 - t;
+        return peak * (minRatio + (1 - minRatio) * shape);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.canopy.train;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * Training progress: a bar redrawn in place (step, loss, tokens/s, ETA) when stdout is a terminal, plain lines every
+ * few seconds otherwise (logs, pipes), and nothing when quiet.
+ */
+public final class Progress {
+    private final PrintStream out;
+    private final boolean terminal;
+    private final boolean quiet;
+    private final String label;
+    private final long started = System.nanoTime();
+    private long lastDraw;
+
+    public Progress(PrintStream out, boolean terminal, boolean quiet, String label) {
+        this.out = out;
+        this.terminal = terminal;
+        this.quiet = quiet;
+        this.label = label;
+    }
+
+    /** A progress bar on System.out, drawn in place only if the JVM has a terminal. */
+    public static Progress console(String label, boolean quiet) {
+        java.io.Console c = System.console();
+        return new Progress(System.out, c != null && c.isTerminal(), quiet, label);
+    }
+
+    public void update(int step, int total, double loss, double tokensPerSecond) {
+        if (quiet) return;
+        long now = System.nanoTime();
+        boolean last = step >= total;
+        if (!last && now - lastDraw < (terminal ? 200_000_000L : 10_000_000_000L)) return;
+        lastDraw = now;
+        double elapsed = (now - started) / 1e9;
+        double eta = step > 0 ? elapsed * (total - step) / step : Double.NaN;
+        String stats = String.format(Locale.ROOT, "%s step %d/%d loss %.4f %s tok/s ETA %s", label, step, total, loss, human(tokensPerSecond), clock(eta));
+        if (terminal) {
+            int width = 24, filled = (int) Math.round(width * (double) step / Math.max(1, total));
+            out.print("\r[" + "#".repeat(filled) + "-".repeat(width - filled) + "] " + stats + "   ");
+            if (last) out.println();
+        } else {
+            out.println(stats);
+        }
+        out.flush();
+    }
+
+    static String human(double x) {
+        if (!Double.isFinite(x)) return "-";
+        if (x >= 1e6) return String.format(Locale.ROOT, "%.2fM", x / 1e6);
+        if (x >= 1e3) return String.format(Locale.ROOT, "%.1fk", x / 1e3);
+        return String.format(Locale.ROOT, "%.0f", x);
+    }
+
+    static String clock(double seconds) {
+        if (!Double.isFinite(seconds)) return "--:--";
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.canopy.train;
+
+import dev.canopy.attention.Pass;
+import dev.canopy.bench.JsonLine;
+import dev.canopy.data.Batch;
+import dev.canopy.data.Sample;
+import dev.canopy.data.TaskData;
+import dev.canopy.model.SequenceClassifier;
+import dev.canopy.nn.CounterRng;
+import dev.canopy.nn.Parameter;
+import dev.canopy.nn.SoftmaxCrossEntropy;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training loop: batches in a seeded order, forward, softmax cross-entropy, backward, global-norm clipping,
+ * AdamW with a warm-up + decay schedule, periodic evaluation and checkpoints. Everything random is derived from
+ * (seed, step), so a run resumed from a checkpoint continues bit-for-bit as the straight run would have.
+ */
+public final class Trainer {
+    private static final SoftmaxCrossEntropy LOSS = new SoftmaxCrossEntropy();
+    private final SequenceClassifier model;
+    private final TaskData task;
+    private final TrainConfig config;
+    private final List<Parameter> params;
+    private final AdamW optimizer;
+    private final DataOrder order;
+    private final LrSchedule schedule;
+
+    public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
+        this.model = model;
+        this.task = task;
+        this.config = config;
+        this.params = new ArrayList<>(model.namedParameters().values());
+        this.optimizer = new AdamW(params, config.adamW());
+        this.order = new DataOrder(task.train(), CounterRng.mix(config.seed(), 0xDA7A));
+        this.schedule = config.lrSchedule();
+    }
+
+    public AdamW optimizer() { return optimizer; }
+
+    /** What a run measured. */
+    /** trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio. */
+    public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
+                         double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
+
+    /**
+     * Trains from step {@code startStep} (0, or the step a restored checkpoint recorded) to config.steps().
+     * checkpoints may be null (no checkpoints); log and progress may be no-ops.
+     */
+    public Result run(int startStep, Checkpoints checkpoints, Map<String, String> checkpointInfo, MetricsLog log, Progress progress) throws IOException {
+        return runSteps(startStep, config.steps(), checkpoints, checkpointInfo, log, progress);
+    }
+
+    /** Runs steps [startStep, endStep) of the configured schedule; endStep < steps() stops early (as a crash would). */
+    Result runSteps(int startStep, int endStep, Checkpoints checkpoints, Map<String, String> checkpointInfo, MetricsLog log, Progress progress) throws IOException {
+        if (startStep < 0 || startStep > endStep || endStep > config.steps()) throw new IllegalArgumentException("cannot run steps " + startStep + ".." + endStep + " of " + config.steps());
+        resetPeakHeap();
+        long tokens = 0;
+        double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
+        double flopsSum = 0;
+        long examples = 0, workingBytes = 0;
+        double validAccuracy = Double.NaN;
+        // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
+        // attention happens to run first in a process.
+        int warmupSteps = Math.min(10, (endStep - startStep) / 5);
+        for (int step = startStep; step < endStep; step++) {
+            long t0 = System.nanoTime();
+            List<Sample> samples = order.batch(step, config.batchSize());
+            Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
+            for (Parameter p : params) p.zeroGrad();
+            SequenceClassifier.Forward fwd = model.forward(batch, Pass.training(CounterRng.mix(config.seed(), 1_000_000L + step)));
+            SoftmaxCrossEntropy.Saved ce = LOSS.forward(batch.size(), model.classes(), fwd.logits(), batch.labels());
+            double loss = ce.loss();
+            float[] dLogits = new float[fwd.logits().length];
+            LOSS.backward(ce, 1f, dLogits);
+            if (!Double.isFinite(loss)) throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --lr or raise --clip");
+            model.backward(fwd, dLogits);
+            double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
+            double lr = schedule.at(step);
+            optimizer.step((float) lr);
+            double dt = (System.nanoTime() - t0) / 1e9;
+            if (step >= startStep + warmupSteps) {
+                seconds += dt;
+                tokens += batch.realTokens();
+            }
+            flopsSum += fwd.attentionFlops() + fwd.attentionBackwardFlops();
+            examples += batch.size();
+            workingBytes = Math.max(workingBytes, fwd.attentionWorkingBytes());
+            lastLoss = loss;
+            lossEma = Double.isNaN(lossEma) ? loss : 0.95 * lossEma + 0.05 * loss;
+            int done = step + 1;
+            log.write(new JsonLine().put("event", "step").put("step", done).put("loss", loss).put("lr", lr)
+                    .put("grad_norm", gradNorm).put("tokens", batch.realTokens()).put("seconds", dt));
+            progress.update(done, config.steps(), lossEma, tokens / Math.max(seconds, 1e-9));
+            if (config.evalEvery() > 0 && done % config.evalEvery() == 0 && done < config.steps() && !task.valid().isEmpty()) {
+                double acc = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());
+                log.write(new JsonLine().put("event", "eval").put("step", done).put("split", "valid").put("accuracy", acc));
+            }
+            if (checkpoints != null && (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0))) {
+                checkpoints.save(done, model, optimizer, checkpointInfo);
+            }
+        }
+        if (!task.valid().isEmpty()) {
+            validAccuracy = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());
+            log.write(new JsonLine().put("event", "eval").put("step", config.steps()).put("split", "valid").put("accuracy", validAccuracy));
+        }
+        double perExample = examples == 0 ? 0 : flopsSum / examples;
+        return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
+    }
+
+    /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
+    public static double accuracy(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
+        return evaluate(model, split, batchSize, padMultiple).accuracy();
+    }
+
+    /** Accuracy plus what inference cost: attention FLOPs per example and the largest attention working memory. */
+    public record Evaluation(double accuracy, double attentionFlopsPerExample, long attentionWorkingBytes, double seconds) {}
+
+    public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
+        if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
+        long t0 = System.nanoTime();
+        int correct = 0;
+        double flops = 0;
+        long bytes = 0;
+        for (int i = 0; i < split.size(); i += batchSize) {
+            Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
+            SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
+            float[] logits = fwd.logits();
+            flops += fwd.attentionFlops();
+            bytes = Math.max(bytes, fwd.attentionWorkingBytes());
+            int c = model.classes();
+            for (int b = 0; b < batch.size(); b++) {
+                int best = 0;
+                for (int k = 1; k < c; k++) if (logits[b * c + k] > logits[b * c + best]) best = k;
+                if (best == batch.labels()[b]) correct++;
+            }
+        }
+        return new Evaluation(correct / (double) split.size(), flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void resetPeakHeap() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) if (pool.getType() == MemoryType.HEAP) pool.resetPeakUsage();
+    }
+
+    /** Sum of the heap pools' peak usage since the run started (includes garbage not yet collected). */
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) if (pool.getType() == MemoryType.HEAP) sum += pool.getPeakUsage().getUsed();
+        return sum;
+    }
+}

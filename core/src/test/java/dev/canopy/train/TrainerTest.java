@@ -1,0 +1,163 @@
+package dev.canopy.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.canopy.data.Sample;
+import dev.canopy.data.TaskData;
+import dev.canopy.model.EncoderClassifier;
+import dev.canopy.model.ModelConfig;
+import dev.canopy.nn.Parameter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+    @TempDir Path dir;
+
+    /** Label = whether token 3 occurs anywhere in the sequence: attention (or pooling) must find it. */
+    static TaskData containsTask(int count, long seed) {
+        Random rng = new Random(seed);
+        List<Sample> all = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int n = 4 + rng.nextInt(12);
+            int[] t = new int[n];
+            for (int j = 0; j < n; j++) t[j] = 4 + rng.nextInt(6);
+            boolean has = rng.nextBoolean();
+            if (has) t[rng.nextInt(n)] = 3;
+            all.add(new Sample(t, has ? 1 : 0));
+        }
+        return new TaskData("contains", 10, 2, 16, false, all.subList(0, count * 3 / 4), all.subList(count * 3 / 4, count), List.of());
+    }
+
+    static ModelConfig config(String attention) {
+        return new ModelConfig(10, 16, 16, 2, 1, 32, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, 2, 0.1f, false, 7);
+    }
+
+    static TrainConfig train(int steps) {
+        return TrainConfig.defaults(steps, 16, 3e-3, 11).withEvalEvery(0);
+    }
+
+    @Test
+    void learnsAnEasyTaskWellAboveChance() throws Exception {
+        TaskData task = containsTask(600, 1);
+        EncoderClassifier model = new EncoderClassifier(config("exact"));
+        Trainer.Result r = new Trainer(model, task, train(150)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+        assertTrue(r.validAccuracy() > 0.85, "valid accuracy " + r.validAccuracy() + " (majority " + task.majorityAccuracy(task.valid()) + ")");
+        assertTrue(r.tokensPerSecond() > 0 && r.attentionFlopsPerExample() > 0);
+    }
+
+    @Test
+    void resumingFromACheckpointGivesTheSameWeightsAsAStraightRun() throws Exception {
+        TaskData task = containsTask(100, 2);
+        int steps = 12;
+        EncoderClassifier straight = new EncoderClassifier(config("exact"));
+        new Trainer(straight, task, train(steps)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+
+        // First half, checkpointing at step 6 (and the run "dies" there: we stop at 6 steps of a 12-step schedule).
+        SafetensorsStore store = new SafetensorsStore();
+        Checkpoints ckpt = new Checkpoints(dir.resolve("run"), store);
+        EncoderClassifier first = new EncoderClassifier(config("exact"));
+        TrainConfig half = train(steps).withCheckpointEvery(steps / 2);
+        Trainer t1 = new Trainer(first, task, half);
+        runUntil(t1, ckpt, steps / 2);
+
+        EncoderClassifier resumed = new EncoderClassifier(config("exact"));
+        Trainer t2 = new Trainer(resumed, task, train(steps));
+        Map<String, String> meta = ckpt.restore(resumed, t2.optimizer());
+        assertEquals(Integer.toString(steps / 2), meta.get("step"));
+        t2.run(Integer.parseInt(meta.get("step")), ckpt, Map.of(), MetricsLog.none(), quietProgress());
+
+        // Bit for bit: data order, dropout masks, schedule and optimizer state are restored exactly, and the kernels
+        // give the same bits compiled or interpreted (fixed-order lane sums), so nothing may differ.
+        for (var e : straight.namedParameters().entrySet()) {
+            assertArrayEquals(e.getValue().data, resumed.namedParameters().get(e.getKey()).data, e.getKey());
+        }
+        assertTrue(Files.isRegularFile(ckpt.latest().orElseThrow().resolve(Checkpoints.MODEL)));
+        assertEquals(String.format("ckpt-%08d", steps), ckpt.latest().orElseThrow().getFileName().toString(), "old checkpoints are replaced");
+    }
+
+    /** Runs the first {@code stop} steps of t's schedule with checkpoints, as if the process died right after. */
+    private static void runUntil(Trainer t, Checkpoints ckpt, int stop) throws Exception {
+        // A trainer whose config has steps = stop would use a different LR schedule; instead run the full config's
+        // schedule through a view that ends early.
+        t.runSteps(0, stop, ckpt, Map.of(), MetricsLog.none(), quietProgress());
+    }
+
+    @Test
+    void twoStraightRunsAreIdentical() throws Exception {
+        TaskData task = containsTask(100, 2);
+        for (String attention : new String[] {"exact", "linformer:k=4"}) {
+            EncoderClassifier a = new EncoderClassifier(config(attention)), b = new EncoderClassifier(config(attention));
+            new Trainer(a, task, train(12)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+            new Trainer(b, task, train(12)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+            for (var e : a.namedParameters().entrySet()) assertArrayEquals(e.getValue().data, b.namedParameters().get(e.getKey()).data, attention + " " + e.getKey());
+        }
+    }
+
+    @Test
+    void checkpointRoundTripRestoresWeightsAndMomentsBitForBit() throws Exception {
+        TaskData task = containsTask(60, 4);
+        EncoderClassifier a = new EncoderClassifier(config("linformer:k=4"));
+        Trainer ta = new Trainer(a, task, train(5));
+        Checkpoints ckpt = new Checkpoints(dir.resolve("rt"), new SafetensorsStore());
+        ta.run(0, ckpt, Map.of("note", "x"), MetricsLog.none(), quietProgress());
+        EncoderClassifier b = new EncoderClassifier(config("linformer:k=4"));
+        Trainer tb = new Trainer(b, task, train(5));
+        Map<String, String> meta = ckpt.restore(b, tb.optimizer());
+        assertEquals("5", meta.get("step"));
+        assertEquals("x", meta.get("note"));
+        assertEquals(ta.optimizer().steps(), tb.optimizer().steps());
+        int i = 0;
+        for (var e : a.namedParameters().entrySet()) {
+            assertArrayEquals(e.getValue().data, b.namedParameters().get(e.getKey()).data, e.getKey());
+            assertArrayEquals(ta.optimizer().firstMoment(i), tb.optimizer().firstMoment(i), "m " + e.getKey());
+            assertArrayEquals(ta.optimizer().secondMoment(i), tb.optimizer().secondMoment(i), "v " + e.getKey());
+            i++;
+        }
+    }
+
+    @Test
+    void dataOrderIsAFunctionOfTheStepAlone() {
+        TaskData task = containsTask(50, 5);
+        DataOrder straight = new DataOrder(task.train(), 9);
+        for (int step = 0; step < 12; step++) {
+            var expected = straight.batch(step, 8);
+            var fresh = new DataOrder(task.train(), 9).batch(step, 8); // a resumed run builds a new order at step t
+            for (int j = 0; j < 8; j++) assertSame(expected.get(j), fresh.get(j));
+        }
+    }
+
+    @Test
+    void schedulesWarmUpThenDecay() {
+        LrSchedule cos = new LrSchedule(LrSchedule.Kind.COSINE, 1.0, 10, 110, 0.0);
+        assertEquals(1.0 / 11, cos.at(0), 1e-12);
+        assertEquals(1.0, cos.at(10), 1e-12);
+        assertEquals(0.5, cos.at(10 + 99 / 2), 0.02);
+        assertEquals(0.0, cos.at(109), 1e-9);
+        LrSchedule lin = new LrSchedule(LrSchedule.Kind.LINEAR, 2.0, 0, 101, 0.5);
+        assertEquals(1.5, lin.at(50), 1e-9);
+    }
+
+    @Test
+    void adamWSkipsDecayWhereParametersSaySo() {
+        Parameter decayed = new Parameter("w", true, 2), kept = new Parameter("b", false, 2);
+        decayed.data[0] = kept.data[0] = 1f;
+        AdamW opt = new AdamW(List.of(decayed, kept), new AdamW.Settings(0.9f, 0.999f, 1e-8f, 0.1f));
+        opt.step(0.5f); // zero gradients: only weight decay moves anything
+        assertEquals(1f - 0.5f * 0.1f, decayed.data[0], 1e-7f);
+        assertEquals(1f, kept.data[0]);
+        decayed.grad[1] = 3f;
+        double norm = AdamW.clipGlobalNorm(List.of(decayed, kept), 1.0);
+        assertEquals(3.0, norm, 1e-9);
+        assertEquals(1f, decayed.grad[1], 1e-5f);
+    }
+
+    static Progress quietProgress() {
+        return new Progress(System.out, false, true, "test");
+    }
+}

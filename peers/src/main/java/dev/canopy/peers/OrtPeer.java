@@ -1,0 +1,177 @@
+package dev.canopy.peers;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.canopy.attention.AttentionShape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ONNX Runtime (CPU) running graphs of standard operators written by {@link OnnxModels}. Inputs live in direct
+ * buffers that ONNX Runtime reads in place; attention over long sequences is run one (pair, query chunk) at a time
+ * when the whole score tensor would exceed the memory budget, as a user of a fixed graph would do.
+ */
+public final class OrtPeer implements AutoCloseable {
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final int threads;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    public OrtPeer(int threads) {
+        this.threads = threads;
+    }
+
+    public String version() {
+        return "onnxruntime " + env.getVersion();
+    }
+
+    /** C[m, n] = A[m, k] · B[k, n] with one MatMul node. */
+    public PeerOp matmul(int m, int n, int k, float[] a, float[] b) {
+        OrtSession session = session(OnnxModels.matmul());
+        FloatBuffer ab = direct(a), bb = direct(b);
+        List<Map<String, OnnxTensor>> calls = List.of(Map.of("A", tensor(ab, 0, a.length, m, k), "B", tensor(bb, 0, b.length, k, n)));
+        return new Prepared("MatMul node", session, calls, new int[] {0}, m * n);
+    }
+
+    /** Exact attention from Transpose, MatMul, Mul, Softmax, MatMul. */
+    public PeerOp attention(AttentionShape s, float[] q, float[] k, float[] v, long budgetBytes) {
+        s.check(q, k, v, new float[s.outSize()]);
+        OrtSession session = session(OnnxModels.attention((float) (1 / Math.sqrt(s.d()))));
+        FloatBuffer qb = direct(q), kb = direct(k), vb = direct(v);
+        List<Map<String, OnnxTensor>> calls = new ArrayList<>();
+        List<Integer> outOffsets = new ArrayList<>();
+        if (4L * s.pairs() * s.nq() * s.nk() <= budgetBytes) {
+            calls.add(Map.of("Q", tensor(qb, 0, q.length, s.pairs(), s.nq(), s.d()), "K", tensor(kb, 0, k.length, s.pairs(), s.nk(), s.d()),
+                    "V", tensor(vb, 0, v.length, s.pairs(), s.nk(), s.dv())));
+            outOffsets.add(0);
+        } else {
+            int chunk = (int) Math.max(1, Math.min(s.nq(), budgetBytes / (4L * s.nk())));
+            for (int p = 0; p < s.pairs(); p++) {
+                OnnxTensor kp = tensor(kb, p * s.nk() * s.d(), s.nk() * s.d(), 1, s.nk(), s.d());
+                OnnxTensor vp = tensor(vb, p * s.nk() * s.dv(), s.nk() * s.dv(), 1, s.nk(), s.dv());
+                for (int r0 = 0; r0 < s.nq(); r0 += chunk) {
+                    int rows = Math.min(chunk, s.nq() - r0);
+                    calls.add(Map.of("Q", tensor(qb, (p * s.nq() + r0) * s.d(), rows * s.d(), 1, rows, s.d()), "K", kp, "V", vp));
+                    outOffsets.add((p * s.nq() + r0) * s.dv());
+                }
+            }
+        }
+        int[] offsets = outOffsets.stream().mapToInt(Integer::intValue).toArray();
+        String how = "Transpose+MatMul+Mul+Softmax+MatMul graph, " + calls.size() + " session call(s)";
+        return new Prepared(how, session, calls, offsets, s.outSize());
+    }
+
+    /**
+     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on one sequence of token ids, no padding; the output is the
+     * model's first output, the last hidden state [1, n, hidden].
+     */
+    public PeerOp bert(Path onnx, int[] ids) throws IOException {
+        OrtSession session = session(Files.readAllBytes(onnx));
+        long[] tokens = new long[ids.length], ones = new long[ids.length], zeros = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            tokens[i] = ids[i];
+            ones[i] = 1;
+        }
+        Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+        try {
+            for (String name : session.getInputNames()) {
+                long[] values = switch (name) {
+                    case "input_ids" -> tokens;
+                    case "attention_mask" -> ones;
+                    case "token_type_ids" -> zeros;
+                    default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
+                            + "'; expected input_ids, attention_mask, token_type_ids");
+                };
+                OnnxTensor t = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(values), new long[] {1, ids.length});
+                owned.add(t);
+                inputs.put(name, t);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not create the BERT inputs: " + e.getMessage(), e);
+        }
+        return new Prepared("ONNX model " + onnx.getFileName(), session, List.of(inputs), new int[] {0}, -1);
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                // closing native handles at shutdown; nothing useful to do with a failure here
+            }
+        }
+        owned.clear();
+    }
+
+    private OrtSession session(byte[] model) {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OrtSession session = env.createSession(model, options);
+            owned.add(session);
+            return session;
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime rejected the generated model: " + e.getMessage(), e);
+        }
+    }
+
+    private static FloatBuffer direct(float[] a) {
+        FloatBuffer b = ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(a).flip();
+        return b;
+    }
+
+    private OnnxTensor tensor(FloatBuffer buffer, int offset, int length, long... shape) {
+        try {
+            OnnxTensor t = OnnxTensor.createTensor(env, buffer.slice(offset, length), shape);
+            owned.add(t);
+            return t;
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not wrap an input buffer: " + e.getMessage(), e);
+        }
+    }
+
+    private record Prepared(String formulation, OrtSession session, List<Map<String, OnnxTensor>> calls, int[] outOffsets, int outSize)
+            implements PeerOp {
+        @Override
+        public void run() {
+            for (Map<String, OnnxTensor> call : calls) {
+                try (OrtSession.Result ignored = session.run(call)) {
+                    // the output is produced and released; reading it back is not part of the operation
+                } catch (OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
+                }
+            }
+        }
+
+        @Override
+        public float[][] outputs() {
+            float[] out = outSize >= 0 ? new float[outSize] : null;
+            for (int i = 0; i < calls.size(); i++) {
+                try (OrtSession.Result result = session.run(calls.get(i))) {
+                    FloatBuffer fb = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                    if (out == null) out = new float[fb.remaining()];  // size known only from the model's output
+                    fb.get(out, outOffsets[i], fb.remaining());
+                } catch (OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
+                }
+            }
+            return new float[][] {out};
+        }
+
+        @Override
+        public void close() {
+            // sessions and tensors belong to the OrtPeer and are closed with it
+        }
+    }
+}
