@@ -48,9 +48,14 @@ final class ReportCharts {
         byOp.forEach((op, lines) -> {
             Map<String, Map<Double, Double>> time = series(lines, l -> text(l, "contender"), "seconds");
             if (distinctN(lines) == 1) {
-                Map<String, Map<Double, Double>> gflops = series(lines, l -> text(l, "contender"), "gflops");
-                figures.add(new Figure("peers_" + op + "_gflops.png", op + ": GFLOP/s (n=" + fmt(firstN(lines)) + ", higher is better)",
-                        bars(op + " GFLOP/s, n=" + fmt(firstN(lines)), "GFLOP/s", gflops)));
+                // One size only: bars of the best rate the lines carry (higher is better), else of seconds.
+                String metric = lines.stream().anyMatch(l -> number(l, "gflops") > 0) ? "gflops"
+                        : lines.stream().anyMatch(l -> number(l, "tokens_per_second") > 0) ? "tokens_per_second" : "seconds";
+                Map<String, Map<Double, Double>> values = series(lines, l -> text(l, "contender"), metric);
+                if (!values.isEmpty()) {
+                    figures.add(new Figure("peers_" + op + "_" + metric + ".png", op + ": " + metric + " (n=" + fmt(firstN(lines)) + ")",
+                            bars(op + " " + metric + ", n=" + fmt(firstN(lines)), metric, values)));
+                }
             } else {
                 figures.add(new Figure("peers_" + op + "_time.png", op + ": seconds against n",
                         lines(op + ": time per call (median)", "n (sequence length)", "seconds", time)));
@@ -118,7 +123,7 @@ final class ReportCharts {
         var styler = chart.getStyler();
         // x: sizes double from point to point, so plot log2(x) on a linear axis and label the ticks with x itself;
         // XChart's own log axis labels only powers of ten. y: a log axis with labels between the decades too.
-        styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false);
+        styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#,##0.####");
         chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? fmt(Math.pow(2, Math.rint(v))) : "");
         styler.setLegendPosition(Styler.LegendPosition.InsideNW);
         styler.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE);
