@@ -1,14 +1,152 @@
 package dev.canopy.cli;
 
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.bench.JsonLine;
+import dev.canopy.data.ListOps;
+import dev.canopy.data.TaskData;
+import dev.canopy.io.AtomicFiles;
+import dev.canopy.model.EncoderClassifier;
+import dev.canopy.model.ModelConfig;
+import dev.canopy.train.MetricsLog;
+import dev.canopy.train.Progress;
+import dev.canopy.train.TrainConfig;
+import dev.canopy.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** The main job. Until training lands it runs the attention benchmark at a small size. */
+/**
+ * The main job: generate a small ListOps set, train the same model with each attention for the same budget, and
+ * print one table (accuracy, majority baseline, attention FLOPs per example and ratio to exact, training tokens/s,
+ * memory), plus a PNG of accuracy against FLOPs and an HTML report.
+ */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "The main job: compare the attentions on the same work and print a table.")
-public final class DemoCommand implements Runnable {
+        description = "The main job: train the same model on ListOps with every attention and compare accuracy, FLOPs, speed and memory.")
+public final class DemoCommand implements Callable<Integer> {
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=4,tc:h=4,linformer:k=8";
+
+    @Option(names = "--attentions", defaultValue = DEFAULT_ATTENTIONS, description = "Attentions to compare (default: ${DEFAULT-VALUE}).")
+    String attentions;
+    @Option(names = "--steps", defaultValue = "400", description = "Training steps per attention (default: ${DEFAULT-VALUE}).")
+    int steps;
+    @Option(names = "--batch", defaultValue = "32", description = "Examples per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--lr", defaultValue = "5e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed for data, initialisation and order (default: ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--out", defaultValue = "canopy-demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+    @Option(names = "--preset", defaultValue = "demo", description = "ListOps size: demo, or tiny for a smoke run (default: ${DEFAULT-VALUE}).")
+    String preset;
+    @Option(names = "--quiet", description = "No per-step progress.")
+    boolean quiet;
+    @Option(names = "--test-examples", defaultValue = "1000", description = "Test examples to evaluate on, at most 1000 (default: ${DEFAULT-VALUE}).")
+    int testExamples;
+
     @Override
-    public void run() {
-        System.out.println("canopy demo: exact attention forward and backward at n=1024 and 4096, d=64, 8 heads (JSON lines)");
-        Canopy.commandLine().execute("bench", "attention", "--kind", "exact", "--n", "1024,4096", "--backward", "--min-seconds", "0.5");
+    public Integer call() throws IOException {
+        long started = System.nanoTime();
+        List<String> specs = AttentionSpec.splitList(attentions);
+        Files.createDirectories(out);
+        System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
+        TaskData data = Tasks.load("listops", preset, seed);
+        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1");
+        List<dev.canopy.data.Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
+        double majority = data.majorityAccuracy(test);
+        TrainConfig train = Tasks.training("demo", seed).withSteps(steps);
+        train = new TrainConfig(steps, batch, lr, Math.max(1, steps / 10), train.schedule(), train.minLrRatio(), train.weightDecay(),
+                train.beta1(), train.beta2(), train.eps(), train.clipNorm(), seed, 0, 0, train.padMultiple());
+        ModelConfig base = Tasks.model(data, "demo", "exact", seed);
+        System.out.printf(Locale.ROOT, "canopy demo: model %d layers, width %d, %d heads, FFN %d, mean pooling; %d steps of %d examples, AdamW lr %.1e cosine%n",
+                base.layers(), base.dim(), base.heads(), base.ffnDim(), steps, batch, lr);
+
+        List<DemoReport.Row> rows = new ArrayList<>();
+        double exactFlops = Double.NaN;
+        try (MetricsLog log = MetricsLog.open(out.resolve("results.jsonl"))) {
+            for (String spec : specs) {
+                EncoderClassifier model;
+                try {
+                    model = new EncoderClassifier(base.withAttention(spec));
+                } catch (IllegalArgumentException e) {
+                    String reason = e.getMessage().startsWith("unknown attention") ? "not in this build yet" : e.getMessage();
+                    rows.add(new DemoReport.Row(spec, reason, 0, 0, 0, 0, 0, 0, 0));
+                    System.out.println("canopy demo: skipping " + spec + ": " + reason);
+                    continue;
+                }
+                long runStart = System.nanoTime();
+                Trainer.Result r = new Trainer(model, data, train).run(0, null, java.util.Map.of(), MetricsLog.none(), Progress.console(padRight(spec, 14), quiet));
+                Trainer.Evaluation ev = Trainer.evaluate(model, test, batch, train.padMultiple());
+                if (spec.equals("exact")) exactFlops = ev.attentionFlopsPerExample();
+                DemoReport.Row row = new DemoReport.Row(spec, null, ev.accuracy(), ev.attentionFlopsPerExample(), Double.NaN,
+                        r.tokensPerSecond(), Math.max(r.attentionWorkingBytes(), ev.attentionWorkingBytes()), r.peakHeapBytes(), r.trainSeconds());
+                rows.add(row);
+                log.write(new JsonLine().put("attention", spec).put("test_accuracy", ev.accuracy()).put("majority_accuracy", majority)
+                        .put("attention_flops_per_example", ev.attentionFlopsPerExample()).put("train_tokens_per_second", r.tokensPerSecond())
+                        .put("attention_working_bytes", row.attentionBytes()).put("peak_heap_bytes", r.peakHeapBytes())
+                        .put("train_seconds", r.trainSeconds()).put("steps", steps).put("batch", batch).put("seed", seed));
+                System.out.printf(Locale.ROOT, "canopy demo: %s done in %.0f s (training and test): test accuracy %.1f%%%n", spec,
+                        (System.nanoTime() - runStart) / 1e9, 100 * ev.accuracy());
+            }
+        }
+        List<DemoReport.Row> withRatios = new ArrayList<>();
+        for (DemoReport.Row r : rows) {
+            withRatios.add(r.ran() ? new DemoReport.Row(r.attention(), null, r.accuracy(), r.flopsPerExample(), r.flopsPerExample() / exactFlops,
+                    r.tokensPerSecond(), r.attentionBytes(), r.heapBytes(), r.trainSeconds()) : r);
+        }
+        String table = table(withRatios, majority);
+        System.out.println();
+        System.out.print(table);
+        Path png = out.resolve("accuracy-vs-flops.png");
+        Path html = out.resolve("report.html");
+        DemoReport.writePng(png, "ListOps (" + preset + " set): test accuracy vs attention FLOPs per example", withRatios, majority);
+        String setup = String.format(Locale.ROOT, "ListOps %s set (LRA generator with brackets kept, lengths %d..%d, %d train / %d test examples, seed %d). "
+                + "Model: %d layers, width %d, %d heads, FFN %d, mean pooling. Training: %d steps of %d examples, AdamW, peak lr %.1e, cosine decay. "
+                + "Attention FLOPs are forward, attention layer only (projections excluded), averaged over the test set.",
+                preset, ListOps.preset(preset).minLength() + 1, ListOps.preset(preset).maxLength() - 1, data.train().size(), test.size(), seed, base.layers(), base.dim(), base.heads(), base.ffnDim(), steps, batch, lr);
+        DemoReport.writeHtml(html, png.getFileName().toString(), table, "./canopy demo" , setup);
+        AtomicFiles.writeString(out.resolve("table.txt"), table);
+        double cpuMinutes = processCpuSeconds() / 60;
+        System.out.printf(Locale.ROOT, "%ncanopy demo: finished in %.1f min (%.1f min of CPU time over %d cores). Outputs in %s:%n  %s (table)%n  %s (plot)%n  %s (report)%n  %s (one JSON line per attention)%n",
+                (System.nanoTime() - started) / 60e9, cpuMinutes, Runtime.getRuntime().availableProcessors(), out.toAbsolutePath(), out.resolve("table.txt"), png, html, out.resolve("results.jsonl"));
+        return 0;
+    }
+
+    /** CPU time of this process (all threads), or NaN where the platform does not report it. */
+    static double processCpuSeconds() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime() / 1e9;
+        }
+        return Double.NaN;
+    }
+
+    static String table(List<DemoReport.Row> rows, double majority) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-18s %9s %9s %14s %9s %11s %12s %13s%n",
+                "attention", "accuracy", "majority", "attn FLOPs/ex", "vs exact", "train tok/s", "attn mem MiB", "heap peak MiB"));
+        for (DemoReport.Row r : rows) {
+            if (!r.ran()) {
+                sb.append(String.format(Locale.ROOT, "%-18s skipped: %s%n", r.attention(), r.skipped()));
+                continue;
+            }
+            sb.append(String.format(Locale.ROOT, "%-18s %8.1f%% %8.1f%% %14s %8.3fx %11.0f %12.1f %13.0f%n",
+                    r.attention(), 100 * r.accuracy(), 100 * majority, sci(r.flopsPerExample()), r.flopRatio(), r.tokensPerSecond(),
+                    r.attentionBytes() / 1048576.0, r.heapBytes() / 1048576.0));
+        }
+        return sb.toString();
+    }
+
+    private static String sci(double x) {
+        return String.format(Locale.ROOT, "%.3g", x);
+    }
+
+    private static String padRight(String s, int n) {
+        return s.length() >= n ? s : s + " ".repeat(n - s.length());
     }
 }

@@ -3,6 +3,7 @@ package dev.canopy.attention;
 import static dev.canopy.kernels.Tiles.pad;
 
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -200,11 +201,11 @@ public final class ExactAttention implements Attention {
         FloatVector sh = FloatVector.broadcast(S, shift);
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
             e.intoArray(a, off + j);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return dev.canopy.kernels.VecOps.sum(sum);
     }
 
     private static void scaleRow(float[] a, int off, int len, float f) {
@@ -317,7 +318,7 @@ public final class ExactAttention implements Attention {
     private static void probabilities(float[] a, int off, int len, float scale, float lse) {
         FloatVector sv = FloatVector.broadcast(S, scale), lv = FloatVector.broadcast(S, lse);
         for (int j = 0; j < len; j += L) {
-            FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg()).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+            SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg())).intoArray(a, off + j);
         }
     }
 

@@ -45,12 +45,16 @@ public final class ListOps {
     /** A medium preset for machines with some time: lengths 101..511. */
     public static final Config SMALL = new Config(10, 10, 100, 512, 20_000, 2_000, 2_000);
 
+    /** A tiny preset for tests and smoke runs: lengths 21..63, 200 / 50 / 50. */
+    public static final Config TINY = new Config(10, 10, 20, 64, 200, 50, 50);
+
     public static Config preset(String name) {
         return switch (name) {
+            case "tiny" -> TINY;
             case "lra" -> LRA;
             case "small" -> SMALL;
             case "demo" -> DEMO;
-            default -> throw new IllegalArgumentException("unknown listops preset '" + name + "'; known: lra, small, demo");
+            default -> throw new IllegalArgumentException("unknown listops preset '" + name + "'; known: lra, small, demo, tiny");
         };
     }
 

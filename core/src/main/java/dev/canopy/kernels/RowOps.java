@@ -30,7 +30,7 @@ public final class RowOps {
             acc1 = acc1.add(FloatVector.fromArray(S, x, off + i + L));
         }
         for (; i + L <= n; i += L) acc0 = acc0.add(FloatVector.fromArray(S, x, off + i));
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = VecOps.sum(acc0.add(acc1));
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -54,7 +54,7 @@ public final class RowOps {
             acc1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), acc1);
         }
         for (; i + L <= n; i += L) acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = VecOps.sum(acc0.add(acc1));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -73,7 +73,7 @@ public final class RowOps {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mu);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VecOps.sum(acc);
         for (; i < n; i++) {
             float d = x[off + i] - shift;
             s += d * d;
@@ -160,17 +160,17 @@ public final class RowOps {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xOff + i).sub(vshift).lanewise(VectorOperators.EXP);
+            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, x, xOff + i).sub(vshift));
             if (out != null) e.intoArray(out, outOff + i);
             acc = acc.add(e);
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector e = FloatVector.fromArray(S, x, xOff + i, m).sub(vshift).lanewise(VectorOperators.EXP);
+            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, x, xOff + i, m).sub(vshift));
             if (out != null) e.intoArray(out, outOff + i, m);
             acc = acc.add(e, m);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return VecOps.sum(acc);
     }
 
     /**

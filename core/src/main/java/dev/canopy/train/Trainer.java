@@ -45,6 +45,7 @@ public final class Trainer {
     public AdamW optimizer() { return optimizer; }
 
     /** What a run measured. */
+    /** trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio. */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
 
@@ -65,6 +66,9 @@ public final class Trainer {
         double flopsSum = 0;
         long examples = 0, workingBytes = 0;
         double validAccuracy = Double.NaN;
+        // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
+        // attention happens to run first in a process.
+        int warmupSteps = Math.min(10, (endStep - startStep) / 5);
         for (int step = startStep; step < endStep; step++) {
             long t0 = System.nanoTime();
             List<Sample> samples = order.batch(step, config.batchSize());
@@ -81,8 +85,10 @@ public final class Trainer {
             double lr = schedule.at(step);
             optimizer.step((float) lr);
             double dt = (System.nanoTime() - t0) / 1e9;
-            seconds += dt;
-            tokens += batch.realTokens();
+            if (step >= startStep + warmupSteps) {
+                seconds += dt;
+                tokens += batch.realTokens();
+            }
             flopsSum += fwd.attentionFlops() + fwd.attentionBackwardFlops();
             examples += batch.size();
             workingBytes = Math.max(workingBytes, fwd.attentionWorkingBytes());
@@ -110,11 +116,24 @@ public final class Trainer {
 
     /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
     public static double accuracy(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
-        if (split.isEmpty()) return Double.NaN;
+        return evaluate(model, split, batchSize, padMultiple).accuracy();
+    }
+
+    /** Accuracy plus what inference cost: attention FLOPs per example and the largest attention working memory. */
+    public record Evaluation(double accuracy, double attentionFlopsPerExample, long attentionWorkingBytes, double seconds) {}
+
+    public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
+        if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
+        long t0 = System.nanoTime();
         int correct = 0;
+        double flops = 0;
+        long bytes = 0;
         for (int i = 0; i < split.size(); i += batchSize) {
             Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
-            float[] logits = model.forward(batch, Pass.INFERENCE).logits();
+            SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
+            float[] logits = fwd.logits();
+            flops += fwd.attentionFlops();
+            bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
             for (int b = 0; b < batch.size(); b++) {
                 int best = 0;
@@ -122,7 +141,7 @@ public final class Trainer {
                 if (best == batch.labels()[b]) correct++;
             }
         }
-        return correct / (double) split.size();
+        return new Evaluation(correct / (double) split.size(), flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void resetPeakHeap() {

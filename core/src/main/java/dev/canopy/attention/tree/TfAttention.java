@@ -9,7 +9,9 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
@@ -48,7 +50,12 @@ public final class TfAttention implements Attention {
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
         this.trees = trees;
         this.empty = empty;
-        this.spec = "tf:h=" + trees.height() + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+        this.spec = specOf(trees.height(), empty);
+    }
+
+    /** The spec string of a TF attention with these options. */
+    public static String specOf(int height, EmptyLeaf empty) {
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
@@ -386,11 +393,11 @@ public final class TfAttention implements Attention {
     private static float expShifted(float[] a, int off, int len, float shift) {
         FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += L) {
-            FloatVector e = FloatVector.fromArray(S, a, off + j).sub(sh).lanewise(VectorOperators.EXP);
+            FloatVector e = dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
             e.intoArray(a, off + j);
             sum = sum.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return dev.canopy.kernels.VecOps.sum(sum);
     }
 
     private static void scaleRow(float[] a, int off, int len, float f) {
@@ -401,7 +408,7 @@ public final class TfAttention implements Attention {
     /** a = exp(a - lse): the forward's probabilities (scores already include the 1/sqrt(d) scale). */
     private static void probabilities(float[] a, int off, int len, float lse) {
         FloatVector lv = FloatVector.broadcast(S, lse);
-        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).sub(lv).lanewise(VectorOperators.EXP).intoArray(a, off + j);
+        for (int j = 0; j < len; j += L) dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(lv)).intoArray(a, off + j);
     }
 
     /** dS = P * (dP - D), written over dP; the 1/sqrt(d) factor is applied to dQ at the end and sits inside the scaled Q for dK. */

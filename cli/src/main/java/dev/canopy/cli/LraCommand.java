@@ -1,0 +1,25 @@
+package dev.canopy.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
+
+/** Long Range Arena sized runs: `canopy lra listops --preset lra` is `canopy train --task listops --preset lra`. */
+@Command(name = "lra", mixinStandardHelpOptions = true,
+        description = "Full-size Long Range Arena style run of a task (listops, spam, brown-match); other options as for train.")
+public final class LraCommand implements Callable<Integer> {
+    @Parameters(index = "0", description = "Task: " + Tasks.NAMES + ".")
+    String task;
+    @Unmatched List<String> rest = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        List<String> args = new ArrayList<>(List.of("train", "--task", task));
+        if (rest.stream().noneMatch(a -> a.equals("--preset") || a.startsWith("--preset="))) args.addAll(List.of("--preset", "lra"));
+        args.addAll(rest);
+        return Canopy.commandLine().execute(args.toArray(String[]::new));
+    }
+}

@@ -1,0 +1,63 @@
+package dev.canopy.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train / eval / resume / demo end to end on tiny settings (a few steps; the real runs are CLI-only). */
+class TrainingCommandsTest {
+    @TempDir Path dir;
+
+    static final String[] TINY = {"--preset", "tiny", "--dim", "16", "--heads", "2", "--layers", "1", "--ffn", "16", "--batch", "4", "--quiet"};
+
+    static String[] args(String[] head, String... tail) {
+        String[] all = new String[head.length + TINY.length + tail.length];
+        System.arraycopy(head, 0, all, 0, head.length);
+        System.arraycopy(TINY, 0, all, head.length, TINY.length);
+        System.arraycopy(tail, 0, all, head.length + TINY.length, tail.length);
+        return all;
+    }
+
+    @Test
+    void trainResumeAndEvalRoundTrip() throws Exception {
+        Path run = dir.resolve("run");
+        var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "linformer:k=4", "--out", run.toString()}, "--steps", "2"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isRegularFile(run.resolve("ckpt-00000002/model.safetensors")));
+        assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"event\":\"done\""));
+        // Same directory again without --resume is refused; with --resume and more steps it continues.
+        var again = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "2"));
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--resume"), again.err());
+        var resumed = CanopyCliTest.run(args(new String[] {"train", "--resume", "--out", run.toString()}, "--steps", "3"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(Files.isDirectory(run.resolve("ckpt-00000003")));
+        assertEquals(0, CanopyCliTest.run("eval", "--checkpoint", run.toString(), "--split", "valid").code());
+        var bad = CanopyCliTest.run("eval", "--checkpoint", dir.resolve("nothing").toString());
+        assertEquals(2, bad.code());
+    }
+
+    @Test
+    void demoWritesTableJsonPlotAndReportAndSkipsUnknownAttentions() throws Exception {
+        Path out = dir.resolve("demo");
+        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attentions", "exact,linformer:k=4,nosuch:h=2",
+                "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        String table = Files.readString(out.resolve("table.txt"));
+        assertTrue(table.contains("exact") && table.contains("linformer:k=4"), table);
+        assertTrue(table.contains("nosuch:h=2") && table.contains("skipped"), table);
+        assertEquals(2, Files.readAllLines(out.resolve("results.jsonl")).size());
+        byte[] png = Files.readAllBytes(out.resolve("accuracy-vs-flops.png"));
+        assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
+        assertTrue(Files.readString(out.resolve("report.html")).contains("accuracy-vs-flops.png"));
+    }
+
+    @Test
+    void unknownTaskAndPresetAreOneLineErrors() {
+        assertEquals(2, CanopyCliTest.run("train", "--task", "imdb", "--out", dir.resolve("x").toString()).code());
+        assertEquals(2, CanopyCliTest.run("lra", "listops", "--preset", "huge", "--out", dir.resolve("y").toString()).code());
+    }
+}
