@@ -141,8 +141,27 @@ public final class OrtPeer implements AutoCloseable {
         }
     }
 
-    private record Prepared(String formulation, OrtSession session, List<Map<String, OnnxTensor>> calls, int[] outOffsets, int outSize)
-            implements PeerOp {
+    /** A session and its input tensors; closing it frees them (at the latest, closing the OrtPeer does). */
+    private final class Prepared implements PeerOp {
+        private final String formulation;
+        private final OrtSession session;
+        private final List<Map<String, OnnxTensor>> calls;
+        private final int[] outOffsets;
+        private final int outSize;
+
+        Prepared(String formulation, OrtSession session, List<Map<String, OnnxTensor>> calls, int[] outOffsets, int outSize) {
+            this.formulation = formulation;
+            this.session = session;
+            this.calls = calls;
+            this.outOffsets = outOffsets;
+            this.outSize = outSize;
+        }
+
+        @Override
+        public String formulation() {
+            return formulation;
+        }
+
         @Override
         public void run() {
             for (Map<String, OnnxTensor> call : calls) {
@@ -171,7 +190,17 @@ public final class OrtPeer implements AutoCloseable {
 
         @Override
         public void close() {
-            // sessions and tensors belong to the OrtPeer and are closed with it
+            java.util.Set<AutoCloseable> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Map<String, OnnxTensor> call : calls) mine.addAll(call.values());  // chunks share K and V tensors
+            mine.add(session);
+            owned.removeIf(mine::contains);
+            for (AutoCloseable c : mine) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing an ONNX Runtime resource failed: " + e.getMessage(), e);
+                }
+            }
         }
     }
 }
