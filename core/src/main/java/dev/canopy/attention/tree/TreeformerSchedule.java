@@ -141,12 +141,13 @@ public final class TreeformerSchedule {
     }
 
     /**
-     * The attention to use at a step: current itself when nothing changes, else a new one built from it: exact for
+     * The attention to use at a step: current itself when its spec is the step's spec, else a new one built from it: exact for
      * the dense phase; on entering TC, fresh trees fitted on sampled keys; on a growth step, current's trees grown by
      * one level per missing level; on entering TF, current's trees (grown to h if needed) behind TF-Attention.
      */
     public Attention attentionFor(int step, Attention current, AttentionSetup setup, KeySampler keys) {
-        if (current != null && !changesAt(step) && current.spec().equals(attentionSpec(step))) return current;
+        // Same spec: keep it (also what a resumed run wants: its restored trees must not be refitted).
+        if (current != null && current.spec().equals(attentionSpec(step))) return current;
         Phase phase = phase(step);
         String target = attentionSpec(step);
         String from = current == null ? "none" : current.spec();

@@ -188,6 +188,9 @@ class TreeformerScheduleTest {
         assertEquals(0.05f, s.learningRate(20));
         assertEquals(0.2f, s.treeLearningRate(20));
         assertEquals(0f, s.treeLearningRate(46));
+        // A resumed run hands in its restored attention: same spec, so it is kept (trees not refitted).
+        Attention restored = dev.canopy.attention.Attentions.create("tc:h=3,countbias=1.0", new AttentionSetup(1, 4, 16, 1));
+        assertTrue(s.attentionFor(20, restored, new AttentionSetup(1, 4, 16, 1), () -> { throw new AssertionError("no refit"); }) == restored);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,h0=2", x -> {})).getMessage().contains("grow"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,speed=2", x -> {})).getMessage().contains("speed"));
     }
