@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task: " + Tasks.NAMES + " (default: ${DEFAULT-VALUE}).", defaultValue = "listops")
     String task;
-    @Option(names = "--out", description = "Run directory: model.json, task.json, metrics.jsonl, ckpt-*/ (default: runs/<task>-<attention>).")
+    @Option(names = "--out", description = "Run directory: task.json, model.json, train.json, metrics.jsonl, ckpt-*/ (default: runs/<task>-<attention>).")
     Path out;
-    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint, exactly where it stopped.")
+    @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint, exactly where it stopped, with its saved configuration (--steps may extend it).")
     boolean resume;
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
@@ -37,13 +37,14 @@ public final class TrainCommand implements Callable<Integer> {
 
     static final String TASK_FILE = "task.json";
     static final String MODEL_FILE = "model.json";
+    static final String TRAIN_FILE = "train.json";
 
     @Override
     public Integer call() throws IOException {
         Path dir = out != null ? out : Path.of("runs", task + "-" + options.attention.replaceAll("[^A-Za-z0-9=]+", "_"));
         TaskData data;
         ModelConfig modelConfig;
-        TrainConfig trainConfig = options.training();
+        TrainConfig trainConfig;
         if (resume) {
             if (!Files.isRegularFile(dir.resolve(TASK_FILE))) throw new IllegalArgumentException("--resume: " + dir + " has no " + TASK_FILE + "; nothing to resume");
             Map<String, Object> t = Json.parseObject(Files.readString(dir.resolve(TASK_FILE)));
@@ -51,16 +52,21 @@ public final class TrainCommand implements Callable<Integer> {
             options.preset = (String) t.get("preset");
             data = Tasks.load(task, options.preset, ((Number) t.get("data_seed")).longValue());
             modelConfig = ModelConfig.fromJson(Files.readString(dir.resolve(MODEL_FILE)));
+            // The run continues with the configuration it started with; only --steps may change (to train longer).
+            trainConfig = TrainConfig.fromJson(Files.readString(dir.resolve(TRAIN_FILE)));
+            if (options.steps != null) trainConfig = trainConfig.withSteps(options.steps);
         } else {
             if (Files.isDirectory(dir) && Files.exists(dir.resolve(TASK_FILE))) {
                 throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
             }
             data = Tasks.load(task, options.preset, options.seed);
             modelConfig = options.model(data);
+            trainConfig = options.training();
             Files.createDirectories(dir);
             AtomicFiles.writeString(dir.resolve(TASK_FILE), new JsonLine().put("task", task).put("preset", options.preset)
-                    .put("data_seed", options.seed).put("train_config", trainConfig.toString()).toString() + "\n");
+                    .put("data_seed", options.seed).toString() + "\n");
             AtomicFiles.writeString(dir.resolve(MODEL_FILE), modelConfig.toJson() + "\n");
+            AtomicFiles.writeString(dir.resolve(TRAIN_FILE), trainConfig.toJson() + "\n");
         }
         EncoderClassifier model = new EncoderClassifier(modelConfig);
         Trainer trainer = new Trainer(model, data, trainConfig);

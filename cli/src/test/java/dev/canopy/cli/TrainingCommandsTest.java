@@ -27,12 +27,14 @@ class TrainingCommandsTest {
         var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "linformer:k=4", "--out", run.toString()}, "--steps", "2"));
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isRegularFile(run.resolve("ckpt-00000002/model.safetensors")));
+        assertEquals(4, dev.canopy.train.TrainConfig.fromJson(Files.readString(run.resolve("train.json"))).batchSize());
         assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"event\":\"done\""));
         // Same directory again without --resume is refused; with --resume and more steps it continues.
         var again = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "2"));
         assertEquals(2, again.code());
         assertTrue(again.err().contains("--resume"), again.err());
-        var resumed = CanopyCliTest.run(args(new String[] {"train", "--resume", "--out", run.toString()}, "--steps", "3"));
+        // Resume takes the saved configuration (batch 4 here, not the preset's 32); only --steps extends the run.
+        var resumed = CanopyCliTest.run("train", "--resume", "--out", run.toString(), "--steps", "3", "--quiet");
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(Files.isDirectory(run.resolve("ckpt-00000003")));
         assertEquals(0, CanopyCliTest.run("eval", "--checkpoint", run.toString(), "--split", "valid").code());

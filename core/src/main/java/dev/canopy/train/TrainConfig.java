@@ -31,6 +31,33 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         return new TrainConfig(steps, batchSize, lr, warmup, schedule, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed, every, checkpointEvery, padMultiple);
     }
 
+    public String toJson() {
+        return new dev.canopy.bench.JsonLine().put("steps", steps).put("batch", batchSize).put("lr", Double.toString(lr)).put("warmup", warmup)
+                .put("schedule", schedule.name().toLowerCase(java.util.Locale.ROOT)).put("min_lr_ratio", Double.toString(minLrRatio))
+                .put("weight_decay", Float.toString(weightDecay)).put("beta1", Float.toString(beta1)).put("beta2", Float.toString(beta2))
+                .put("eps", Float.toString(eps)).put("clip", Double.toString(clipNorm)).put("seed", seed).put("eval_every", evalEvery)
+                .put("checkpoint_every", checkpointEvery).put("pad_multiple", padMultiple).toString();
+    }
+
+    /** Parses {@link #toJson()} (numbers that must round-trip exactly are stored as strings). */
+    public static TrainConfig fromJson(String json) {
+        java.util.Map<String, Object> m = dev.canopy.io.Json.parseObject(json);
+        try {
+            return new TrainConfig(integer(m, "steps"), integer(m, "batch"), Double.parseDouble((String) m.get("lr")), integer(m, "warmup"),
+                    LrSchedule.kind((String) m.get("schedule")), Double.parseDouble((String) m.get("min_lr_ratio")),
+                    Float.parseFloat((String) m.get("weight_decay")), Float.parseFloat((String) m.get("beta1")), Float.parseFloat((String) m.get("beta2")),
+                    Float.parseFloat((String) m.get("eps")), Double.parseDouble((String) m.get("clip")), ((Number) m.get("seed")).longValue(),
+                    integer(m, "eval_every"), integer(m, "checkpoint_every"), integer(m, "pad_multiple"));
+        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
+            throw new IllegalArgumentException("training config JSON is missing a field or has a wrong type: " + e.getMessage());
+        }
+    }
+
+    private static int integer(java.util.Map<String, Object> m, String key) {
+        if (!(m.get(key) instanceof Number n)) throw new IllegalArgumentException("training config JSON: '" + key + "' is missing or not a number");
+        return n.intValue();
+    }
+
     public LrSchedule lrSchedule() {
         return new LrSchedule(schedule, lr, warmup, steps, minLrRatio);
     }
