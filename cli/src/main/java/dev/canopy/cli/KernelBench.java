@@ -27,6 +27,7 @@ public final class KernelBench implements Runnable {
 
     @Override
     public void run() {
+        if (rows != 0) RowKernelBench.validate(rows, cols);
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
         Random rng = new Random(1);

@@ -48,9 +48,14 @@ final class ReportCharts {
         byOp.forEach((op, lines) -> {
             Map<String, Map<Double, Double>> time = series(lines, l -> text(l, "contender"), "seconds");
             if (distinctN(lines) == 1) {
-                Map<String, Map<Double, Double>> gflops = series(lines, l -> text(l, "contender"), "gflops");
-                figures.add(new Figure("peers_" + op + "_gflops.png", op + ": GFLOP/s (n=" + fmt(firstN(lines)) + ", higher is better)",
-                        bars(op + " GFLOP/s, n=" + fmt(firstN(lines)), "GFLOP/s", gflops)));
+                // One size only: bars of the best rate the lines carry (higher is better), else of seconds.
+                String metric = lines.stream().anyMatch(l -> number(l, "gflops") > 0) ? "gflops"
+                        : lines.stream().anyMatch(l -> number(l, "tokens_per_second") > 0) ? "tokens_per_second" : "seconds";
+                Map<String, Map<Double, Double>> values = series(lines, l -> text(l, "contender"), metric);
+                if (!values.isEmpty()) {
+                    figures.add(new Figure("peers_" + op + "_" + metric + ".png", op + ": " + metric + " (n=" + fmt(firstN(lines)) + ")",
+                            bars(op + " " + metric + ", n=" + fmt(firstN(lines)), metric, values)));
+                }
             } else {
                 figures.add(new Figure("peers_" + op + "_time.png", op + ": seconds against n",
                         lines(op + ": time per call (median)", "n (sequence length)", "seconds", time)));
@@ -107,19 +112,25 @@ final class ReportCharts {
             points.computeIfAbsent(name, k -> new TreeMap<>()).put(flops, acc);
         }
         if (points.isEmpty()) return;
-        XYChart chart = lines("accuracy against attention FLOPs", "FLOPs", "accuracy", points);
+        XYChart chart = lines("accuracy against attention FLOPs", "FLOPs", "accuracy", points, false);
         chart.getStyler().setYAxisLogarithmic(false);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         figures.add(new Figure("accuracy_vs_flops.png", "accuracy against FLOPs", chart));
     }
 
     private static XYChart lines(String title, String x, String y, Map<String, Map<Double, Double>> series) {
+        return lines(title, x, y, series, true);
+    }
+
+    /** log2X: sizes that double from point to point; otherwise a log10 axis (FLOPs span decades). */
+    private static XYChart lines(String title, String x, String y, Map<String, Map<Double, Double>> series, boolean log2X) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
         var styler = chart.getStyler();
         // x: sizes double from point to point, so plot log2(x) on a linear axis and label the ticks with x itself;
         // XChart's own log axis labels only powers of ten. y: a log axis with labels between the decades too.
-        styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false);
-        chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-9 ? fmt(Math.pow(2, Math.rint(v))) : "");
+        styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#,##0.####");
+        if (log2X) chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 ? fmt(Math.pow(2, Math.rint(v))) : "");
+        else styler.setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
         styler.setLegendPosition(Styler.LegendPosition.InsideNW);
         styler.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE);
         styler.setPlotGridLinesColor(new Color(220, 220, 220));
@@ -130,7 +141,7 @@ final class ReportCharts {
         styler.setMarkerSize(8);
         series.forEach((name, points) -> {
             if (points.isEmpty()) return;
-            double[] xs = points.keySet().stream().mapToDouble(v -> Math.log(v) / Math.log(2)).toArray();
+            double[] xs = points.keySet().stream().mapToDouble(v -> log2X ? Math.log(v) / Math.log(2) : v).toArray();
             double[] ys = points.values().stream().mapToDouble(Double::doubleValue).toArray();
             XYSeries s = chart.addSeries(name, xs, ys);
             s.setMarker(SeriesMarkers.CIRCLE);

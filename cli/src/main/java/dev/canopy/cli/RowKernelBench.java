@@ -1,15 +1,17 @@
 package dev.canopy.cli;
 
+import dev.canopy.attention.Pass;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.bench.Timer;
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.LayerNormRows;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
+import dev.canopy.nn.Dropout;
 import java.util.Random;
 
 /**
- * Times the memory-bound row kernels (softmax, layernorm, GELU) over a [rows x cols] block on all threads.
+ * Times the memory-bound row kernels (softmax, layernorm, GELU, dropout) over a [rows x cols] block on all threads.
  * These are reported in GB/s, not GFLOP/s: {@code gbytes_per_s} counts the minimum traffic, i.e. each input tensor
  * read once and each output written once (4 bytes per float; per-row statistics and gamma/beta ignored), divided by the
  * median time. Kernels that read a row twice (softmax's max pass) are therefore under-credited, never over-credited.
@@ -17,9 +19,14 @@ import java.util.Random;
 final class RowKernelBench {
     private RowKernelBench() {}
 
-    static void run(int rows, int cols) {
+    /** Rejects sizes before any timing starts: positive, and at most 2^26 elements per tensor (five tensors live). */
+    static void validate(int rows, int cols) {
         if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("--rows and --cols must be positive, got " + rows + " x " + cols);
-        if ((long) rows * cols > 1L << 28) throw new IllegalArgumentException("--rows x --cols is too large: " + rows + " x " + cols + " (limit 2^28 elements)");
+        if ((long) rows * cols > 1L << 26) throw new IllegalArgumentException("--rows x --cols is too large: " + rows + " x " + cols + " (limit 2^26 elements)");
+    }
+
+    static void run(int rows, int cols) {
+        validate(rows, cols);
         int n = rows * cols;
         Random rng = new Random(2);
         float[] x = KernelBench.random(rng, n), y = new float[n], dy = KernelBench.random(rng, n), dx = new float[n];
@@ -38,6 +45,9 @@ final class RowKernelBench {
                 Activations.geluTanh(x, a * cols, y, a * cols, (b - a) * cols)));
         report("gelu", "erf_backward", rows, cols, 3, () -> Parallel.forRanges(rows, grain, (a, b) ->
                 Activations.geluErfBackward(x, a * cols, dy, a * cols, dx, a * cols, (b - a) * cols)));
+        Dropout dropout = new Dropout(0.1f, 1);
+        Pass pass = Pass.training(3);
+        report("dropout", "forward", rows, cols, 2, () -> dropout.forward(pass, n, x, y));
     }
 
     /** tensors = how many [rows x cols] float tensors the kernel must move at least once (inputs + outputs). */

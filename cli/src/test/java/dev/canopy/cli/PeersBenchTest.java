@@ -29,11 +29,11 @@ class PeersBenchTest {
 
     @Test
     void smallRunPrintsOneLinePerContenderAndRatios() {
-        List<Map<String, Object>> lines = runBench("bench", "peers", "--ops", "sgemm,attention,backward", "--size", "48", "--n", "40",
-                "--d", "8", "--heads", "2", "--min-seconds", "0", "--min-runs", "1", "--max-runs", "2", "--json");
+        List<Map<String, Object>> lines = runBench("bench", "peers", "--ops", "sgemm,attention,backward,topk", "--size", "48", "--n", "40",
+                "--d", "8", "--heads", "2", "--topk", "5", "--min-seconds", "0", "--min-runs", "1", "--max-runs", "2", "--json");
         List<Map<String, Object>> results = lines.stream().filter(l -> "peers".equals(l.get("bench"))).toList();
-        // sgemm: 3 contenders, attention forward: 3, forward+backward: canopy and pytorch
-        assertEquals(8, results.size(), lines.toString());
+        // sgemm: 3 contenders, attention forward: 3, forward+backward and top-k: canopy and pytorch
+        assertEquals(10, results.size(), lines.toString());
         for (Map<String, Object> l : results) {
             assertTrue(((Number) l.get("seconds")).doubleValue() > 0, l.toString());
             if (!"canopy".equals(l.get("contender"))) {
@@ -41,7 +41,7 @@ class PeersBenchTest {
                 assertTrue(diff < 1e-4, "peer disagrees with Canopy: " + l);
             }
         }
-        assertEquals(5, lines.stream().filter(l -> "peers_ratio".equals(l.get("bench"))).count(), lines.toString());
+        assertEquals(6, lines.stream().filter(l -> "peers_ratio".equals(l.get("bench"))).count(), lines.toString());
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.canopy.attention;
 import static dev.canopy.kernels.Tiles.pad;
 
 import dev.canopy.kernels.Parallel;
-import dev.canopy.kernels.SpecialFunctions;
+import dev.canopy.kernels.ScoreRows;
 import dev.canopy.kernels.Tiles;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -149,17 +149,17 @@ public final class ExactAttention implements Attention {
             applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
             for (int r = 0; r < rows; r++) {
                 int row = r * bc;
-                float blockMax = rowMax(sc, row, colsP);
+                float blockMax = ScoreRows.max(sc, row, colsP);
                 float mNew = Math.max(m[r], blockMax);
                 if (mNew == Float.NEGATIVE_INFINITY) {
                     java.util.Arrays.fill(sc, row, row + colsP, 0f);
                     continue;
                 }
                 float alpha = (float) Math.exp(m[r] - mNew);
-                float sum = expShifted(sc, row, colsP, mNew);
+                float sum = ScoreRows.expShifted(sc, row, colsP, mNew);
                 l[r] = l[r] * alpha + sum;
                 m[r] = mNew;
-                if (alpha != 1f) scaleRow(acc, r * wp, wp, alpha);
+                if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
             Tiles.mulAcc(sc, 0, bc, rows, cols, keys.v(), keys.vOff() + j0 * wp, wp, acc, 0);
         }
@@ -188,29 +188,6 @@ public final class ExactAttention implements Attention {
                 for (int j = 0; j < cols; j++) if (pad[base + j]) sc[row + j] = Float.NEGATIVE_INFINITY;
             }
         }
-    }
-
-    private static float rowMax(float[] a, int off, int len) {
-        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
-        return mx.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** a[j] = exp(a[j] - shift) in place over len (a multiple of L); returns the sum. -inf entries become 0. */
-    private static float expShifted(float[] a, int off, int len, float shift) {
-        FloatVector sh = FloatVector.broadcast(S, shift);
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < len; j += L) {
-            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
-            e.intoArray(a, off + j);
-            sum = sum.add(e);
-        }
-        return dev.canopy.kernels.VecOps.sum(sum);
-    }
-
-    private static void scaleRow(float[] a, int off, int len, float f) {
-        FloatVector fv = FloatVector.broadcast(S, f);
-        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).mul(fv).intoArray(a, off + j);
     }
 
     @Override
@@ -295,11 +272,11 @@ public final class ExactAttention implements Attention {
                 Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
                 applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
                 // P = exp(S * scale - lse): the forward's probabilities, recomputed.
-                for (int r = 0; r < rows; r++) probabilities(sc, r * bc, colsP, scale, lse[pair * nq + i0 + r]);
+                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, scale, lse[pair * nq + i0 + r]);
                 Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, 0);
                 Tiles.mulBt(dos, 0, rows, wp, vt, 0, colsP, dpb, 0, bc);
                 // dS = P * (dP - D) * scale, written over dP.
-                for (int r = 0; r < rows; r++) softmaxGrad(sc, dpb, r * bc, colsP, rowDot[pair * nq + i0 + r], scale);
+                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDot[pair * nq + i0 + r], scale);
                 Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, 0);
                 java.util.Arrays.fill(dqAcc, 0, rows * dp, 0f);
                 Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, 0, dp, dqAcc, 0);
@@ -312,21 +289,6 @@ public final class ExactAttention implements Attention {
                 System.arraycopy(dkAcc, j * dp, dk, (pair * nk + j0 + j) * d, d);
                 System.arraycopy(dvAcc, j * wp, dvOut, (pair * nk + j0 + j) * dv, dv);
             }
-        }
-    }
-
-    private static void probabilities(float[] a, int off, int len, float scale, float lse) {
-        FloatVector sv = FloatVector.broadcast(S, scale), lv = FloatVector.broadcast(S, lse);
-        for (int j = 0; j < len; j += L) {
-            SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).fma(sv, lv.neg())).intoArray(a, off + j);
-        }
-    }
-
-    private static void softmaxGrad(float[] p, float[] dp, int off, int len, float rowDot, float scale) {
-        FloatVector dv = FloatVector.broadcast(S, rowDot), sv = FloatVector.broadcast(S, scale);
-        for (int j = 0; j < len; j += L) {
-            FloatVector pj = FloatVector.fromArray(S, p, off + j);
-            FloatVector.fromArray(S, dp, off + j).sub(dv).mul(pj).mul(sv).intoArray(dp, off + j);
         }
     }
 

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Forward.</b> For each (batch, head) pair, queries are taken in chunks of exactly C rows (the last may be
  * shorter). The chunk's scores S = Q_c K^T (unscaled, the selection works on raw dot products) are written into one
- * C x nk buffer, row blocks of the chunk in parallel; each row's masked keys are set to -inf, {@link TopKSelect}
+ * C x nk buffer, row blocks of the chunk in parallel (when C is too small to occupy every thread, a few consecutive
+ * chunks run at once, each with its own buffer); each row's masked keys are set to -inf, {@link TopKSelect}
  * picks its k best visible keys in close to linear time (ties: the lower key index wins), and the output row is the
  * softmax-weighted sum of the k selected value rows. Only the selected indices and their raw scores are kept.
  * A row whose visible keys number fewer than k uses those it has; a row with none outputs zeros.
@@ -82,7 +83,7 @@ public final class TopKAttention implements Attention {
     }
 
     /**
-     * Saved state: inputs by reference, and per (pair, query row) k slots of selected key index (ascending, -1 for an
+     * Saved state: inputs by reference, and per (pair, query row) min(k, nk) slots of selected key index (ascending, -1 for an
      * unused slot) and raw score q·k.
      */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, int[] idx, float[] top,
@@ -112,16 +113,19 @@ public final class TopKAttention implements Attention {
         mask.check(s);
         int nq = s.nq(), nk = s.nk(), d = s.d();
         int dp = pad(d), nkP = pad(nk);
+        int kk = slotsPerRow(s);
         int chunkRows = Math.min(chunk, nq);
-        checkSizes(s, chunkRows, nkP);
-        int[] idx = new int[s.pairs() * nq * k];
-        float[] top = new float[s.pairs() * nq * k];
-        float[] scores = new float[chunkRows * nkP];
+        int group = chunksAtOnce(nq);
+        checkSizes(s, (long) group * chunkRows, nkP);
+        int[] idx = new int[s.pairs() * nq * kk];
+        float[] top = new float[s.pairs() * nq * kk];
+        float[] scores = new float[group * chunkRows * nkP];
         float[] kt = new float[keyTileFloats(nk, dp)];
         int[][] padded = paddedKeys(s, mask);
         boolean drop = pass.training() && dropout > 0f;
         long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
         LongAdder selected = new LongAdder();
+        int blocksPerChunk = ceilDiv(chunkRows, ROW_BLOCK);
 
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
@@ -132,14 +136,19 @@ public final class TopKAttention implements Attention {
                     Tiles.transposePadded(kIn, (p * nk + j0) * d, d, cols, d, kt, b * KEY_BLOCK * dp, pad(cols));
                 }
             });
-            for (int c0 = 0; c0 < nq; c0 += chunk) {
-                final int chunkStart = c0;
-                int rows = Math.min(chunk, nq - c0);
-                Parallel.forEach(ceilDiv(rows, ROW_BLOCK), blk -> {
+            // A wave of `group` consecutive chunks, each with its own C x nk score buffer, row blocks in parallel.
+            for (int w0 = 0; w0 < nq; w0 += group * chunk) {
+                final int waveStart = w0;
+                Parallel.forEach(group * blocksPerChunk, task -> {
+                    int g = task / blocksPerChunk, blk = task % blocksPerChunk;
+                    int chunkStart = waveStart + g * chunk;
+                    if (chunkStart >= nq) return;
+                    int rows = Math.min(chunk, nq - chunkStart);
                     int i0 = chunkStart + blk * ROW_BLOCK;
+                    if (i0 >= chunkStart + rows) return;
                     int n = Math.min(ROW_BLOCK, chunkStart + rows - i0);
-                    long chosen = forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, (i0 - chunkStart) * nkP, p, i0, n);
-                    selected.add(chosen);
+                    int sBase = (g * chunkRows + blk * ROW_BLOCK) * nkP;
+                    selected.add(forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, sBase, p, i0, n));
                 });
             }
         }
@@ -155,10 +164,11 @@ public final class TopKAttention implements Attention {
                              int pair, int i0, int n) {
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         int dp = pad(d), nkP = pad(nk);
+        int kk = slotsPerRow(s);
         Scratch t = SCRATCH.get();
         float[] qs = t.qs(ROW_BLOCK * dp);
-        float[] probs = t.probs(k);
-        TopKSelect select = t.selector(k);
+        float[] probs = t.probs(kk);
+        TopKSelect select = t.selector(kk);
         Tiles.copyPadded(q, (pair * nq + i0) * d, d, n, d, qs, 0, dp);
         int keyEnd = mask.keyLimit(s, i0 + n - 1);
         for (int j0 = 0; j0 < keyEnd; j0 += KEY_BLOCK) {
@@ -179,10 +189,10 @@ public final class TopKAttention implements Attention {
                     scores[row + j] = Float.NEGATIVE_INFINITY;
                 }
             }
-            int slot = (pair * nq + i) * k;
+            int slot = (pair * nq + i) * kk;
             int count = select.select(scores, row, limit, idx, top, slot);
-            Arrays.fill(idx, slot + count, slot + k, -1);
-            Arrays.fill(top, slot + count, slot + k, 0f);
+            Arrays.fill(idx, slot + count, slot + kk, -1);
+            Arrays.fill(top, slot + count, slot + kk, 0f);
             chosen += count;
             int o = (pair * nq + i) * dv;
             Arrays.fill(out, o, o + dv, 0f);
@@ -223,33 +233,34 @@ public final class TopKAttention implements Attention {
         s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
         s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
         s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
-        int nq = s.nq(), nk = s.nk();
-        float[] aCoef = new float[nq * k];    // weight of v_j in out_i (after dropout): dV_j += a * dO_i
-        float[] dsCoef = new float[nq * k];   // dLoss/dscore: dK_j += ds * q_i
+        int nq = s.nq(), nk = s.nk(), kk = slotsPerRow(s);
+        // Per slot, interleaved so the key gather reads both with one cache miss: [2 slot] = a, the weight of v_j in
+        // out_i after dropout (dV_j += a dO_i); [2 slot + 1] = ds = dLoss/dscore (dK_j += ds q_i).
+        float[] coef = new float[2 * nq * kk];
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
             Parallel.forRanges(nq, 8, (a, b) -> {
-                for (int i = a; i < b; i++) backwardRow(c, dOut, dq, aCoef, dsCoef, p, i);
+                Scratch t = SCRATCH.get();
+                float[] probs = t.probs(kk), g = t.grads(kk);
+                for (int i = a; i < b; i++) backwardRow(c, dOut, dq, coef, p, i, probs, g);
             });
-            KeyLists lists = KeyLists.build(c.idx(), pair * nq * k, nq, k, nk);
-            Parallel.forRanges(nk, 16, (a, b) -> gatherKeys(c, lists, dOut, aCoef, dsCoef, dk, dv, p, a, b));
+            KeyLists lists = KeyLists.build(c.idx(), pair * nq * kk, nq, kk, nk);
+            Parallel.forRanges(nk, 16, (a, b) -> gatherKeys(c, lists, dOut, coef, dk, dv, p, a, b));
         }
     }
 
     /** Row i of one pair: its probabilities, coefficients for the key gathers, and its dQ row. */
-    private void backwardRow(Context c, float[] dOut, float[] dq, float[] aCoef, float[] dsCoef, int pair, int i) {
+    private void backwardRow(Context c, float[] dOut, float[] dq, float[] coef, int pair, int i, float[] probs, float[] g) {
         AttentionShape s = c.shape();
-        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
-        int slot = (pair * nq + i) * k;
-        int local = i * k;
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv(), kk = slotsPerRow(s);
+        int slot = (pair * nq + i) * kk;
+        int local = i * kk;
         int[] idx = c.idx();
         int count = 0;
-        while (count < k && idx[slot + count] >= 0) count++;
+        while (count < kk && idx[slot + count] >= 0) count++;
         int qo = (pair * nq + i) * d;
         Arrays.fill(dq, qo, qo + d, 0f);
         if (count == 0) return;
-        Scratch t = SCRATCH.get();
-        float[] probs = t.probs(k), g = t.grads(k);
         float alpha = (float) (1.0 / Math.sqrt(d));
         float keepScale = 1f / (1f - dropout);
         softmax(c.top(), slot, count, alpha, probs);
@@ -260,23 +271,23 @@ public final class TopKAttention implements Attention {
             int j = idx[slot + x];
             float f = !c.dropoutOn() ? 1f : CounterRng.keep(c.dropoutSeed(), rowKey + j, dropout) ? keepScale : 0f;
             float gp = f == 0f ? 0f : VecOps.dot(dOut, o, c.v(), (pair * nk + j) * dv, dv) * f;
-            aCoef[local + x] = probs[x] * f;
+            coef[2 * (local + x)] = probs[x] * f;
             g[x] = gp;
             rowDot += (double) probs[x] * gp;
         }
         float rd = (float) rowDot;
         for (int x = 0; x < count; x++) {
             float ds = alpha * probs[x] * (g[x] - rd);
-            dsCoef[local + x] = ds;
+            coef[2 * (local + x) + 1] = ds;
             if (ds != 0f) VecOps.axpy(ds, c.k(), (pair * nk + idx[slot + x]) * d, dq, qo, d);
         }
     }
 
     /** dK and dV rows [j0, j1) of one pair, each summed over the rows that selected that key (in row order). */
-    private void gatherKeys(Context c, KeyLists lists, float[] dOut, float[] aCoef, float[] dsCoef, float[] dk, float[] dvOut,
+    private void gatherKeys(Context c, KeyLists lists, float[] dOut, float[] coef, float[] dk, float[] dvOut,
                             int pair, int j0, int j1) {
         AttentionShape s = c.shape();
-        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv(), kk = slotsPerRow(s);
         float[] q = c.q();
         for (int j = j0; j < j1; j++) {
             int ko = (pair * nk + j) * d, vo = (pair * nk + j) * dv;
@@ -284,8 +295,8 @@ public final class TopKAttention implements Attention {
             Arrays.fill(dvOut, vo, vo + dv, 0f);
             for (int e = lists.offsets[j]; e < lists.offsets[j + 1]; e++) {
                 int slot = lists.entries[e];
-                int i = slot / k;
-                float a = aCoef[slot], ds = dsCoef[slot];
+                int i = slot / kk;
+                float a = coef[2 * slot], ds = coef[2 * slot + 1];
                 if (a != 0f) VecOps.axpy(a, dOut, (pair * nq + i) * dv, dvOut, vo, dv);
                 if (ds != 0f) VecOps.axpy(ds, q, (pair * nq + i) * d, dk, ko, d);
             }
@@ -308,14 +319,28 @@ public final class TopKAttention implements Attention {
         return lists;
     }
 
-    private void checkSizes(AttentionShape s, int chunkRows, int nkP) {
-        long slots = (long) s.pairs() * s.nq() * k;
+    /**
+     * How many chunks are scored at the same time: one when a chunk has enough row blocks to keep every thread busy,
+     * else enough chunks to do so (small C), each with its own buffer.
+     */
+    private int chunksAtOnce(int nq) {
+        int blocksPerChunk = ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
+        return Math.max(1, Math.min(ceilDiv(nq, chunk), ceilDiv(Parallel.threads(), blocksPerChunk)));
+    }
+
+    private void checkSizes(AttentionShape s, long bufferRows, int nkP) {
+        long slots = (long) s.pairs() * s.nq() * slotsPerRow(s);
         if (slots > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("topk attention: batch*heads*nq*k = " + slots + " selected slots exceed 2^31 for " + s + ", k=" + k + "; use a smaller k or batch");
         }
-        if ((long) chunkRows * nkP > Integer.MAX_VALUE - 16) {
+        if (bufferRows * nkP > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("topk attention: chunk=" + chunk + " rows x nk=" + s.nk() + " keys exceed 2^31 floats; use a smaller chunk");
         }
+    }
+
+    /** Selected slots kept per query row: k, but never more than there are keys. */
+    private int slotsPerRow(AttentionShape s) {
+        return Math.min(k, s.nk());
     }
 
     private static int keyTileFloats(int nk, int dp) {
@@ -327,22 +352,23 @@ public final class TopKAttention implements Attention {
      * forward's peak and the backward's peak (the saved selection is counted in both, as it lives from one to the other).
      */
     public long workingBytes(AttentionShape s, AttentionMask mask) {
-        int nq = s.nq(), nk = s.nk(), dp = pad(s.d()), nkP = pad(nk);
-        long slots = (long) s.pairs() * nq * k;
+        int nq = s.nq(), nk = s.nk(), dp = pad(s.d()), nkP = pad(nk), kk = slotsPerRow(s);
+        long slots = (long) s.pairs() * nq * kk;
         long saved = 8L * slots;
         int chunkRows = Math.min(chunk, nq);
-        int threads = Math.min(Parallel.threads(), ceilDiv(chunkRows, ROW_BLOCK));
-        long perThreadForward = 4L * ROW_BLOCK * dp + 4L * k + TopKSelect.scratchBytes(k);
+        int group = chunksAtOnce(nq);
+        int threads = Math.min(Parallel.threads(), group * ceilDiv(chunkRows, ROW_BLOCK));
+        long perThreadForward = 4L * ROW_BLOCK * dp + 4L * kk + TopKSelect.scratchBytes(kk);
         long padLists = 0;
         if (mask.keyPadding() != null) for (boolean p : mask.keyPadding()) if (p) padLists += 4;
-        long forward = saved + 4L * chunkRows * nkP + 4L * keyTileFloats(nk, dp) + padLists + threads * perThreadForward;
-        long pairSlots = (long) nq * k;
-        long perThreadBackward = 8L * k;
+        long forward = saved + 4L * group * chunkRows * nkP + 4L * keyTileFloats(nk, dp) + padLists + threads * perThreadForward;
+        long pairSlots = (long) nq * kk;
+        long perThreadBackward = 8L * kk;
         long backward = saved + 8L * pairSlots + KeyLists.bytes(pairSlots, nk) + (long) Parallel.threads() * perThreadBackward;
         return Math.max(forward, backward);
     }
 
     private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
+        return Math.ceilDiv(a, b);
     }
 }

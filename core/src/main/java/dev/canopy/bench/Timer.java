@@ -8,12 +8,17 @@ public final class Timer {
 
     public record Result(double median, double min, double max, int runs) {}
 
+    /** Warm-up that lasts at least this long (or the given number of runs, whichever is more), so C2 has compiled the hot loops. */
+    public static final double WARMUP_SECONDS = 1.0;
+
     /**
-     * Runs action warmup times unmeasured, then measures it until both minRuns runs and minSeconds of total time
-     * are reached (or maxRuns), and returns the median seconds per run.
+     * Runs action unmeasured at least warmup times and for at least {@link #WARMUP_SECONDS} (a single run that takes
+     * longer counts as enough), then measures it until both minRuns runs and minSeconds of total time are reached
+     * (or maxRuns), and returns the median seconds per run.
      */
     public static Result measure(Runnable action, int warmup, int minRuns, int maxRuns, double minSeconds) {
-        for (int i = 0; i < warmup; i++) action.run();
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < warmup || (System.nanoTime() - warmStart) * 1e-9 < WARMUP_SECONDS; i++) action.run();
         double[] times = new double[maxRuns];
         int runs = 0;
         double total = 0;

@@ -6,29 +6,62 @@ import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.Attentions;
 import dev.canopy.attention.Pass;
-import dev.canopy.kernels.Parallel;
-import dev.canopy.kernels.Sgemm;
+import dev.canopy.nn.Gelu;
+import dev.canopy.nn.LayerNorm;
+import dev.canopy.nn.Linear;
+import dev.canopy.nn.Parameter;
+import dev.canopy.nn.TopKFeedForward;
 
 /**
  * Inference for a BERT encoder (post-LayerNorm, exact GELU) on one sequence at a time, with the attention and the
  * feed-forward chosen by name, plus sentence-transformers pooling (mean over tokens, then L2 normalisation).
  *
- * <p>Per layer: Q, K, V = xW^T + b; ctx = attention(Q, K, V) over [1, heads, n, d]; x = LN(x + ctx Wo^T + bo);
- * x = LN(x + GELU(x W1^T + b1) W2^T + b2).
+ * <p>Per layer: Q, K, V = Linear(x); ctx = attention(Q, K, V) over [1, heads, n, d]; x = LN(x + Linear(ctx));
+ * x = LN(x + FFN(x)) where FFN is Linear-GELU-Linear, or {@link TopKFeedForward} with the same weights.
  */
 public final class BertEncoder {
-    private final BertWeights w;
     private final BertConfig c;
+    private final BertWeights w;
     private final Attention attention;
-    private final FeedForwardSpec ffn;
+    private final FeedForwardSpec ffnSpec;
+    private final Block[] blocks;
+    private final LayerNorm embeddingNorm;
+    private final Gelu gelu = new Gelu(Gelu.Kind.ERF);
+
+    /** One encoder layer's modules; the FFN is either (intermediate, output) or topk. */
+    private record Block(Linear query, Linear key, Linear value, Linear attnOut, LayerNorm attnNorm,
+                         Linear intermediate, Linear output, TopKFeedForward topk, LayerNorm outNorm) {}
 
     public BertEncoder(BertWeights weights, String attentionSpec, FeedForwardSpec ffn) {
         this.w = weights;
         this.c = weights.config();
         this.attention = Attentions.create(attentionSpec, new AttentionSetup(c.heads(), c.headDim(), c.maxPositions(), 0L));
-        this.ffn = ffn;
-        if (!ffn.dense() && ffn.k() > c.intermediate()) {
-            throw new IllegalArgumentException("topk-ffn k=" + ffn.k() + " exceeds the feed-forward width " + c.intermediate());
+        this.ffnSpec = ffn;
+        float eps = (float) c.layerNormEps();
+        int h = c.hidden(), ff = c.intermediate();
+        this.embeddingNorm = norm("embeddings.LayerNorm", h, eps, weights.embLnGamma(), weights.embLnBeta());
+        this.blocks = new Block[c.layers()];
+        for (int i = 0; i < blocks.length; i++) {
+            BertWeights.Layer L = weights.layers()[i];
+            String p = "encoder.layer." + i + ".";
+            Linear inter = null, out = null;
+            TopKFeedForward topk = null;
+            if (ffn.dense()) {
+                inter = linear(p + "intermediate.dense", h, ff, L.w1(), L.b1());
+                out = linear(p + "output.dense", ff, h, L.w2(), L.b2());
+            } else {
+                topk = new TopKFeedForward(p + "topk_ffn", h, ff, ffn.topk(), 0L);
+                System.arraycopy(L.w1(), 0, topk.keys.data, 0, L.w1().length);       // W1 [ff, h]: rows are keys
+                System.arraycopy(L.b1(), 0, topk.keyBias.data, 0, ff);
+                transpose(L.w2(), h, ff, topk.values.data);                          // W2 [h, ff] -> values [ff, h]
+                System.arraycopy(L.b2(), 0, topk.outBias.data, 0, h);
+            }
+            blocks[i] = new Block(linear(p + "attention.self.query", h, h, L.wq(), L.bq()),
+                    linear(p + "attention.self.key", h, h, L.wk(), L.bk()),
+                    linear(p + "attention.self.value", h, h, L.wv(), L.bv()),
+                    linear(p + "attention.output.dense", h, h, L.wo(), L.bo()),
+                    norm(p + "attention.output.LayerNorm", h, eps, L.ln1Gamma(), L.ln1Beta()),
+                    inter, out, topk, norm(p + "output.LayerNorm", h, eps, L.ln2Gamma(), L.ln2Beta()));
         }
     }
 
@@ -41,55 +74,65 @@ public final class BertEncoder {
     }
 
     public FeedForwardSpec feedForward() {
-        return ffn;
+        return ffnSpec;
     }
 
-    /** Hidden states and what the attention reported for the most expensive layer call. */
-    public record Output(int length, float[] hidden, long attentionFlops, long attentionWorkingBytes) {}
+    /**
+     * Hidden states [n, hidden], attention FLOPs summed over layers, and the largest per-layer working memory the attention and the feed-forward reported
+     * (attention: its Saved.workingBytes; dense FFN: the [n, intermediate] activation; top-k FFN: the forward's score
+     * chunk plus the kept (index, value) pairs).
+     */
+    public record Output(int length, float[] hidden, long attentionFlops, long attentionWorkingBytes, long ffnWorkingBytes) {}
 
-    /** Runs the encoder over token ids (type ids all 0, no padding). Returns the last hidden state [n, hidden]. */
+    /** Runs the encoder over token ids (type ids all 0, no padding). */
     public Output forward(int[] ids) {
         int n = ids.length, h = c.hidden(), heads = c.heads(), d = c.headDim(), ff = c.intermediate();
         if (n == 0) throw new IllegalArgumentException("cannot encode an empty token sequence");
         if (n > c.maxPositions()) throw new IllegalArgumentException(n + " tokens exceed the model's " + c.maxPositions() + " positions");
-        float[] x = new float[n * h];
+        float[] x = new float[n * h], t = new float[n * h];
         for (int i = 0; i < n; i++) {
             int id = ids[i];
             if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
             for (int j = 0; j < h; j++) {
-                x[i * h + j] = w.wordEmbeddings()[id * h + j] + w.positionEmbeddings()[i * h + j] + w.typeEmbeddings()[j];
+                t[i * h + j] = w.wordEmbeddings()[id * h + j] + w.positionEmbeddings()[i * h + j] + w.typeEmbeddings()[j];
             }
         }
-        layerNorm(x, n, h, w.embLnGamma(), w.embLnBeta(), (float) c.layerNormEps());
+        embeddingNorm.forward(n, t, x);
 
-        float[] q = new float[n * h], k = new float[n * h], v = new float[n * h], t = new float[n * h];
+        float[] q = new float[n * h], k = new float[n * h], v = new float[n * h];
         float[] qh = new float[n * h], kh = new float[n * h], vh = new float[n * h], ctx = new float[n * h];
-        float[] inner = new float[n * ff];
+        float[] inner = ffnSpec.dense() ? new float[n * ff] : null, act = ffnSpec.dense() ? new float[n * ff] : null;
         AttentionShape shape = AttentionShape.self(1, heads, n, d);
-        long flops = 0, working = 0;
-        for (BertWeights.Layer L : w.layers()) {
-            linear(x, n, h, h, L.wq(), L.bq(), q);
-            linear(x, n, h, h, L.wk(), L.bk(), k);
-            linear(x, n, h, h, L.wv(), L.bv(), v);
+        long flops = 0, attnBytes = 0, ffnBytes = 0;
+        for (Block b : blocks) {
+            b.query().forward(n, x, q);
+            b.key().forward(n, x, k);
+            b.value().forward(n, x, v);
             toHeads(q, qh, n, heads, d);
             toHeads(k, kh, n, heads, d);
             toHeads(v, vh, n, heads, d);
             Attention.Saved saved = attention.forward(shape, qh, kh, vh, AttentionMask.NONE, Pass.INFERENCE, ctx);
-            flops = Math.max(flops, saved.flops());
-            working = Math.max(working, saved.workingBytes());
-            fromHeads(ctx, t, n, heads, d);
-            linear(t, n, h, h, L.wo(), L.bo(), q); // q is free again: reuse it for the attention output
-            addInPlace(x, q);
-            layerNorm(x, n, h, L.ln1Gamma(), L.ln1Beta(), (float) c.layerNormEps());
+            flops += saved.flops();
+            attnBytes = Math.max(attnBytes, saved.workingBytes());
+            fromHeads(ctx, q, n, heads, d);
+            b.attnOut().forward(n, q, t);
+            addInPlace(t, x);
+            b.attnNorm().forward(n, t, x);
 
-            linear(x, n, h, ff, L.w1(), L.b1(), inner);
-            if (ffn.dense()) Gelu.apply(inner, 0, inner.length);
-            else keepTopKThenGelu(inner, n, ff, ffn.k());
-            linear(inner, n, ff, h, L.w2(), L.b2(), q);
-            addInPlace(x, q);
-            layerNorm(x, n, h, L.ln2Gamma(), L.ln2Beta(), (float) c.layerNormEps());
+            if (b.topk() == null) {
+                b.intermediate().forward(n, x, inner);
+                gelu.forward(n * ff, inner, act);
+                b.output().forward(n, act, t);
+                ffnBytes = Math.max(ffnBytes, 4L * n * ff);
+            } else {
+                b.topk().forward(x, n, t);
+                int kept = Math.min(b.topk().config.k(), ff);
+                ffnBytes = Math.max(ffnBytes, 4L * Math.min(b.topk().config.chunk(), n) * ff + 8L * n * kept);
+            }
+            addInPlace(t, x);
+            b.outNorm().forward(n, t, x);
         }
-        return new Output(n, x, flops, working);
+        return new Output(n, x, flops, attnBytes, ffnBytes);
     }
 
     /** The sentence embedding: mean of the hidden states over the sequence, L2-normalised. */
@@ -112,10 +155,27 @@ public final class BertEncoder {
         return e;
     }
 
-    /** out[m x outDim] = in[m x inDim] · W^T + b, W stored [outDim, inDim] as nn.Linear does. */
-    static void linear(float[] in, int m, int inDim, int outDim, float[] weight, float[] bias, float[] out) {
-        Sgemm.matmulTransB(m, outDim, inDim, in, 0, inDim, weight, 0, inDim, out, 0, outDim, false);
-        for (int i = 0; i < m; i++) for (int j = 0; j < outDim; j++) out[i * outDim + j] += bias[j];
+    private static Linear linear(String name, int in, int out, float[] weight, float[] bias) {
+        Linear l = new Linear(name, in, out, true);
+        copy(weight, l.weight);
+        copy(bias, l.bias);
+        return l;
+    }
+
+    private static LayerNorm norm(String name, int dim, float eps, float[] gamma, float[] beta) {
+        LayerNorm l = new LayerNorm(name, dim, eps);
+        copy(gamma, l.gamma);
+        copy(beta, l.beta);
+        return l;
+    }
+
+    private static void copy(float[] src, Parameter dst) {
+        if (src.length != dst.size()) throw new IllegalArgumentException(dst + " needs " + dst.size() + " values, got " + src.length);
+        System.arraycopy(src, 0, dst.data, 0, src.length);
+    }
+
+    static void transpose(float[] a, int rows, int cols, float[] out) {
+        for (int r = 0; r < rows; r++) for (int col = 0; col < cols; col++) out[col * rows + r] = a[r * cols + col];
     }
 
     /** [n, heads*d] -> [heads, n, d]. */
@@ -130,72 +190,5 @@ public final class BertEncoder {
 
     private static void addInPlace(float[] x, float[] y) {
         for (int i = 0; i < x.length; i++) x[i] += y[i];
-    }
-
-    /** LayerNorm over each row, statistics in double (rows are short; this keeps the ONNX comparison tight). */
-    static void layerNorm(float[] x, int rows, int width, float[] gamma, float[] beta, float eps) {
-        Parallel.forRanges(rows, 16, (a, b) -> {
-            for (int r = a; r < b; r++) {
-                int o = r * width;
-                double mean = 0;
-                for (int j = 0; j < width; j++) mean += x[o + j];
-                mean /= width;
-                double var = 0;
-                for (int j = 0; j < width; j++) {
-                    double dv = x[o + j] - mean;
-                    var += dv * dv;
-                }
-                var /= width;
-                double inv = 1.0 / Math.sqrt(var + eps);
-                for (int j = 0; j < width; j++) x[o + j] = (float) ((x[o + j] - mean) * inv) * gamma[j] + beta[j];
-            }
-        });
-    }
-
-    /**
-     * Top-k feed-forward (inference): per token keep the k largest pre-activations, GELU them, zero the rest. The
-     * k-th largest is found with a partial selection on a copy of the row.
-     */
-    static void keepTopKThenGelu(float[] a, int rows, int width, int k) {
-        Parallel.forRanges(rows, 8, (r0, r1) -> {
-            float[] scratch = new float[width];
-            for (int r = r0; r < r1; r++) {
-                int o = r * width;
-                System.arraycopy(a, o, scratch, 0, width);
-                float threshold = kthLargest(scratch, width, k);
-                int keptAtThreshold = 0, aboveThreshold = 0;
-                for (int j = 0; j < width; j++) if (a[o + j] > threshold) aboveThreshold++;
-                for (int j = 0; j < width; j++) {
-                    float v = a[o + j];
-                    // Ties at the threshold: keep only as many as needed to make exactly k.
-                    boolean keep = v > threshold || (v == threshold && keptAtThreshold++ < k - aboveThreshold);
-                    a[o + j] = keep ? Gelu.of(v) : 0f;
-                }
-            }
-        });
-    }
-
-    /** Quickselect for the k-th largest of a[0..n) (reorders a). */
-    static float kthLargest(float[] a, int n, int k) {
-        int lo = 0, hi = n - 1, target = k - 1;
-        while (lo < hi) {
-            float pivot = a[(lo + hi) >>> 1];
-            int i = lo, j = hi;
-            while (i <= j) {
-                while (a[i] > pivot) i++;
-                while (a[j] < pivot) j--;
-                if (i <= j) {
-                    float tmp = a[i];
-                    a[i] = a[j];
-                    a[j] = tmp;
-                    i++;
-                    j--;
-                }
-            }
-            if (target <= j) hi = j;
-            else if (target >= i) lo = i;
-            else return a[target];
-        }
-        return a[target];
     }
 }

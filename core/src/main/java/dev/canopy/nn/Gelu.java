@@ -15,6 +15,7 @@ public final class Gelu implements Layer {
     /** What backward needs: the input (by reference). */
     public record Saved(int n, float[] x) {}
 
+    /** GELU of the given form: ERF for BERT-family checkpoints, TANH for GPT-2-family ones. */
     public Gelu(Kind kind) {
         this.kind = java.util.Objects.requireNonNull(kind, "kind");
     }

@@ -20,6 +20,7 @@ public final class LayerNorm implements Layer {
     /** What backward needs: the input (by reference) and the per-row mean and 1/std ([rows] each). */
     public record Saved(int rows, float[] x, float[] mean, float[] rstd) {}
 
+    /** Normalises rows of width dim; eps is added to the variance (1e-5 in PyTorch, 1e-12 in BERT). */
     public LayerNorm(String name, int dim, float eps) {
         Checks.positive("LayerNorm " + name, "dim", dim);
         if (!(eps > 0)) throw new IllegalArgumentException("LayerNorm " + name + ": eps must be > 0, got " + eps);

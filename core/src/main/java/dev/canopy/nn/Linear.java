@@ -24,6 +24,7 @@ public final class Linear implements Layer {
     /** What backward needs: the input (kept by reference). */
     public record Saved(int rows, float[] x) {}
 
+    /** A layer mapping in features to out; parameters are named {@code name.weight} and {@code name.bias}. */
     public Linear(String name, int in, int out, boolean withBias) {
         Checks.positive("Linear " + name, "in", in);
         Checks.positive("Linear " + name, "out", out);

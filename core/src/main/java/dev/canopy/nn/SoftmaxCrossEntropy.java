@@ -20,10 +20,12 @@ public final class SoftmaxCrossEntropy {
     /** loss is the mean over counted rows; logSumExp is per row ([rows]); counted = rows not ignored. */
     public record Saved(int rows, int classes, float[] logits, int[] labels, float[] logSumExp, int counted, double loss) {}
 
+    /** Every row counts. */
     public SoftmaxCrossEntropy() {
         this(NO_IGNORE);
     }
 
+    /** Rows whose label equals ignoreLabel (e.g. -100 for padding, as PyTorch) are skipped. */
     public SoftmaxCrossEntropy(int ignoreLabel) {
         this.ignoreLabel = ignoreLabel;
     }

@@ -158,17 +158,17 @@ public final class TopKFeedForward {
 
     private static final ThreadLocal<TopKSelect[]> SELECT = ThreadLocal.withInitial(() -> new TopKSelect[1]);
 
-    private TopKSelect selector() {
+    private static TopKSelect selector(int k) {
         TopKSelect[] holder = SELECT.get();
-        if (holder[0] == null || holder[0].k() != config.k()) holder[0] = new TopKSelect(config.k());
+        if (holder[0] == null || holder[0].k() != k) holder[0] = new TopKSelect(k);
         return holder[0];
     }
 
-    /** out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. */
+    /** out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. x is kept by reference for backward: leave it unchanged until then. */
     public Saved forward(float[] x, int tokens, float[] out) {
         check("x", x, tokens);
         check("out", out, tokens);
-        int k = config.k();
+        int k = Math.min(config.k(), dFf);   // a token can never select more units than exist
         long slots = (long) tokens * k;
         if (slots > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("topk-ffn: tokens*k = " + slots + " exceeds 2^31");
         int chunkRows = Math.min(config.chunk(), tokens);
@@ -183,7 +183,7 @@ public final class TopKFeedForward {
             final int first = t0;
             Sgemm.matmulTransB(rows, dFf, dModel, x, t0 * dModel, dModel, w1, 0, dModel, scores, 0, dFf, false);
             Parallel.forRanges(rows, 4, (a, b) -> {
-                TopKSelect select = selector();
+                TopKSelect select = selector(k);
                 for (int r = a; r < b; r++) {
                     int t = first + r;
                     VecOps.axpy(1f, b1, 0, scores, r * dFf, dFf);
@@ -198,7 +198,7 @@ public final class TopKFeedForward {
                 }
             });
         }
-        long selected = (long) tokens * Math.min(k, dFf);
+        long selected = (long) tokens * k;
         long flops = 2L * tokens * dFf * dModel + 2L * dModel * selected;
         long saved = 8L * slots;
         long forwardBytes = saved + 4L * chunkRows * dFf;
@@ -211,7 +211,7 @@ public final class TopKFeedForward {
         int tokens = saved.tokens();
         check("dOut", dOut, tokens);
         check("dx", dx, tokens);
-        int k = config.k();
+        int k = Math.min(config.k(), dFf);   // a token can never select more units than exist
         float[] x = saved.x(), pre = saved.pre();
         int[] idx = saved.idx();
         float[] w1 = keys.data, w2 = values.data;

@@ -199,6 +199,9 @@ class TopKAttentionTest {
         Attention.Saved saved = attn.forward(s, in[0], in[1], in[2], AttentionMask.CAUSAL, Pass.INFERENCE, new float[s.outSize()]);
         assertEquals(attn.workingBytes(s, AttentionMask.CAUSAL), saved.workingBytes());
         assertTrue(saved.workingBytes() < 8L * 300 * 300, "smaller than one 300x300 matrix of doubles");
+        // A row never keeps more than nk slots, however large k is.
+        assertEquals(new TopKAttention(300, 1024, 0f).workingBytes(s, AttentionMask.NONE),
+                new TopKAttention(1_000_000, 1024, 0f).workingBytes(s, AttentionMask.NONE));
     }
 
     @Test

@@ -22,7 +22,7 @@ class TopKSelectTest {
     @Test
     void matchesBruteForceOnRowsWithTiesMaskedEntriesAndOddLengths() {
         Random rng = new Random(1);
-        for (int trial = 0; trial < 3000; trial++) {
+        for (int trial = 0; trial < 2000; trial++) {
             int len = 1 + rng.nextInt(trial % 10 == 0 ? 2000 : 120);
             int k = 1 + rng.nextInt(Math.min(len + 3, 70));
             int distinct = 1 + rng.nextInt(trial % 3 == 0 ? 4 : 1000);   // few distinct values: many ties
@@ -57,5 +57,20 @@ class TopKSelectTest {
         assertEquals(3f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 3));
         assertEquals(2f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 4));
         assertEquals(0f, TopKSelect.kthLargest(java.util.Arrays.copyOf(a, 64), new float[64], 6, 6));
+    }
+
+    @Test
+    void kthLargestMatchesSortingOnLargerArrays() {
+        Random rng = new Random(5);
+        for (int trial = 0; trial < 500; trial++) {
+            int m = 1 + rng.nextInt(600);
+            int k = 1 + rng.nextInt(m);
+            int distinct = 1 + rng.nextInt(trial % 2 == 0 ? 5 : 100000);
+            float[] a = new float[m + 64];
+            for (int i = 0; i < m; i++) a[i] = rng.nextInt(distinct) - distinct / 2;
+            float[] sorted = java.util.Arrays.copyOf(a, m);
+            java.util.Arrays.sort(sorted);
+            assertEquals(sorted[m - k], TopKSelect.kthLargest(a, new float[m + 64], m, k), "m=" + m + " k=" + k);
+        }
     }
 }

@@ -44,6 +44,24 @@ class DropoutTest {
     }
 
     @Test
+    void vectorisedMaskEqualsScalarCounterRngForEveryElement() {
+        // Sizes with a scalar tail and enough elements to split over threads; p values on and off the 2^-24 grid.
+        for (float p : new float[] {0.5f, 0.1f, 0.9f, 1e-7f, 0.3333f}) {
+            for (int n : new int[] {1, 7, 1037, 70_001}) {
+                Dropout d = new Dropout(p, 5);
+                float[] x = new float[n], y = new float[n];
+                java.util.Arrays.fill(x, 1f);
+                Dropout.Saved s = d.forward(Pass.training(77), n, x, y);
+                for (int i = 0; i < n; i++) {
+                    if ((y[i] != 0f) != dev.canopy.nn.CounterRng.keep(s.seed(), i, p)) {
+                        org.junit.jupiter.api.Assertions.fail("p=" + p + " n=" + n + ": mask differs from CounterRng.keep at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void backwardMatchesFiniteDifferences() {
         Random rng = new Random(2);
         int n = 60;

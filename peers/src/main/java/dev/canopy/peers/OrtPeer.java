@@ -8,6 +8,9 @@ import dev.canopy.attention.AttentionShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +69,37 @@ public final class OrtPeer implements AutoCloseable {
         return new Prepared(how, session, calls, offsets, s.outSize());
     }
 
+    /**
+     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on one sequence of token ids, no padding; the output is the
+     * model's first output, the last hidden state [1, n, hidden].
+     */
+    public PeerOp bert(Path onnx, int[] ids) throws IOException {
+        OrtSession session = session(Files.readAllBytes(onnx));
+        long[] tokens = new long[ids.length], ones = new long[ids.length], zeros = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            tokens[i] = ids[i];
+            ones[i] = 1;
+        }
+        Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+        try {
+            for (String name : session.getInputNames()) {
+                long[] values = switch (name) {
+                    case "input_ids" -> tokens;
+                    case "attention_mask" -> ones;
+                    case "token_type_ids" -> zeros;
+                    default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
+                            + "'; expected input_ids, attention_mask, token_type_ids");
+                };
+                OnnxTensor t = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(values), new long[] {1, ids.length});
+                owned.add(t);
+                inputs.put(name, t);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not create the BERT inputs: " + e.getMessage(), e);
+        }
+        return new Prepared("ONNX model " + onnx.getFileName(), session, List.of(inputs), new int[] {0}, -1);
+    }
+
     @Override
     public void close() {
         for (int i = owned.size() - 1; i >= 0; i--) {
@@ -107,8 +141,27 @@ public final class OrtPeer implements AutoCloseable {
         }
     }
 
-    private record Prepared(String formulation, OrtSession session, List<Map<String, OnnxTensor>> calls, int[] outOffsets, int outSize)
-            implements PeerOp {
+    /** A session and its input tensors; closing it frees them (at the latest, closing the OrtPeer does). */
+    private final class Prepared implements PeerOp {
+        private final String formulation;
+        private final OrtSession session;
+        private final List<Map<String, OnnxTensor>> calls;
+        private final int[] outOffsets;
+        private final int outSize;
+
+        Prepared(String formulation, OrtSession session, List<Map<String, OnnxTensor>> calls, int[] outOffsets, int outSize) {
+            this.formulation = formulation;
+            this.session = session;
+            this.calls = calls;
+            this.outOffsets = outOffsets;
+            this.outSize = outSize;
+        }
+
+        @Override
+        public String formulation() {
+            return formulation;
+        }
+
         @Override
         public void run() {
             for (Map<String, OnnxTensor> call : calls) {
@@ -122,10 +175,11 @@ public final class OrtPeer implements AutoCloseable {
 
         @Override
         public float[][] outputs() {
-            float[] out = new float[outSize];
+            float[] out = outSize >= 0 ? new float[outSize] : null;
             for (int i = 0; i < calls.size(); i++) {
                 try (OrtSession.Result result = session.run(calls.get(i))) {
                     FloatBuffer fb = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                    if (out == null) out = new float[fb.remaining()];  // size known only from the model's output
                     fb.get(out, outOffsets[i], fb.remaining());
                 } catch (OrtException e) {
                     throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
@@ -136,7 +190,17 @@ public final class OrtPeer implements AutoCloseable {
 
         @Override
         public void close() {
-            // sessions and tensors belong to the OrtPeer and are closed with it
+            java.util.Set<AutoCloseable> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Map<String, OnnxTensor> call : calls) mine.addAll(call.values());  // chunks share K and V tensors
+            mine.add(session);
+            owned.removeIf(mine::contains);
+            for (AutoCloseable c : mine) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing an ONNX Runtime resource failed: " + e.getMessage(), e);
+                }
+            }
         }
     }
 }

@@ -4,9 +4,6 @@ import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A complete oblique binary decision tree of height h over d-dimensional vectors (one per layer and head).
@@ -18,9 +15,6 @@ import jdk.incubator.vector.VectorSpecies;
  * none.
  */
 public final class DecisionTree {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int LANES = S.length();
-
     private final int height;
     private final int dim;
     private final Parameter weights; // [(2^h - 1), d]
@@ -45,7 +39,20 @@ public final class DecisionTree {
     public int nodes() { return (2 << height) - 1; }
     /** Node id of leaf L. */
     public int leafNode(int leaf) { return (1 << height) - 1 + leaf; }
-    public boolean initialised() { return initialised; }
+    /**
+     * Whether the tree holds hyperplanes: initialised explicitly, or holding any non-zero weight (weights loaded from a
+     * checkpoint into the parameters count; an all-zero tree, which sends everything left, counts as never fitted).
+     */
+    public boolean initialised() {
+        if (initialised) return true;
+        for (float x : weights.data) {
+            if (x != 0f) {
+                initialised = true;
+                return true;
+            }
+        }
+        return false;
+    }
 
     public List<Parameter> parameters() {
         return weights == null ? List.of() : List.of(weights, bias);
@@ -133,25 +140,27 @@ public final class DecisionTree {
             bias.data[node] = count == 1 ? -dot(w, wOff, keys, order[a] * dim, dim) : 0f;
             return;
         }
-        double[] mean = new double[dim];
-        for (int r = a; r < b; r++) for (int c = 0; c < dim; c++) mean[c] += keys[order[r] * dim + c];
+        float[] mean = new float[dim];
+        for (int r = a; r < b; r++) TcAttention.axpy(1f, keys, order[r] * dim, mean, 0, dim);
         for (int c = 0; c < dim; c++) mean[c] /= count;
-        double[] dir = new double[dim], next = new double[dim];
-        for (int c = 0; c < dim; c++) dir[c] = rng.nextGaussian();
+        float[] dir = new float[dim], next = new float[dim];
+        for (int c = 0; c < dim; c++) dir[c] = (float) rng.nextGaussian();
         normalise(dir);
-        float[] centred = new float[dim];
-        for (int iter = 0; iter < 24; iter++) { // power iteration on the covariance, never materialised
-            Arrays.fill(next, 0);
+        // Power iteration on the covariance, never materialised: next = sum_r ((k_r - mean) . dir) (k_r - mean).
+        for (int iter = 0; iter < 16; iter++) {
+            Arrays.fill(next, 0f);
+            float meanDot = dot(mean, 0, dir, 0, dim), total = 0f;
             for (int r = a; r < b; r++) {
                 int off = order[r] * dim;
-                double t = 0;
-                for (int c = 0; c < dim; c++) t += (keys[off + c] - mean[c]) * dir[c];
-                for (int c = 0; c < dim; c++) next[c] += t * (keys[off + c] - mean[c]);
+                float t = dot(keys, off, dir, 0, dim) - meanDot;
+                TcAttention.axpy(t, keys, off, next, 0, dim);
+                total += t;
             }
+            TcAttention.axpy(-total, mean, 0, next, 0, dim);
             if (normalise(next) == 0) break; // all keys equal: keep the current direction
-            double[] swap = dir; dir = next; next = swap;
+            float[] swap = dir; dir = next; next = swap;
         }
-        for (int c = 0; c < dim; c++) centred[c] = (float) dir[c];
+        float[] centred = dir;
         for (int r = a; r < b; r++) proj[r - a] = dot(centred, 0, keys, order[r] * dim, dim);
         float[] sorted = Arrays.copyOf(proj, count);
         Arrays.sort(sorted);
@@ -164,12 +173,12 @@ public final class DecisionTree {
         bias.data[node] = -median * scale;
     }
 
-    private static double normalise(double[] v) {
+    private static double normalise(float[] v) {
         double n = 0;
-        for (double x : v) n += x * x;
+        for (float x : v) n += (double) x * x;
         n = Math.sqrt(n);
         if (n == 0) return 0;
-        for (int i = 0; i < v.length; i++) v[i] /= n;
+        for (int i = 0; i < v.length; i++) v[i] = (float) (v[i] / n);
         return n;
     }
 
@@ -212,15 +221,8 @@ public final class DecisionTree {
         return 0;
     }
 
+    /** Dot product with a fixed lane-summation order, so routing decisions are the same bits in every JIT tier. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int c = 0;
-        float sum = 0f;
-        if (n >= LANES) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; c + LANES <= n; c += LANES) acc = FloatVector.fromArray(S, a, aOff + c).fma(FloatVector.fromArray(S, b, bOff + c), acc);
-            sum = dev.canopy.kernels.VecOps.sum(acc);
-        }
-        for (; c < n; c++) sum += a[aOff + c] * b[bOff + c];
-        return sum;
+        return dev.canopy.kernels.VecOps.dot(a, aOff, b, bOff, n);
     }
 }

@@ -7,15 +7,14 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Treeformer TC-Attention (coarse, dense gradients). Spec
- * {@code tc:h=H[,countbias=B][,groups=path|siblings][,treegrad=on|off][,init=data|random]}.
+ * {@code tc:h=H[,countbias=B][,groups=path|siblings][,treegrad=on|off][,routegrad=off|on][,init=data|random]}.
  *
  * <p>Per (batch, head) pair, every tree node n gets the count c_n of unpadded keys whose root-to-leaf path contains n
  * and the centroids Kbar_n, Vbar_n of those keys and values (leaf sums from a counting sort by leaf, then children
@@ -32,31 +31,41 @@ import jdk.incubator.vector.VectorSpecies;
  * Trees surrogate of {@link TreeSurrogate}: the hard memberships (key j in node n; node n in query i's groups) are
  * written as functions of one-hot leaf vectors, dL/d(one-hot) is formed for all 2^h leaves, and it is passed through
  * softmax-straight-through leaf selection, the fixed AND matrix and the straight-through sign (zero where |z| > 1).
- * The surrogate does not flow back into q and k (dq, dk stay the routing-fixed gradients).
+ * By default the surrogate does not flow back into q and k (dq, dk stay the routing-fixed gradients);
+ * {@code routegrad=on} adds its input term dz . W to dq and dk as well (DGT's chain continued into the routed vectors).
  */
 public final class TcAttention implements Attention {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
     public enum Groups { PATH, SIBLINGS }
 
     private final TreeBank trees;
     private final float countBias;
     private final Groups groups;
     private final boolean treeGrad;
+    private final boolean routeGrad;
     private final String spec;
 
     public TcAttention(TreeBank trees, float countBias, Groups groups, boolean treeGrad) {
+        this(trees, countBias, groups, treeGrad, false);
+    }
+
+    public TcAttention(TreeBank trees, float countBias, Groups groups, boolean treeGrad, boolean routeGrad) {
         if (!Float.isFinite(countBias)) throw new IllegalArgumentException("tc: countbias must be finite, got " + countBias);
         this.trees = trees;
         this.countBias = countBias;
         this.groups = groups;
         this.treeGrad = treeGrad;
-        this.spec = "tc:h=" + trees.height() + (countBias != 0f ? ",countbias=" + countBias : "")
-                + (groups == Groups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off");
+        this.routeGrad = routeGrad && treeGrad;
+        this.spec = specOf(trees.height(), countBias, groups, treeGrad, this.routeGrad);
+    }
+
+    /** The spec string of a TC attention with these options. */
+    public static String specOf(int height, float countBias, Groups groups, boolean treeGrad, boolean routeGrad) {
+        return "tc:h=" + height + (countBias != 0f ? ",countbias=" + countBias : "")
+                + (groups == Groups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
     }
 
     public static TcAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
-        spec.allowOnly("h", "countbias", "groups", "treegrad", "init");
+        spec.allowOnly("h", "countbias", "groups", "treegrad", "routegrad", "init");
         int h = TreeSpecs.height(spec);
         Groups groups = switch (spec.stringOption("groups", "path")) {
             case "path" -> Groups.PATH;
@@ -64,7 +73,7 @@ public final class TcAttention implements Attention {
             default -> throw new IllegalArgumentException("tc: option groups=" + spec.stringOption("groups", "") + " is not one of path, siblings");
         };
         return new TcAttention(new TreeBank(setup.heads(), h, setup.headDim(), TreeSpecs.randomInit(spec), setup.seed()),
-                spec.floatOption("countbias", 0f), groups, spec.boolOption("treegrad", true));
+                spec.floatOption("countbias", 0f), groups, spec.boolOption("treegrad", true), spec.boolOption("routegrad", false));
     }
 
     @Override public String spec() { return spec; }
@@ -254,7 +263,7 @@ public final class TcAttention implements Attention {
         });
         if (treeGrad && h > 0) {
             TreeSurrogate.accumulate(trees, groups, countBias, c.shape(), c.mask(), c.q(), c.k(), c.v(), c.out(), dOut, c.leafQ(),
-                    c.count(), c.kbar(), c.vbar(), c.lse(), acc, pieces, stride);
+                    c.count(), c.kbar(), c.vbar(), c.lse(), acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
         }
     }
 
@@ -268,14 +277,6 @@ public final class TcAttention implements Attention {
 
     /** y[yOff..] += a * x[xOff..] over n floats. */
     static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        int c = 0;
-        int L = S.length();
-        if (n >= L) {
-            FloatVector av = FloatVector.broadcast(S, a);
-            for (; c + L <= n; c += L) {
-                FloatVector.fromArray(S, x, xOff + c).fma(av, FloatVector.fromArray(S, y, yOff + c)).intoArray(y, yOff + c);
-            }
-        }
-        for (; c < n; c++) y[yOff + c] += a * x[xOff + c];
+        VecOps.axpy(a, x, xOff, y, yOff, n);
     }
 }

@@ -9,7 +9,10 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.ScoreRows;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
@@ -48,7 +51,12 @@ public final class TfAttention implements Attention {
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
         this.trees = trees;
         this.empty = empty;
-        this.spec = "tf:h=" + trees.height() + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+        this.spec = specOf(trees.height(), empty);
+    }
+
+    /** The spec string of a TF attention with these options. */
+    public static String specOf(int height, EmptyLeaf empty) {
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
@@ -144,15 +152,15 @@ public final class TfAttention implements Attention {
             visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, colsP, sc, bc);
             for (int r = 0; r < rows; r++) {
                 int row = r * bc;
-                float mNew = Math.max(m[r], rowMax(sc, row, colsP));
+                float mNew = Math.max(m[r], ScoreRows.max(sc, row, colsP));
                 if (mNew == Float.NEGATIVE_INFINITY) {
                     Arrays.fill(sc, row, row + colsP, 0f);
                     continue;
                 }
                 float alpha = (float) Math.exp(m[r] - mNew);
-                l[r] = l[r] * alpha + expShifted(sc, row, colsP, mNew);
+                l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, colsP, mNew);
                 m[r] = mNew;
-                if (alpha != 1f) scaleRow(acc, r * wp, wp, alpha);
+                if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
             Tiles.mulAcc(sc, 0, bc, rows, cols, vs, 0, wp, acc, 0);
         }
@@ -316,10 +324,10 @@ public final class TfAttention implements Attention {
                 int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
                 Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
                 maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, bc);
-                for (int r = 0; r < rows; r++) probabilities(sc, r * bc, colsP, lse[qBase + qb.token(pair, q0 + i0 + r)]);
+                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[qBase + qb.token(pair, q0 + i0 + r)]);
                 Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
                 Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
-                for (int r = 0; r < rows; r++) softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r]);
+                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r], 1f);
                 Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
                 Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
             }
@@ -375,42 +383,6 @@ public final class TfAttention implements Attention {
                 for (int x = 0; x < w; x++) dv[(pair * nk + j) * w + x] += running[x];
             }
         });
-    }
-
-    private static float rowMax(float[] a, int off, int len) {
-        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
-        return mx.reduceLanes(VectorOperators.MAX);
-    }
-
-    private static float expShifted(float[] a, int off, int len, float shift) {
-        FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.zero(S);
-        for (int j = 0; j < len; j += L) {
-            FloatVector e = dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
-            e.intoArray(a, off + j);
-            sum = sum.add(e);
-        }
-        return dev.canopy.kernels.VecOps.sum(sum);
-    }
-
-    private static void scaleRow(float[] a, int off, int len, float f) {
-        FloatVector fv = FloatVector.broadcast(S, f);
-        for (int j = 0; j < len; j += L) FloatVector.fromArray(S, a, off + j).mul(fv).intoArray(a, off + j);
-    }
-
-    /** a = exp(a - lse): the forward's probabilities (scores already include the 1/sqrt(d) scale). */
-    private static void probabilities(float[] a, int off, int len, float lse) {
-        FloatVector lv = FloatVector.broadcast(S, lse);
-        for (int j = 0; j < len; j += L) dev.canopy.kernels.SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(lv)).intoArray(a, off + j);
-    }
-
-    /** dS = P * (dP - D), written over dP; the 1/sqrt(d) factor is applied to dQ at the end and sits inside the scaled Q for dK. */
-    private static void softmaxGrad(float[] p, float[] dp, int off, int len, float rowDot) {
-        FloatVector dv = FloatVector.broadcast(S, rowDot);
-        for (int j = 0; j < len; j += L) {
-            FloatVector pj = FloatVector.fromArray(S, p, off + j);
-            FloatVector.fromArray(S, dp, off + j).sub(dv).mul(pj).intoArray(dp, off + j);
-        }
     }
 
     private long workingBytes(AttentionShape s, LeafBuckets qb, LeafBuckets kb, int tasks, int prefixFloats) {

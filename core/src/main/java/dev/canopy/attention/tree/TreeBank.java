@@ -13,7 +13,8 @@ import java.util.List;
  * <p>A bank created with {@code init=data} (the default) is fitted lazily: the first forward that finds a tree never
  * initialised runs the balanced initialisation on that call's (unpadded) keys of the head, at most
  * {@link #MAX_INIT_KEYS} of them taken at an even stride. {@code init=random} draws random hyperplanes at construction.
- * A two-level schedule fits the trees explicitly from a dense model's keys instead ({@link TreeformerSchedule}).
+ * A two-level schedule fits the trees explicitly from a dense model's keys instead ({@link TreeformerSchedule}). Trees
+ * whose parameters were loaded (any non-zero weight) are never refitted.
  */
 public final class TreeBank {
     /** Keys per head used by the lazy balanced initialisation (an even-stride sample above this). */

@@ -4,7 +4,11 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
+import dev.canopy.kernels.SpecialFunctions;
+import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Tree-parameter gradients of TC-Attention through the Dense Gradient Trees (DGT) surrogate.
@@ -26,20 +30,22 @@ import java.util.Arrays;
  * leaf scores u = A s with the fixed AND matrix (A[L][n] = +1 / -1 if L is under n's left / right child, else 0),
  * p = softmax(u) with the forward using argmax (= the traversal leaf) and the backward passing g straight through to
  * p: du = p * (g - p . g); ds = A^T du; dz = ds where |z| <= 1, else 0 (unscaled signs, i.e. DGT's Binarizer1 without
- * the mean|z| factor); dW_n += dz_n x, db_n += dz_n.
+ * the mean|z| factor); dW_n += dz_n x, db_n += dz_n. With {@code routegrad=on} the same chain also reaches the routed
+ * vectors themselves: dx += sum_n dz_n w_n is added to dq (queries) and dk (keys).
  */
 final class TreeSurrogate {
     private TreeSurrogate() {}
 
-    static final int CHUNK = 64;
+    static final int CHUNK = 256;
 
     /**
      * Adds the surrogate gradient into every head's tree. acc holds, per pair at offset pair * pieces * stride,
-     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias).
+     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). dq and dk,
+     * when not null, receive the surrogate's input gradient (routegrad=on).
      */
     static void accumulate(TreeBank trees, TcAttention.Groups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
                            float[] v, float[] out, float[] dOut, int[] leafQ, float[] count, float[] kbar, float[] vbar, float[] lse,
-                           float[] acc, int pieces, int stride) {
+                           float[] acc, int pieces, int stride, float[] dq, float[] dk) {
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv(), heads = s.heads();
         // Per pair: dSumK = dKbar / c, dSumV = dVbar / c, dCount.
@@ -63,6 +69,11 @@ final class TreeSurrogate {
                 dCount[base + n] = (-dot + beta * acc[a0 + nodes * (d + w) + n]) / c;
             }
         });
+        // beta * log(c_n) for the query scores, -inf for empty nodes (so they drop out of exp).
+        float[] logCount = new float[pairs * nodes];
+        for (int i = 0; i < logCount.length; i++) {
+            logCount[i] = count[i] == 0 ? Float.NEGATIVE_INFINITY : beta == 0f ? 0f : beta * (float) Math.log(count[i]);
+        }
         int keyChunks = TfAttention.ceilDiv(nk, CHUNK), queryChunks = TfAttention.ceilDiv(nq, CHUNK);
         int items = pairs * (keyChunks + queryChunks);
         int workers = Math.max(1, Math.min(items, 2 * Parallel.threads()));
@@ -82,11 +93,11 @@ final class TreeSurrogate {
                 if (isKey) {
                     keyLeafGradients(pair, r0, rows, nk, d, w, nodes, leaves, k, v, dSumK, dSumV, dCount, base, mask, heads, m, node, g);
                 } else {
-                    queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, leafQ, count, kbar, vbar, lse, beta,
+                    queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, leafQ, logCount, kbar, vbar, lse, beta,
                             scale, base, m, m2, node, g);
                 }
                 DecisionTree tree = trees.tree(head);
-                chain(tree, x, xOff, rows, d, g, z, node, dW, head * internal * d, dB, head * internal);
+                chain(tree, x, xOff, rows, d, g, z, node, dW, head * internal * d, dB, head * internal, isKey ? dk : dq);
             }
             synchronized (lock) {
                 for (int hd = 0; hd < heads; hd++) {
@@ -118,7 +129,7 @@ final class TreeSurrogate {
 
     /** g[r, L] for queries r0..r0+rows of pair: sums of dL/dm over the group nodes that leaf L would give the query. */
     private static void queryLeafGradients(TcAttention.Groups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
-                                           float[] q, float[] out, float[] dOut, int[] leafQ, float[] count, float[] kbar, float[] vbar,
+                                           float[] q, float[] out, float[] dOut, int[] leafQ, float[] logCount, float[] kbar, float[] vbar,
                                            float[] lse, float beta, float scale, int base, float[] e, float[] dv, float[] node, float[] g) {
         int row0 = pair * nq + r0;
         Sgemm.matmulTransB(rows, nodes, d, q, row0 * d, d, kbar, base * d, d, e, 0, nodes, false);
@@ -130,12 +141,8 @@ final class TreeSurrogate {
                 continue;
             }
             float dotOut = DecisionTree.dot(dOut, row * w, out, row * w, w);
-            // dm[n] over every non-empty node, written over e.
-            for (int n = 0; n < nodes; n++) {
-                float c = count[base + n];
-                int at = r * nodes + n;
-                e[at] = c == 0 ? 0f : (float) Math.exp(e[at] * scale + (beta == 0f ? 0f : beta * (float) Math.log(c)) - lse[row]) * (dv[at] - dotOut);
-            }
+            // dm[n] = exp(e_in - lse_i) (dO_i . Vbar_n - dO_i . out_i) over every non-empty node, written over e.
+            expScores(e, r * nodes, dv, logCount, base, nodes, scale, -lse[row], dotOut);
             if (groups == TcAttention.Groups.PATH) {
                 node[0] = e[r * nodes];
                 for (int n = 1; n < nodes; n++) node[n] = node[(n - 1) >> 1] + e[r * nodes + n];
@@ -148,9 +155,43 @@ final class TreeSurrogate {
         }
     }
 
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * e[off + n] = exp(e[off + n] * scale + logCount[base + n] + shift) * (dv[off + n] - dotOut), vectorised; nodes with
+     * no key have logCount = -inf and come out as 0.
+     */
+    private static void expScores(float[] e, int off, float[] dv, float[] logCount, int base, int nodes, float scale, float shift, float dotOut) {
+        int n = 0, L = S.length();
+        FloatVector sv = FloatVector.broadcast(S, scale), sh = FloatVector.broadcast(S, shift);
+        FloatVector dov = FloatVector.broadcast(S, dotOut);
+        for (; n + L <= nodes; n += L) {
+            FloatVector x = FloatVector.fromArray(S, e, off + n).fma(sv, FloatVector.fromArray(S, logCount, base + n)).add(sh);
+            SpecialFunctions.exp(x).mul(FloatVector.fromArray(S, dv, off + n).sub(dov)).intoArray(e, off + n);
+        }
+        for (; n < nodes; n++) e[off + n] = (float) Math.exp(e[off + n] * scale + logCount[base + n] + shift) * (dv[off + n] - dotOut);
+    }
+
+    /** a[off + i] = exp(a[off + i] + shift) for i < len; returns their sum. */
+    private static float expShiftedSum(float[] a, int off, int len, float shift) {
+        int i = 0, L = S.length();
+        float sum = 0f;
+        if (len >= L) {
+            FloatVector sh = FloatVector.broadcast(S, shift), acc = FloatVector.zero(S);
+            for (; i + L <= len; i += L) {
+                FloatVector x = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + i).add(sh));
+                x.intoArray(a, off + i);
+                acc = acc.add(x);
+            }
+            sum = VecOps.sum(acc);
+        }
+        for (; i < len; i++) sum += a[off + i] = (float) Math.exp(a[off + i] + shift);
+        return sum;
+    }
+
     /** The DGT chain for rows tokens x[xOff + r * d]: g (dL/d one-hot leaf) -> dW, dB of their tree. */
     private static void chain(DecisionTree tree, float[] x, int xOff, int rows, int d, float[] g, float[] z, float[] node,
-                              float[] dW, int dWOff, float[] dB, int dBOff) {
+                              float[] dW, int dWOff, float[] dB, int dBOff, float[] dx) {
         int h = tree.height(), leaves = 1 << h, internal = leaves - 1;
         float[] b = tree.b();
         Sgemm.matmulTransB(rows, internal, d, x, xOff, d, tree.w(), 0, d, z, 0, internal, false);
@@ -164,13 +205,11 @@ final class TreeSurrogate {
                 node[2 * n + 1] = node[n] + sgn;
                 node[2 * n + 2] = node[n] - sgn;
             }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int l = 0; l < leaves; l++) max = Math.max(max, node[internal + l]);
-            float sum = 0f;
-            for (int l = 0; l < leaves; l++) sum += node[internal + l] = (float) Math.exp(node[internal + l] - max);
-            float pg = 0f;
+            // p = softmax(u); the path leaf has the maximum u = h.
+            float sum = expShiftedSum(node, internal, leaves, -h);
+            float inv = 1f / sum, pg = 0f;
             for (int l = 0; l < leaves; l++) {
-                node[internal + l] /= sum;
+                node[internal + l] *= inv;
                 pg += node[internal + l] * g[r * leaves + l];
             }
             // du = p (g - p.g) at the leaves, then subtree sums bottom-up; ds_n = left subtree sum - right subtree sum.
@@ -183,6 +222,7 @@ final class TreeSurrogate {
             }
         }
         Sgemm.matmulTransA(internal, d, rows, z, 0, internal, x, xOff, d, dW, dWOff, d, true);
+        if (dx != null) Sgemm.matmul(rows, d, internal, z, 0, internal, tree.w(), 0, d, dx, xOff, d, true); // dx += dz W
     }
 
     static long workingBytes(AttentionShape s, int h) {

@@ -40,10 +40,10 @@ class TreeAttentionTest {
     @Test
     void heightZeroTfEqualsExactAttentionForwardAndBackward() {
         Random r = new Random(1);
-        AttentionShape s = new AttentionShape(2, 3, 150, 170, 20, 12);
+        AttentionShape s = new AttentionShape(1, 2, 100, 130, 20, 12);
         float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), dOut = rnd(r, s.outSize());
-        for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL, someKeysPadded(2, 170, r)}) {
-            Attention tf = Attentions.create("tf:h=0", new AttentionSetup(3, 20, 512, 5));
+        for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL, someKeysPadded(1, 130, r)}) {
+            Attention tf = Attentions.create("tf:h=0", new AttentionSetup(2, 20, 512, 5));
             float[] out = new float[s.outSize()];
             Attention.Saved saved = tf.forward(s, q, k, v, mask, Pass.INFERENCE, out);
             assertClose("tf h=0 forward " + mask, ReferenceAttention.forward(s, q, k, v, mask), out, 2e-5);
@@ -127,6 +127,24 @@ class TreeAttentionTest {
             for (int l = 0; l < 8; l++) expected += 2L * cq[l] * ck[l] * (16 + 8);
         }
         assertEquals(expected, saved.flops());
+    }
+
+    @Test
+    void lazyInitFitsOnceAndKeepsLoadedWeights() {
+        Random r = new Random(8);
+        AttentionShape s = AttentionShape.self(1, 1, 64, 4);
+        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), out = new float[s.outSize()];
+        TfAttention fitted = (TfAttention) Attentions.create("tf:h=2", new AttentionSetup(1, 4, 64, 1));
+        fitted.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
+        float[] w = fitted.trees().tree(0).w().clone();
+        fitted.forward(s, rnd(r, s.qSize()), rnd(r, s.kSize()), v, AttentionMask.NONE, Pass.INFERENCE, out);
+        assertArrayEquals(w, fitted.trees().tree(0).w(), "fitted once, on the first forward");
+        // Weights written into the parameters (as a checkpoint load does) are never refitted.
+        TfAttention loaded = (TfAttention) Attentions.create("tf:h=2", new AttentionSetup(1, 4, 64, 1));
+        float[] custom = rnd(r, w.length);
+        System.arraycopy(custom, 0, loaded.parameters().get(0).data, 0, custom.length);
+        loaded.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
+        assertArrayEquals(custom, loaded.trees().tree(0).w());
     }
 
     @Test
