@@ -128,15 +128,16 @@ public final class DemoCommand implements Callable<Integer> {
 
     static String table(List<DemoReport.Row> rows, double majority) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-18s %9s %9s %14s %9s %11s %12s %13s%n",
+        sb.append(String.format(Locale.ROOT, "%-24s %9s %9s %14s %9s %11s %12s %13s%n",
                 "attention", "accuracy", "majority", "attn FLOPs/ex", "vs exact", "train tok/s", "attn mem MiB", "heap peak MiB"));
         for (DemoReport.Row r : rows) {
             if (!r.ran()) {
-                sb.append(String.format(Locale.ROOT, "%-18s skipped: %s%n", r.attention(), r.skipped()));
+                sb.append(String.format(Locale.ROOT, "%-24s skipped: %s%n", r.attention(), r.skipped()));
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "%-18s %8.1f%% %8.1f%% %14s %8.3fx %11.0f %12.1f %13.0f%n",
-                    r.attention(), 100 * r.accuracy(), 100 * majority, sci(r.flopsPerExample()), r.flopRatio(), r.tokensPerSecond(),
+            String ratio = Double.isFinite(r.flopRatio()) ? String.format(Locale.ROOT, "%8.3fx", r.flopRatio()) : "       -"; // no exact row
+            sb.append(String.format(Locale.ROOT, "%-24s %8.1f%% %8.1f%% %14s %9s %11.0f %12.1f %13.0f%n",
+                    r.attention(), 100 * r.accuracy(), 100 * majority, sci(r.flopsPerExample()), ratio, r.tokensPerSecond(),
                     r.attentionBytes() / 1048576.0, r.heapBytes() / 1048576.0));
         }
         return sb.toString();

@@ -31,6 +31,9 @@ public final class TrainCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--resume", description = "Continue the run in --out from its newest checkpoint, exactly where it stopped, with its saved configuration (--steps may extend it).")
     boolean resume;
+    @Option(names = "--init-from", description = "Warm start from another run's checkpoint: copies every tensor whose name matches "
+            + "(e.g. train exact first, then tc:h=6 from it, the Treeformer two-level schedule); the rest keeps its initialisation.")
+    Path initFrom;
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
     @Mixin TrainOptions options = new TrainOptions();
@@ -72,6 +75,11 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer trainer = new Trainer(model, data, trainConfig);
         Checkpoints checkpoints = new Checkpoints(dir, new SafetensorsStore());
         int start = 0;
+        if (initFrom != null) {
+            if (resume) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
+            java.util.List<String> fresh = Checkpoints.loadMatching(initFrom, model, new SafetensorsStore());
+            System.out.println("canopy train: warm start from " + initFrom + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
+        }
         if (resume) {
             start = Integer.parseInt(checkpoints.restore(model, trainer.optimizer()).get("step"));
             System.out.println("canopy train: resuming " + dir + " at step " + start + " of " + trainConfig.steps());
@@ -87,7 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
             JsonLine summary = new JsonLine().put("event", "done").put("task", task).put("attention", modelConfig.attention())
                     .put("steps", r.steps()).put("final_loss", r.finalLoss()).put("valid_accuracy", r.validAccuracy()).put("test_accuracy", test)
                     .put("majority_accuracy", data.majorityAccuracy(data.test())).put("tokens_per_second", r.tokensPerSecond())
-                    .put("attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
+                    .put("train_attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
             log.write(summary);
             System.out.println(summary);
         }

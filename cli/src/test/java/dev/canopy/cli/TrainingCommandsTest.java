@@ -38,6 +38,13 @@ class TrainingCommandsTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(Files.isDirectory(run.resolve("ckpt-00000003")));
         assertEquals(0, CanopyCliTest.run("eval", "--checkpoint", run.toString(), "--split", "valid").code());
+        // Two-level schedule: a tree-attention run warm-started from this run's weights (its trees start fresh,
+        // the linformer projections in the checkpoint are ignored).
+        var warm = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "tc:h=2", "--init-from", run.toString(),
+                "--out", dir.resolve("warm").toString()}, "--steps", "1"));
+        assertEquals(0, warm.code(), warm.err());
+        var conflicting = CanopyCliTest.run(args(new String[] {"train", "--resume", "--init-from", run.toString(), "--out", run.toString()}));
+        assertEquals(2, conflicting.code());
         var bad = CanopyCliTest.run("eval", "--checkpoint", dir.resolve("nothing").toString());
         assertEquals(2, bad.code());
     }

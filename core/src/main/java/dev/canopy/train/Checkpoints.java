@@ -101,6 +101,29 @@ public final class Checkpoints {
         return loaded.metadata();
     }
 
+    /**
+     * Warm start: copies every tensor of the checkpoint whose name and size match a model parameter (e.g. a dense
+     * model's weights into a model with tree attention, whose trees keep their fresh initialisation). Returns the names
+     * of the model parameters that were not in the checkpoint.
+     */
+    public static List<String> loadMatching(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
+        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
+                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
+        List<String> missing = new ArrayList<>();
+        for (var e : model.namedParameters().entrySet()) {
+            float[] data = loaded.tensors().get(e.getKey());
+            if (data == null) {
+                missing.add(e.getKey());
+            } else if (data.length != e.getValue().size()) {
+                throw new IOException(dir.resolve(MODEL) + ": tensor " + e.getKey() + " has " + data.length + " values, the model needs " + e.getValue().size());
+            } else {
+                System.arraycopy(data, 0, e.getValue().data, 0, data.length);
+            }
+        }
+        return missing;
+    }
+
     private static float[] require(TensorStore.Loaded loaded, String name, Path dir) throws IOException {
         float[] t = loaded.tensors().get(name);
         if (t == null) throw new IOException("checkpoint " + dir + " lacks tensor " + name + " (was it written by another model configuration?)");

@@ -45,7 +45,10 @@ public final class Trainer {
     public AdamW optimizer() { return optimizer; }
 
     /** What a run measured. */
-    /** trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio. */
+    /**
+     * trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
+     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over examples.
+     */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
 
