@@ -65,6 +65,11 @@ public final class PeersBench implements Runnable {
     @Option(names = "--min-seconds", description = "Measure each contender for at least this long (default: ${DEFAULT-VALUE}).", defaultValue = "1.0")
     double minSeconds;
 
+    @Option(names = "--settle-ms", description = "Idle pause before each timed run, so the previous engine's worker threads "
+            + "(OpenMP and ONNX Runtime spin-wait after their work) have stopped spinning on the cores (default: ${DEFAULT-VALUE}).",
+            defaultValue = "250")
+    int settleMillis;
+
     @Option(names = "--min-runs", description = "Timed runs per contender at least (default: ${DEFAULT-VALUE}).", defaultValue = "3")
     int minRuns;
 
@@ -254,6 +259,7 @@ public final class PeersBench implements Runnable {
             int rounds = 0;
             while (rounds < maxRuns && (rounds < minRuns || Arrays.stream(total).min().orElse(0) < minSeconds)) {
                 for (int i = 0; i < cs.size(); i++) {
+                    settle();
                     ProcessMemory.resetPeak();
                     long before = ProcessMemory.residentBytes();
                     long t0 = System.nanoTime();
@@ -350,5 +356,14 @@ public final class PeersBench implements Runnable {
 
     private float[] random(int n) {
         return KernelBench.random(rng, n);
+    }
+
+    private void settle() {
+        if (settleMillis <= 0) return;
+        try {
+            Thread.sleep(settleMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -19,7 +19,7 @@ public final class FmaPeak {
     /** Best of several runs, in GFLOP/s, over all threads of the shared pool. */
     public static double measureGflops() {
         double best = 0;
-        for (int rep = 0; rep < 7; rep++) {
+        for (int rep = 0; rep < 15; rep++) {
             long t0 = System.nanoTime();
             float[] sink = new float[Parallel.threads()];
             Parallel.forEach(Parallel.threads(), t -> sink[t] = chains(ITERATIONS, 1f + t * 1e-7f));

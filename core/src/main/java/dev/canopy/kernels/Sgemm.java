@@ -67,7 +67,7 @@ public final class Sgemm {
             return;
         }
         int nc = Math.min(NC, roundUp(n, NR));
-        float[] bPacked = new float[KC * nc];
+        float[] bPacked = bPanel(KC * nc);
         // Rows of C are split into blocks of whole MR-row panels, as many blocks per thread as MC allows, so that
         // every thread gets the same number of panels; few rows are made up for by also splitting the columns.
         int threads = Parallel.threads();
@@ -99,6 +99,15 @@ public final class Sgemm {
     }
 
     private static final ThreadLocal<float[][]> A_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** The packed B block, kept per calling thread: a fresh 1 MiB array per call costs as much as a small product. */
+    private static final ThreadLocal<float[][]> B_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] bPanel(int size) {
+        float[][] holder = B_PANEL.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
+    }
 
     private static float[] aPanel(int size) {
         float[][] holder = A_PANEL.get();
