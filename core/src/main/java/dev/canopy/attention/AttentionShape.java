@@ -36,6 +36,14 @@ public record AttentionShape(int batch, int heads, int nq, int nk, int d, int dv
         checkLength("out", out, outSize(), "[batch, heads, nq, dv]");
     }
 
+    /** The backward's arrays: dOut as the output, dq/dk/dv as q/k/v; throws naming the first that does not fit. */
+    public void checkGradients(float[] dOut, float[] dq, float[] dk, float[] dv) {
+        checkLength("dOut", dOut, outSize(), "[batch, heads, nq, dv]");
+        checkLength("dq", dq, qSize(), "[batch, heads, nq, d]");
+        checkLength("dk", dk, kSize(), "[batch, heads, nk, d]");
+        checkLength("dv", dv, vSize(), "[batch, heads, nk, dv]");
+    }
+
     public void checkLength(String name, float[] a, int expected, String layout) {
         if (a == null) throw new IllegalArgumentException(name + " is null; expected " + expected + " floats " + layout + " for " + this);
         if (a.length != expected) {

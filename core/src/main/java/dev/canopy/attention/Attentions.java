@@ -4,7 +4,7 @@ package dev.canopy.attention;
 public final class Attentions {
     private Attentions() {}
 
-    public static final String KNOWN = "exact, topk:k=K[,chunk=C], tf:h=H, tc:h=H, linformer:k=K";
+    public static final String KNOWN = "exact, topk:k=K[,chunk=C][,dropout=P], tf:h=H[,empty=zero|self|rootmean], tc:h=H[,countbias=B][,groups=path|siblings], linformer:k=K";
 
     public static Attention create(String spec, AttentionSetup setup) {
         AttentionSpec parsed = AttentionSpec.parse(spec);

@@ -194,10 +194,7 @@ public final class ExactAttention implements Attention {
     public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
         if (!(saved instanceof Context c)) throw new IllegalArgumentException("exact attention backward got state from " + saved.getClass().getSimpleName());
         AttentionShape s = c.shape();
-        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
-        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
-        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
-        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        s.checkGradients(dOut, dq, dk, dv);
         int nq = s.nq(), d = s.d();
         // D_i = dO_i . O_i: the softmax backward's row term, once per row.
         float[] rowDot = new float[s.pairs() * nq];

@@ -89,10 +89,7 @@ public final class LinformerAttention implements Attention {
     public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
         Context c = (Context) saved;
         AttentionShape s = c.shape();
-        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
-        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
-        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
-        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        s.checkGradients(dOut, dq, dk, dv);
         int pairs = s.pairs(), nk = s.nk(), nq = s.nq(), d = s.d(), w = s.dv();
         float scale = (float) (1.0 / Math.sqrt(d));
         float[] dkp = new float[k * pairs * d];

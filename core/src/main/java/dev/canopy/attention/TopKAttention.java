@@ -229,10 +229,7 @@ public final class TopKAttention implements Attention {
             throw new IllegalArgumentException("topk attention backward got state from " + (saved == null ? "null" : saved.getClass().getSimpleName()));
         }
         AttentionShape s = c.shape();
-        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
-        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
-        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
-        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        s.checkGradients(dOut, dq, dk, dv);
         int nq = s.nq(), nk = s.nk(), kk = slotsPerRow(s);
         // Per slot, interleaved so the key gather reads both with one cache miss: [2 slot] = a, the weight of v_j in
         // out_i after dropout (dV_j += a dO_i); [2 slot + 1] = ds = dLoss/dscore (dK_j += ds q_i).

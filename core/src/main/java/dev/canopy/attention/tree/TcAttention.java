@@ -195,10 +195,7 @@ public final class TcAttention implements Attention {
     public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
         if (!(saved instanceof Context c)) throw new IllegalArgumentException("tc attention backward got state from " + saved.getClass().getSimpleName());
         AttentionShape s = c.shape();
-        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
-        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
-        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
-        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        s.checkGradients(dOut, dq, dk, dv);
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, gq = h + 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv();
         float scale = (float) (1.0 / Math.sqrt(d));

@@ -261,10 +261,7 @@ public final class TfAttention implements Attention {
     public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
         if (!(saved instanceof Context c)) throw new IllegalArgumentException("tf attention backward got state from " + saved.getClass().getSimpleName());
         AttentionShape s = c.shape();
-        s.checkLength("dOut", dOut, s.outSize(), "[batch, heads, nq, dv]");
-        s.checkLength("dq", dq, s.qSize(), "[batch, heads, nq, d]");
-        s.checkLength("dk", dk, s.kSize(), "[batch, heads, nk, d]");
-        s.checkLength("dv", dv, s.vSize(), "[batch, heads, nk, dv]");
+        s.checkGradients(dOut, dq, dk, dv);
         Arrays.fill(dq, 0f);
         Arrays.fill(dk, 0f);
         Arrays.fill(dv, 0f);
