@@ -76,12 +76,19 @@ final class ReportCharts {
 
     /** bench attention: per pass, seconds and working memory against n, one line per attention. */
     private static void attention(BenchRecords records, List<Figure> figures) {
-        Map<String, List<Map<String, Object>>> byPass = group(records.bench("attention"), l -> text(l, "pass"));
+        List<Map<String, Object>> all = records.bench("attention");
+        // Runs of different shapes (heads, d, batch) must not share a line: name the shape when the input mixes them.
+        java.util.function.Function<Map<String, Object>, String> shape =
+                l -> "heads=" + text(l, "heads") + " d=" + text(l, "d") + " batch=" + text(l, "batch");
+        boolean mixed = all.stream().map(shape).distinct().count() > 1;
+        java.util.function.Function<Map<String, Object>, String> label =
+                l -> mixed ? text(l, "kind") + " (" + shape.apply(l) + ")" : text(l, "kind");
+        Map<String, List<Map<String, Object>>> byPass = group(all, l -> text(l, "pass"));
         byPass.forEach((pass, lines) -> {
             figures.add(new Figure("attention_" + pass + "_time.png", "attention " + pass + ": seconds against n",
-                    lines("attention " + pass + ": time per call (median)", "n (sequence length)", "seconds", series(lines, l -> text(l, "kind"), "seconds"))));
+                    lines("attention " + pass + ": time per call (median)", "n (sequence length)", "seconds", series(lines, label, "seconds"))));
             Map<String, Map<Double, Double>> memory = new LinkedHashMap<>();
-            series(lines, l -> text(l, "kind"), "working_bytes").forEach((k, points) -> {
+            series(lines, label, "working_bytes").forEach((k, points) -> {
                 Map<Double, Double> mib = new TreeMap<>();
                 points.forEach((n, b) -> mib.put(n, b / (1 << 20)));
                 memory.put(k, mib);
