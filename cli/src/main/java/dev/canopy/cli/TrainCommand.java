@@ -81,7 +81,7 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("canopy train: warm start from " + initFrom + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
         }
         if (resume) {
-            start = Integer.parseInt(checkpoints.restore(model, trainer.optimizer()).get("step"));
+            start = Integer.parseInt(trainer.resume(checkpoints).get("step"));
             System.out.println("canopy train: resuming " + dir + " at step " + start + " of " + trainConfig.steps());
         }
         System.out.printf("canopy train: %s (%d train / %d valid / %d test, max length %d), attention %s, %d parameters, %d steps of %d%n",

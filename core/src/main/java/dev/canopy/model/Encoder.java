@@ -35,11 +35,9 @@ final class Encoder {
         int n = c.tokensPerSequence();
         tokens = new Embedding(prefix + "embed.tokens", c.vocab(), dim);
         Init.normal(tokens.weight, 0.02f, CounterRng.mix(c.seed(), 1));
-        named.put(tokens.weight.name, tokens.weight);
         if (c.positions() == ModelConfig.Positions.LEARNED) {
             positions = new Embedding(prefix + "embed.positions", n, dim);
             Init.normal(positions.weight, 0.02f, CounterRng.mix(c.seed(), 2));
-            named.put(positions.weight.name, positions.weight);
             sinusoid = null;
         } else {
             positions = null;
@@ -49,9 +47,17 @@ final class Encoder {
         for (int l = 0; l < c.layers(); l++) {
             EncoderBlock b = new EncoderBlock(prefix + "blocks." + l + ".", c, l, CounterRng.mix(c.seed(), 100 + l));
             blocks.add(b);
-            named.putAll(b.namedParameters());
         }
         lnFinal = new LayerNorm(prefix + "ln_final", dim, 1e-5f);
+        rebuildNames();
+    }
+
+    /** (Re)collects the parameters by name, in a fixed order (after a block's attention was replaced too). */
+    void rebuildNames() {
+        named.clear();
+        named.put(tokens.weight.name, tokens.weight);
+        if (positions != null) named.put(positions.weight.name, positions.weight);
+        for (EncoderBlock b : blocks) named.putAll(b.namedParameters());
         for (Parameter p : lnFinal.parameters()) named.put(p.name, p);
     }
 

@@ -4,6 +4,8 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.ExactAttention;
 import dev.canopy.attention.Attentions;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
@@ -28,8 +30,12 @@ final class EncoderBlock {
     private final TopKFeedForward topkFfn;     // null when dense
     private final Gelu gelu = new Gelu(Gelu.Kind.ERF);
     private final Dropout attnDrop, ffnDrop;
-    final Attention attention;
+    Attention attention;
+    final AttentionSetup setup;
+    private final String prefix;
     private final Map<String, Parameter> named = new LinkedHashMap<>();
+    float[] capturedKeys; // set by forward while captureKeys is on: this layer's k [batch, heads, n, headDim]
+    boolean captureKeys;
 
     EncoderBlock(String prefix, ModelConfig c, int layer, long seed) {
         this.dim = c.dim();
@@ -45,7 +51,10 @@ final class EncoderBlock {
         topkFfn = dense ? null : new TopKFeedForward(prefix + "ffn.topk", dim, c.ffnDim(), TopKFeedForward.Config.parse(c.ffn()), seed + 3);
         attnDrop = new Dropout(c.dropout(), 16L * layer + 1);
         ffnDrop = new Dropout(c.dropout(), 16L * layer + 2);
-        attention = Attentions.create(c.attention(), new AttentionSetup(heads, headDim, c.tokensPerSequence(), seed));
+        this.prefix = prefix;
+        setup = new AttentionSetup(heads, headDim, c.tokensPerSequence(), seed);
+        // A Treeformer schedule starts dense; the trainer swaps in the tree attention as the schedule says.
+        attention = isSchedule(c.attention()) ? new ExactAttention() : Attentions.create(c.attention(), setup);
         // GPT-2 style: N(0, 0.02), residual projections scaled down by the depth so the residual stream stays O(1).
         float residualStd = 0.02f / (float) Math.sqrt(2.0 * Math.max(1, c.layers()));
         Init.normal(qkv.weight, 0.02f, seed + 1);
@@ -67,6 +76,17 @@ final class EncoderBlock {
         return named;
     }
 
+    static boolean isSchedule(String attentionSpec) {
+        return AttentionSpec.parse(attentionSpec).name().equals("treeformer");
+    }
+
+    /** Replaces the attention (and its parameters under this block's names). */
+    void setAttention(Attention next) {
+        for (Parameter p : attention.parameters()) named.remove(prefix + "attn." + p.name);
+        attention = next;
+        for (Parameter p : attention.parameters()) named.put(prefix + "attn." + p.name, p);
+    }
+
     record Saved(int rows, AttentionShape shape, LayerNorm.Saved ln1, Linear.Saved qkv, Attention.Saved attn, Linear.Saved proj,
                  Dropout.Saved attnDrop, LayerNorm.Saved ln2, Linear.Saved fc1, Gelu.Saved gelu, Linear.Saved fc2,
                  TopKFeedForward.Saved topk, Dropout.Saved ffnDrop) {}
@@ -81,6 +101,7 @@ final class EncoderBlock {
         AttentionShape shape = AttentionShape.self(batch, heads, n, headDim);
         float[] q = new float[shape.qSize()], k = new float[shape.kSize()], v = new float[shape.vSize()];
         splitHeads(batch, n, qkvOut, q, k, v);
+        if (captureKeys) capturedKeys = k;
         float[] o = new float[shape.outSize()];
         Attention.Saved sAttn = attention.forward(shape, q, k, v, mask, pass, o);
         float[] merged = new float[rows * dim];

@@ -1,12 +1,16 @@
 package dev.canopy.model;
 
+import dev.canopy.attention.Attention;
+import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.Pass;
+import dev.canopy.attention.tree.TreeformerSchedule;
 import dev.canopy.data.Batch;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Gelu;
 import dev.canopy.nn.Init;
 import dev.canopy.nn.Linear;
 import dev.canopy.nn.Parameter;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,18 +31,74 @@ public final class EncoderClassifier implements SequenceClassifier {
     public EncoderClassifier(ModelConfig config) {
         this.config = config;
         this.encoder = new Encoder(config, "");
-        named.putAll(encoder.namedParameters());
         int d = config.dim();
         if (config.twoTower()) {
             hidden = new Linear("match.hidden", 4 * d, d, true);
             Init.normal(hidden.weight, 0.02f, CounterRng.mix(config.seed(), 7));
-            for (Parameter p : hidden.parameters()) named.put(p.name, p);
         } else {
             hidden = null;
         }
         head = new Linear("head", d, config.classes(), true);
         Init.normal(head.weight, 0.02f, CounterRng.mix(config.seed(), 8));
+        rebuildNames();
+    }
+
+    private void rebuildNames() {
+        named.clear();
+        named.putAll(encoder.namedParameters());
+        if (hidden != null) for (Parameter p : hidden.parameters()) named.put(p.name, p);
         for (Parameter p : head.parameters()) named.put(p.name, p);
+    }
+
+    /** Whether the config's attention is a Treeformer training schedule (the model then starts with exact attention). */
+    public boolean scheduled() {
+        return EncoderBlock.isSchedule(config.attention());
+    }
+
+    /** Replaces layer's attention (a Treeformer schedule step); its parameters are named blocks.L.attn.*. */
+    public void setAttention(int layer, Attention attention) {
+        encoder.blocks().get(layer).setAttention(attention);
+        encoder.rebuildNames();
+        rebuildNames();
+    }
+
+    /** What layer's attention was built with (heads, head size, length, seed). */
+    public AttentionSetup attentionSetup(int layer) {
+        return encoder.blocks().get(layer).setup;
+    }
+
+    /**
+     * Keys of every layer on a batch (inference pass of the first tower), each as [heads, rows, headDim] over the
+     * unpadded tokens only: what a Treeformer schedule fits its trees on.
+     */
+    public List<TreeformerSchedule.KeySample> sampleKeys(Batch batch) {
+        List<EncoderBlock> blocks = encoder.blocks();
+        for (EncoderBlock b : blocks) b.captureKeys = true;
+        try {
+            encoder.forward(batch, Pass.INFERENCE);
+        } finally {
+            for (EncoderBlock b : blocks) b.captureKeys = false;
+        }
+        int n = batch.length(), heads = config.heads(), hd = config.headDim();
+        boolean[] pad = batch.padding();
+        int rows = 0;
+        for (boolean p : pad) if (!p) rows++;
+        List<TreeformerSchedule.KeySample> out = new ArrayList<>();
+        for (EncoderBlock b : blocks) {
+            float[] k = b.capturedKeys, keys = new float[heads * rows * hd];
+            b.capturedKeys = null;
+            for (int h = 0; h < heads; h++) {
+                int r = 0;
+                for (int i = 0; i < batch.size(); i++) {
+                    for (int t = 0; t < n; t++) {
+                        if (pad[i * n + t]) continue;
+                        System.arraycopy(k, ((i * heads + h) * n + t) * hd, keys, (h * rows + r++) * hd, hd);
+                    }
+                }
+            }
+            out.add(new TreeformerSchedule.KeySample(keys, rows));
+        }
+        return out;
     }
 
     public ModelConfig config() { return config; }

@@ -17,10 +17,10 @@ public final class AdamW {
         }
     }
 
-    private final List<Parameter> params;
+    private List<Parameter> params;
     private final Settings settings;
-    private final float[][] m;
-    private final float[][] v;
+    private float[][] m;
+    private float[][] v;
     private long steps;
 
     public AdamW(List<Parameter> params, Settings settings) {
@@ -34,15 +34,44 @@ public final class AdamW {
         }
     }
 
+    /**
+     * Switches to a new parameter list (e.g. after a Treeformer schedule replaced the attention): parameters already
+     * tracked keep their moments, new ones start from zero, and those no longer listed are forgotten. The step count
+     * (bias correction) stays global.
+     */
+    public void track(List<Parameter> newParams) {
+        float[][] nm = new float[newParams.size()][], nv = new float[newParams.size()][];
+        for (int i = 0; i < newParams.size(); i++) {
+            Parameter p = newParams.get(i);
+            int old = indexOf(p);
+            nm[i] = old >= 0 ? m[old] : new float[p.size()];
+            nv[i] = old >= 0 ? v[old] : new float[p.size()];
+        }
+        params = List.copyOf(newParams);
+        m = nm;
+        v = nv;
+    }
+
+    private int indexOf(Parameter p) {
+        for (int i = 0; i < params.size(); i++) if (params.get(i) == p) return i;
+        return -1;
+    }
+
     /** One update with learning rate lr from the gradients currently in the parameters. */
     public void step(float lr) {
+        step(p -> lr);
+    }
+
+    /** One update where each parameter has its own learning rate (e.g. tree hyperplanes). */
+    public void step(java.util.function.ToDoubleFunction<Parameter> lrOf) {
         steps++;
         float b1 = settings.beta1(), b2 = settings.beta2(), eps = settings.eps();
         double c1 = 1 - Math.pow(b1, steps), c2 = 1 - Math.pow(b2, steps);
-        float stepSize = (float) (lr / c1);
         float vScale = (float) (1 / Math.sqrt(c2));
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
+            float lr = (float) lrOf.applyAsDouble(p);
+            float stepSize = (float) (lr / c1);
             float[] mi = m[i], vi = v[i], w = p.data, g = p.grad;
             float decay = p.decay ? lr * settings.weightDecay() : 0f;
             for (int j = 0; j < w.length; j++) {

@@ -71,6 +71,11 @@ public final class Checkpoints {
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
     }
 
+    /** The step of the newest complete checkpoint (from its directory name), if any. */
+    public Optional<Integer> latestStep() throws IOException {
+        return latest().map(p -> Integer.parseInt(p.getFileName().toString().substring("ckpt-".length())));
+    }
+
     /** Restores weights and optimizer state from the newest checkpoint; returns its metadata (with "step"). */
     public Map<String, String> restore(SequenceClassifier model, AdamW optimizer) throws IOException {
         Path dir = latest().orElseThrow(() -> new IOException("no checkpoint to resume from in " + runDir));

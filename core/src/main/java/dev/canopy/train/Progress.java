@@ -47,6 +47,14 @@ public final class Progress {
         out.flush();
     }
 
+    /** A one-off message (e.g. a training phase change) on its own line. */
+    public void note(String message) {
+        if (quiet) return;
+        if (terminal) out.println();
+        out.println(label + " " + message);
+        out.flush();
+    }
+
     static String human(double x) {
         if (!Double.isFinite(x)) return "-";
         if (x >= 1e6) return String.format(Locale.ROOT, "%.2fM", x / 1e6);

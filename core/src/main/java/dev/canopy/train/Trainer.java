@@ -1,10 +1,14 @@
 package dev.canopy.train;
 
+import dev.canopy.attention.Attention;
+import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
+import dev.canopy.attention.tree.TreeformerSchedule;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.data.Batch;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
+import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
@@ -14,8 +18,11 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The training loop: batches in a seeded order, forward, softmax cross-entropy, backward, global-norm clipping,
@@ -27,10 +34,13 @@ public final class Trainer {
     private final SequenceClassifier model;
     private final TaskData task;
     private final TrainConfig config;
-    private final List<Parameter> params;
+    private List<Parameter> params;
     private final AdamW optimizer;
     private final DataOrder order;
     private final LrSchedule schedule;
+    private final TreeformerSchedule trees;      // null unless the model's attention is a Treeformer schedule
+    private final List<String> treeLog = new ArrayList<>();
+    private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
 
     public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
         this.model = model;
@@ -40,6 +50,54 @@ public final class Trainer {
         this.optimizer = new AdamW(params, config.adamW());
         this.order = new DataOrder(task.train(), CounterRng.mix(config.seed(), 0xDA7A));
         this.schedule = config.lrSchedule();
+        this.trees = model instanceof EncoderClassifier ec && ec.scheduled() ? scheduleOf(ec.config().attention(), config.lr(), treeLog) : null;
+    }
+
+    /** The spec's rates; without lr= the phases default to the run's --lr rather than the schedule's own default. */
+    private static TreeformerSchedule scheduleOf(String spec, double lr, List<String> log) {
+        boolean hasLr = AttentionSpec.parse(spec).options().containsKey("lr");
+        String full = hasLr ? spec : spec + (spec.contains(":") ? "," : ":") + "lr=" + (float) lr;
+        return TreeformerSchedule.parse(full, log::add);
+    }
+
+    /**
+     * Resumes from the newest checkpoint: a scheduled model first gets the attention it had when the checkpoint was
+     * written (the phase follows from the step; the trees' values then come from the checkpoint). Returns its metadata.
+     */
+    public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
+        int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
+        if (trees != null && step > 0) {
+            applySchedule(step - 1);
+            treeLog.clear();
+        }
+        return checkpoints.restore(model, optimizer);
+    }
+
+    /**
+     * Gives every layer the schedule's attention for this step (trees fitted or grown on keys that layer produces on
+     * this step's batch), then points the optimiser at the new parameter set (new trees start with zero moments).
+     */
+    private void applySchedule(int step) {
+        EncoderClassifier ec = (EncoderClassifier) model;
+        List<TreeformerSchedule.KeySample>[] keys = new List[1]; // sampled at most once, only if a fit needs them
+        TreeformerSchedule.KeySampler[] samplers = new TreeformerSchedule.KeySampler[ec.attentions().size()];
+        Set<Parameter> attentionParams = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int l = 0; l < samplers.length; l++) {
+            int layer = l;
+            samplers[l] = () -> {
+                if (keys[0] == null) keys[0] = ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple()));
+                return keys[0].get(layer);
+            };
+        }
+        List<Attention> next = new ArrayList<>();
+        for (int l = 0; l < samplers.length; l++) next.add(trees.attentionFor(step, ec.attentions().get(l), ec.attentionSetup(l), samplers[l]));
+        for (int l = 0; l < samplers.length; l++) {
+            if (next.get(l) != ec.attentions().get(l)) ec.setAttention(l, next.get(l));
+            attentionParams.addAll(next.get(l).parameters());
+        }
+        treeParams = attentionParams;
+        params = new ArrayList<>(model.namedParameters().values());
+        optimizer.track(params);
     }
 
     public AdamW optimizer() { return optimizer; }
@@ -74,6 +132,14 @@ public final class Trainer {
         int warmupSteps = Math.min(10, (endStep - startStep) / 5);
         for (int step = startStep; step < endStep; step++) {
             long t0 = System.nanoTime();
+            if (trees != null && trees.changesAt(step)) {
+                applySchedule(step);
+                for (String line : treeLog) {
+                    log.write(new JsonLine().put("event", "phase").put("step", step).put("phase", trees.phase(step).name().toLowerCase(java.util.Locale.ROOT)).put("message", line));
+                    progress.note(line);
+                }
+                treeLog.clear();
+            }
             List<Sample> samples = order.batch(step, config.batchSize());
             Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
             for (Parameter p : params) p.zeroGrad();
@@ -86,7 +152,16 @@ public final class Trainer {
             model.backward(fwd, dLogits);
             double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
             double lr = schedule.at(step);
-            optimizer.step((float) lr);
+            if (trees == null) {
+                optimizer.step((float) lr);
+            } else {
+                // The phase's rates are peaks; the run's warm-up and decay shape scales them.
+                double shape = lr / config.lr();
+                lr = trees.learningRate(step) * shape;
+                float modelLr = (float) lr, treeLr = (float) (trees.treeLearningRate(step) * shape);
+                Set<Parameter> tp = treeParams;
+                optimizer.step(p -> tp.contains(p) ? treeLr : modelLr);
+            }
             double dt = (System.nanoTime() - t0) / 1e9;
             if (step >= startStep + warmupSteps) {
                 seconds += dt;
