@@ -8,6 +8,7 @@ import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
 import dev.canopy.train.SafetensorsStore;
+import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +57,11 @@ public final class EvalCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--split must be valid or test, got " + split);
         };
         EncoderClassifier model = new EncoderClassifier(config);
+        if (model.scheduled()) {
+            // A Treeformer-scheduled run: rebuild the attention of the checkpoint's phase so its trees load too.
+            TrainConfig train = TrainConfig.fromJson(Files.readString(runDir.resolve(TrainCommand.TRAIN_FILE)));
+            new Trainer(model, data, train).attentionAfter(Checkpoints.stepOf(checkpoint, new SafetensorsStore()));
+        }
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
         long t0 = System.nanoTime();
         double acc = Trainer.accuracy(model, samples, batch, 16);

@@ -50,6 +50,22 @@ class TrainingCommandsTest {
     }
 
     @Test
+    void treeformerScheduleTrainsResumesAcrossAPhaseAndEvaluates() throws Exception {
+        Path run = dir.resolve("sched");
+        var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "treeformer:h=2,dense=1,tc=1,tf=1", "--out", run.toString()}, "--steps", "2"));
+        assertEquals(0, r.code(), r.err());
+        String metrics = Files.readString(run.resolve("metrics.jsonl"));
+        assertTrue(metrics.contains("\"event\":\"phase\"") && metrics.contains("\"phase\":\"tc\""), metrics);
+        assertTrue(Files.readString(run.resolve("ckpt-00000002/state.json")).contains("treeformer"));
+        // The checkpoint holds TC trees; resuming rebuilds that phase, loads them, and moves on to TF.
+        var resumed = CanopyCliTest.run("train", "--resume", "--out", run.toString(), "--steps", "3", "--quiet");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"phase\":\"tf\""));
+        var eval = CanopyCliTest.run("eval", "--checkpoint", run.toString(), "--split", "valid");
+        assertEquals(0, eval.code(), eval.err());
+    }
+
+    @Test
     void demoWritesTableJsonPlotAndReportAndSkipsUnknownAttentions() throws Exception {
         Path out = dir.resolve("demo");
         var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attentions", "exact,linformer:k=4,nosuch:h=2",

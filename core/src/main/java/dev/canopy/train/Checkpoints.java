@@ -73,7 +73,19 @@ public final class Checkpoints {
 
     /** The step of the newest complete checkpoint (from its directory name), if any. */
     public Optional<Integer> latestStep() throws IOException {
-        return latest().map(p -> Integer.parseInt(p.getFileName().toString().substring("ckpt-".length())));
+        return latest().map(Checkpoints::stepOfDir);
+    }
+
+    /** The step of a checkpoint directory, or of a run directory's newest checkpoint (as loadWeights picks it). */
+    public static int stepOf(Path dirOrRun, TensorStore store) throws IOException {
+        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
+                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        if (!dir.getFileName().toString().matches("ckpt-\\d{8}")) throw new IOException(dir + " is not a ckpt-NNNNNNNN checkpoint directory");
+        return stepOfDir(dir);
+    }
+
+    private static int stepOfDir(Path dir) {
+        return Integer.parseInt(dir.getFileName().toString().substring("ckpt-".length()));
     }
 
     /** Restores weights and optimizer state from the newest checkpoint; returns its metadata (with "step"). */

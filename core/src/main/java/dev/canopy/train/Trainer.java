@@ -66,11 +66,18 @@ public final class Trainer {
      */
     public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
         int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
-        if (trees != null && step > 0) {
-            applySchedule(step - 1);
-            treeLog.clear();
-        }
+        attentionAfter(step);
         return checkpoints.restore(model, optimizer);
+    }
+
+    /**
+     * Gives a scheduled model the attention it has after {@code completedSteps} steps (before loading a checkpoint
+     * written then, whose tensors include the trees); a no-op for other models.
+     */
+    public void attentionAfter(int completedSteps) {
+        if (trees == null || completedSteps <= 0) return;
+        applySchedule(completedSteps - 1);
+        treeLog.clear();
     }
 
     /**
