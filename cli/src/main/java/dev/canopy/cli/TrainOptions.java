@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class TrainOptions {
     @Option(names = "--preset", description = "Size: demo, small or lra (default: ${DEFAULT-VALUE}).", defaultValue = "demo")
     String preset;
-    @Option(names = "--attention", description = "Attention spec, e.g. exact, topk:k=32, tf:h=6, tc:h=6, linformer:k=32 (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
+    @Option(names = "--attention", description = "Attention spec, e.g. exact, topk:k=32, tf:h=6, tc:h=6, linformer:k=32, or the Treeformer schedule treeformer:h=4,dense=150,tc=150,tf=100 (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
     String attention;
     @Option(names = "--seed", description = "Seed for data, initialisation, order and dropout (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     long seed;

@@ -28,6 +28,11 @@ import java.util.Set;
  * The training loop: batches in a seeded order, forward, softmax cross-entropy, backward, global-norm clipping,
  * AdamW with a warm-up + decay schedule, periodic evaluation and checkpoints. Everything random is derived from
  * (seed, step), so a run resumed from a checkpoint continues bit-for-bit as the straight run would have.
+ *
+ * <p>A model whose attention is a Treeformer schedule ({@code treeformer:h=4,dense=..,tc=..,tf=..}) is trained in its
+ * phases: at each change the schedule builds every layer's new attention (trees fitted or grown on that layer's keys for
+ * the step's batch), AdamW tracks the new tree parameters from zero moments, and the phase's learning rates (scaled by
+ * the run's warm-up/decay shape) apply, the trees' own rate to the attention parameters.
  */
 public final class Trainer {
     private static final SoftmaxCrossEntropy LOSS = new SoftmaxCrossEntropy();
@@ -86,19 +91,19 @@ public final class Trainer {
      */
     private void applySchedule(int step) {
         EncoderClassifier ec = (EncoderClassifier) model;
-        List<TreeformerSchedule.KeySample>[] keys = new List[1]; // sampled at most once, only if a fit needs them
-        TreeformerSchedule.KeySampler[] samplers = new TreeformerSchedule.KeySampler[ec.attentions().size()];
-        Set<Parameter> attentionParams = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (int l = 0; l < samplers.length; l++) {
-            int layer = l;
-            samplers[l] = () -> {
-                if (keys[0] == null) keys[0] = ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple()));
-                return keys[0].get(layer);
-            };
-        }
+        // Keys of every layer from one inference pass of the current model, taken at most once and only if a fit needs them.
+        List<List<TreeformerSchedule.KeySample>> keys = new ArrayList<>();
+        int layers = ec.attentions().size();
         List<Attention> next = new ArrayList<>();
-        for (int l = 0; l < samplers.length; l++) next.add(trees.attentionFor(step, ec.attentions().get(l), ec.attentionSetup(l), samplers[l]));
-        for (int l = 0; l < samplers.length; l++) {
+        for (int l = 0; l < layers; l++) {
+            int layer = l;
+            next.add(trees.attentionFor(step, ec.attentions().get(l), ec.attentionSetup(l), () -> {
+                if (keys.isEmpty()) keys.add(ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple())));
+                return keys.get(0).get(layer);
+            }));
+        }
+        Set<Parameter> attentionParams = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int l = 0; l < layers; l++) {
             if (next.get(l) != ec.attentions().get(l)) ec.setAttention(l, next.get(l));
             attentionParams.addAll(next.get(l).parameters());
         }
