@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "The main job: train the same model on ListOps with every attention and compare accuracy, FLOPs, speed and memory.")
 public final class DemoCommand implements Callable<Integer> {
-    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=6,tc:h=4,linformer:k=8";
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=6,treeformer:h=4,linformer:k=8";
 
     @Option(names = "--attentions", defaultValue = DEFAULT_ATTENTIONS, description = "Attentions to compare (default: ${DEFAULT-VALUE}).")
     String attentions;
@@ -70,7 +70,8 @@ public final class DemoCommand implements Callable<Integer> {
         List<DemoReport.Row> rows = new ArrayList<>();
         double exactFlops = Double.NaN;
         try (MetricsLog log = MetricsLog.open(out.resolve("results.jsonl"))) {
-            for (String spec : specs) {
+            for (String listed : specs) {
+                String spec = withPhases(listed, steps);
                 EncoderClassifier model;
                 try {
                     model = new EncoderClassifier(base.withAttention(spec));
@@ -118,6 +119,16 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The Treeformer schedule without phase lengths trains dense for the first half of the demo's steps and with
+     * TC-Attention (trees fitted on the dense model's keys) for the second; any other spec is returned as is.
+     */
+    static String withPhases(String spec, int steps) {
+        AttentionSpec s = AttentionSpec.parse(spec);
+        if (!s.name().equals("treeformer") || s.options().containsKey("dense") || s.options().containsKey("tc") || s.options().containsKey("tf")) return spec;
+        return spec + (spec.contains(":") ? "," : ":") + "dense=" + steps / 2 + ",tc=" + (steps - steps / 2) + ",tf=0";
+    }
+
     /** CPU time of this process (all threads), or NaN where the platform does not report it. */
     static double processCpuSeconds() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
@@ -128,15 +139,15 @@ public final class DemoCommand implements Callable<Integer> {
 
     static String table(List<DemoReport.Row> rows, double majority) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-24s %9s %9s %14s %9s %11s %12s %13s%n",
+        sb.append(String.format(Locale.ROOT, "%-38s %9s %9s %14s %9s %11s %12s %13s%n",
                 "attention", "accuracy", "majority", "attn FLOPs/ex", "vs exact", "train tok/s", "attn mem MiB", "heap peak MiB"));
         for (DemoReport.Row r : rows) {
             if (!r.ran()) {
-                sb.append(String.format(Locale.ROOT, "%-24s skipped: %s%n", r.attention(), r.skipped()));
+                sb.append(String.format(Locale.ROOT, "%-38s skipped: %s%n", r.attention(), r.skipped()));
                 continue;
             }
             String ratio = Double.isFinite(r.flopRatio()) ? String.format(Locale.ROOT, "%8.3fx", r.flopRatio()) : "       -"; // no exact row
-            sb.append(String.format(Locale.ROOT, "%-24s %8.1f%% %8.1f%% %14s %9s %11.0f %12.1f %13.0f%n",
+            sb.append(String.format(Locale.ROOT, "%-38s %8.1f%% %8.1f%% %14s %9s %11.0f %12.1f %13.0f%n",
                     r.attention(), 100 * r.accuracy(), 100 * majority, sci(r.flopsPerExample()), ratio, r.tokensPerSecond(),
                     r.attentionBytes() / 1048576.0, r.heapBytes() / 1048576.0));
         }

@@ -68,13 +68,14 @@ class TrainingCommandsTest {
     @Test
     void demoWritesTableJsonPlotAndReportAndSkipsUnknownAttentions() throws Exception {
         Path out = dir.resolve("demo");
-        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attentions", "exact,linformer:k=4,nosuch:h=2",
+        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attentions", "exact,linformer:k=4,treeformer:h=2,nosuch:h=2",
                 "--out", out.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());
         String table = Files.readString(out.resolve("table.txt"));
         assertTrue(table.contains("exact") && table.contains("linformer:k=4"), table);
         assertTrue(table.contains("nosuch:h=2") && table.contains("skipped"), table);
-        assertEquals(2, Files.readAllLines(out.resolve("results.jsonl")).size());
+        assertTrue(table.contains("treeformer:h=2,dense=1,tc=1,tf=0"), "the schedule's phases split the demo's steps: " + table);
+        assertEquals(3, Files.readAllLines(out.resolve("results.jsonl")).size());
         byte[] png = Files.readAllBytes(out.resolve("accuracy-vs-flops.png"));
         assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
         assertTrue(Files.readString(out.resolve("report.html")).contains("accuracy-vs-flops.png"));
