@@ -61,9 +61,16 @@ public final class ReferenceAttention {
 
     /** Gradients (dq, dk, dv) of sum(out * dOut), analytic, in double. */
     public static double[][] backward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] dOut) {
+        return backwardThrough(s, probabilities(s, q, k, mask), q, k, v, dOut);
+    }
+
+    /**
+     * Gradients (dq, dk, dv) of sum(out * dOut) where out = p·v and p = softmax(qk^T / sqrt(d)) over whichever keys p
+     * gives weight (all visible keys, or a fixed selection of them): the softmax backward restricted to p's support.
+     */
+    public static double[][] backwardThrough(AttentionShape s, double[] p, float[] q, float[] k, float[] v, float[] dOut) {
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         double scale = 1.0 / Math.sqrt(d);
-        double[] p = probabilities(s, q, k, mask);
         double[] dq = new double[s.qSize()], dk = new double[s.kSize()], dvv = new double[s.vSize()];
         for (int pair = 0; pair < s.pairs(); pair++) {
             for (int i = 0; i < nq; i++) {

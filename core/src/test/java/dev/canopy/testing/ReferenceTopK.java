@@ -70,36 +70,7 @@ public final class ReferenceTopK {
 
     /** Gradients (dq, dk, dv) of sum(out * dOut) with the selection held fixed. */
     public static double[][] backward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, int topK, float[] dOut) {
-        int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
-        double scale = 1.0 / Math.sqrt(d);
-        double[] p = probabilities(s, q, k, mask, topK);
-        double[] dq = new double[s.qSize()], dk = new double[s.kSize()], dvv = new double[s.vSize()];
-        for (int pair = 0; pair < s.pairs(); pair++) {
-            for (int i = 0; i < nq; i++) {
-                double[] dp = new double[nk];
-                double rowDot = 0;
-                for (int j = 0; j < nk; j++) {
-                    double w = p[(pair * nq + i) * nk + j];
-                    if (w == 0) continue;
-                    double g = 0;
-                    for (int c = 0; c < dv; c++) {
-                        g += (double) dOut[(pair * nq + i) * dv + c] * v[(pair * nk + j) * dv + c];
-                        dvv[(pair * nk + j) * dv + c] += w * dOut[(pair * nq + i) * dv + c];
-                    }
-                    dp[j] = g;
-                    rowDot += w * g;
-                }
-                for (int j = 0; j < nk; j++) {
-                    double ds = p[(pair * nq + i) * nk + j] * (dp[j] - rowDot) * scale;
-                    if (ds == 0) continue;
-                    for (int c = 0; c < d; c++) {
-                        dq[(pair * nq + i) * d + c] += ds * k[(pair * nk + j) * d + c];
-                        dk[(pair * nk + j) * d + c] += ds * q[(pair * nq + i) * d + c];
-                    }
-                }
-            }
-        }
-        return new double[][] {dq, dk, dvv};
+        return ReferenceAttention.backwardThrough(s, probabilities(s, q, k, mask, topK), q, k, v, dOut);
     }
 
     /**
