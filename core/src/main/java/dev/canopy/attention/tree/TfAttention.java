@@ -87,25 +87,31 @@ public final class TfAttention implements Attention {
         trees.checkShape(s, "tf");
         trees.ensureInitialised(s, k, mask);
         int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
-        LeafBuckets qb = LeafBuckets.of(trees.route(s, q, nq), pairs, s.heads(), nq, leaves, null);
-        LeafBuckets kb = LeafBuckets.of(trees.route(s, k, nk), pairs, s.heads(), nk, leaves, mask.keyPadding());
-        // One task per (pair, leaf, block of QUERY_BLOCK queries of that leaf).
-        int[] taskStart = new int[pairs * leaves + 1];
-        for (int pl = 0; pl < pairs * leaves; pl++) taskStart[pl + 1] = taskStart[pl] + ceilDiv(qb.count(pl / leaves, pl % leaves), QUERY_BLOCK);
-        int tasks = taskStart[pairs * leaves];
+        long T0 = System.nanoTime();
+        int[] lq = trees.route(s, q, nq), lk = trees.route(s, k, nk);
+        long T1 = System.nanoTime();
+        LeafBuckets qb = LeafBuckets.of(lq, pairs, s.heads(), nq, leaves, null);
+        LeafBuckets kb = LeafBuckets.of(lk, pairs, s.heads(), nk, leaves, mask.keyPadding());
+        long T2 = System.nanoTime();
+        // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         float[] lse = new float[pairs * nq];
         byte[] fallback = new byte[pairs * nq];
-        long[] visible = new long[tasks];
-        Parallel.forEach(tasks, t -> {
-            int pl = upperBound(taskStart, t) - 1;
-            visible[t] = forwardBlock(s, q, k, v, mask, out, lse, fallback, qb, kb, pl / leaves, pl % leaves, (t - taskStart[pl]) * QUERY_BLOCK);
-        });
+        long[] visible = new long[pairs * leaves];
+        Sorted last = SORTED.get();
+        Sorted rows = new Sorted(qb.gatherRows(q, s.d(), pad(s.d()), (float) (1.0 / Math.sqrt(s.d())), last == null ? null : last.q()),
+                kb.gatherRows(k, s.d(), pad(s.d()), 1f, last == null ? null : last.k()),
+                kb.gatherRows(v, s.dv(), pad(s.dv()), 1f, last == null ? null : last.v()));
+        SORTED.set(rows);
+        long T3 = System.nanoTime();
+        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, rows, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
+        long T4 = System.nanoTime();
+        if (Boolean.getBoolean("tfprof")) System.err.printf("route %.3f bucket %.3f gather %.3f leaves %.3f%n", (T1-T0)/1e6, (T2-T1)/1e6, (T3-T2)/1e6, (T4-T3)/1e6);
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
         long routing = 2L * pairs * (nq + nk) * s.d() * trees.height();
         long attention = 2L * pairsSeen * (s.d() + s.dv());
-        long bytes = workingBytes(s, qb, kb, tasks, prefix == null ? 0 : prefix.length);
+        long bytes = workingBytes(s, qb, kb, pairs * leaves, prefix == null ? 0 : prefix.length);
         return new Context(s, mask, q, k, v, out, lse, fallback, qb, kb, routing + attention, attention * 5 / 2, bytes);
     }
 
@@ -119,36 +125,67 @@ public final class TfAttention implements Attention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** Online-softmax attention of up to QUERY_BLOCK queries of one leaf over that leaf's keys; returns visible pairs. */
-    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
-                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first) {
-        int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
-        int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
-        int q0 = qb.begin(pair, leaf) + first, rows = Math.min(QUERY_BLOCK, qb.end(pair, leaf) - q0);
-        int k0 = kb.begin(pair, leaf), keys = kb.end(pair, leaf) - k0;
-        float scale = (float) (1.0 / Math.sqrt(d));
+    /** Leaves with at most this many keys have them gathered once per forward; larger ones are streamed per query block. */
+    static final int CACHED_KEYS = 1024;
+
+    /** Queries (scaled by 1/sqrt(d), rows of pad(d)), keys (rows of pad(d)) and values (rows of pad(dv)) in bucket order. */
+    private record Sorted(float[] q, float[] k, float[] v) {}
+
+    /**
+     * The calling thread's sorted rows from its last forward, reused by the next one: fresh arrays of this size cost
+     * more to allocate and first touch than the attention inside the leaves.
+     */
+    private static final ThreadLocal<Sorted> SORTED = new ThreadLocal<>();
+
+    /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
+    private long forwardLeaf(AttentionShape s, Sorted rows, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
+                             LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
+        int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
+        if (queries == 0) return 0;
+        int dp = pad(s.d()), bc = KEY_BLOCK;
+        boolean cached = keys <= CACHED_KEYS;
         Scratch t = SCRATCH.get();
-        float[] qs = t.qs = Scratch.ensure(t.qs, QUERY_BLOCK * dp);
-        float[] kt = t.kt = Scratch.ensure(t.kt, dp * bc);
-        float[] vs = t.vs = Scratch.ensure(t.vs, bc * wp);
+        int keyBlocks = cached ? Math.max(1, ceilDiv(keys, bc)) : 1;
+        float[] kt = t.kt = Scratch.ensure(t.kt, keyBlocks * dp * bc);
+        if (cached) {
+            int k0 = pair * s.nk() + kb.begin(pair, leaf);
+            for (int j0 = 0, blk = 0; j0 < keys; j0 += bc, blk++) {
+                int cols = Math.min(bc, keys - j0);
+                Tiles.transposePadded(rows.k(), (k0 + j0) * dp, dp, cols, dp, kt, blk * dp * bc, pad(cols));
+            }
+        }
+        // Even blocks of at most QUERY_BLOCK rows (a multiple of 4 where possible, the register tile's height).
+        int blocks = ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (ceilDiv(queries, blocks) + 3) / 4 * 4);
+        long visible = 0;
+        for (int first = 0; first < queries; first += per) {
+            visible += forwardBlock(s, rows, mask, out, lse, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+        }
+        return visible;
+    }
+
+    /** Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible pairs. */
+    private long forwardBlock(AttentionShape s, Sorted sorted, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
+                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
+        int dv = s.dv(), nq = s.nq(), nk = s.nk();
+        int dp = pad(s.d()), wp = pad(dv), bc = KEY_BLOCK;
+        int q0 = qb.begin(pair, leaf) + first;
+        int k0 = kb.begin(pair, leaf), keys = kb.end(pair, leaf) - k0;
+        Scratch t = SCRATCH.get();
+        float[] kt = t.kt;
         float[] sc = t.sc = Scratch.ensure(t.sc, QUERY_BLOCK * bc);
         float[] acc = t.acc = Scratch.ensure(t.acc, QUERY_BLOCK * wp);
         float[] m = t.m = Scratch.ensure(t.m, QUERY_BLOCK);
         float[] l = t.l = Scratch.ensure(t.l, QUERY_BLOCK);
-        int qBase = pair * nq, kBase = pair * nk;
-        for (int r = 0; r < rows; r++) {
-            int i = qb.token(pair, q0 + r);
-            for (int c = 0; c < d; c++) qs[r * dp + c] = q[(qBase + i) * d + c] * scale;
-            Arrays.fill(qs, r * dp + d, (r + 1) * dp, 0f);
-        }
+        int qBase = pair * nq, qRows = (qBase + q0) * dp, kRows = pair * nk + k0;
         Arrays.fill(acc, 0, rows * wp, 0f);
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(l, 0, rows, 0f);
         long visible = 0;
-        for (int j0 = 0; j0 < keys; j0 += bc) {
+        for (int j0 = 0, blk = 0; j0 < keys; j0 += bc, blk++) {
             int cols = Math.min(bc, keys - j0), colsP = pad(cols);
-            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, kt, 0, colsP, v, dv, vs, wp);
-            Tiles.mulBt(qs, 0, rows, dp, kt, 0, colsP, sc, 0, bc);
+            int ktOff = cached ? blk * dp * bc : 0;
+            if (!cached) Tiles.transposePadded(sorted.k(), (kRows + j0) * dp, dp, cols, dp, kt, 0, colsP);
+            Tiles.mulBt(sorted.q(), qRows, rows, dp, kt, ktOff, colsP, sc, 0, bc);
             visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, colsP, sc, bc);
             for (int r = 0; r < rows; r++) {
                 int row = r * bc;
@@ -162,29 +199,29 @@ public final class TfAttention implements Attention {
                 m[r] = mNew;
                 if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
-            Tiles.mulAcc(sc, 0, bc, rows, cols, vs, 0, wp, acc, 0);
+            Tiles.mulAcc(sc, 0, bc, rows, cols, sorted.v(), (kRows + j0) * wp, wp, acc, 0);
         }
         for (int r = 0; r < rows; r++) {
             int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
             float inv = l[r] > 0 ? 1f / l[r] : 0f;
-            for (int c = 0; c < dv; c++) out[o + c] = acc[r * wp + c] * inv;
+            VecOps.scaleCopy(inv, acc, r * wp, out, o, dv);
             lse[qBase + i] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
             fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
         }
         return visible;
     }
 
-    /** Transposed keys (dp x colsP at kt[ktOff]) and, if vs != null, padded values (cols x wp) of bucket positions [from, from + cols). */
+    /** Transposed keys (dp x colsP at kt[ktOff]) and, if vs != null, padded values (cols x wp at vs[vsOff]) of bucket positions [from, from + cols). */
     private static void gatherKeys(LeafBuckets kb, int pair, int from, int cols, float[] k, int kBase, int d, float[] kt, int ktOff, int colsP,
-                                   float[] v, int dv, float[] vs, int wp) {
+                                   float[] v, int dv, float[] vs, int vsOff, int wp) {
         int dp = pad(d);
         for (int j = 0; j < cols; j++) {
             int key = kb.token(pair, from + j);
             int ko = (kBase + key) * d;
             for (int c = 0; c < d; c++) kt[ktOff + c * colsP + j] = k[ko + c];
             if (vs != null) {
-                System.arraycopy(v, (kBase + key) * dv, vs, j * wp, dv);
-                Arrays.fill(vs, j * wp + dv, (j + 1) * wp, 0f);
+                System.arraycopy(v, (kBase + key) * dv, vs, vsOff + j * wp, dv);
+                Arrays.fill(vs, vsOff + j * wp + dv, vsOff + (j + 1) * wp, 0f);
             }
         }
         for (int c = 0; c < d; c++) Arrays.fill(kt, ktOff + c * colsP + cols, ktOff + (c + 1) * colsP, 0f);
@@ -296,8 +333,8 @@ public final class TfAttention implements Attention {
         // Keys of the leaf, once: K^T per block (for S = Q K^T), V^T per block (for dP = dO V^T), and K rows (for dQ).
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
-            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP, null, dv, null, wp);
-            gatherKeys(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP, null, dv, null, wp);
+            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP, null, dv, null, 0, wp);
+            gatherKeys(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP, null, dv, null, 0, wp);
             for (int j = 0; j < cols; j++) {
                 int key = kb.token(pair, k0 + j0 + j);
                 System.arraycopy(k, (kBase + key) * d, ks, (j0 + j) * dp, d);
@@ -387,22 +424,14 @@ public final class TfAttention implements Attention {
         int maxKeys = kb.maxCount(), keysP = ceilDiv(Math.max(1, maxKeys), bc) * bc;
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
-                + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 4L * (s.pairs() * qb.leaves() + 1) + 8L * tasks
+                + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
                 + 4L * prefixFloats;
-        long forwardThread = 4L * (br * dp + dp * bc + bc * wp + br * bc + br * wp + 2L * br);
+        long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's gathered keys, or one streamed block
+        long forwardThread = 4L * (br * dp + keysKept * (dp + wp) + br * bc + br * wp + 2L * br);
         long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
         return shared + threads * Math.max(forwardThread, backwardThread);
     }
 
     static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
-    /** Index of the first element of the sorted array a greater than x. */
-    static int upperBound(int[] a, int x) {
-        int lo = 0, hi = a.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (a[mid] <= x) lo = mid + 1; else hi = mid;
-        }
-        return lo;
-    }
 }

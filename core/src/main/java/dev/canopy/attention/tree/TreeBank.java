@@ -126,7 +126,11 @@ public final class TreeBank {
         int[] leaf = new int[rows];
         if (height() == 0) return leaf;
         Parallel.forRanges(rows, 512, (a, b) -> {
-            for (int r = a; r < b; r++) leaf[r] = trees[(r / n) % heads].leaf(x, r * d);
+            for (int r = a; r < b; ) { // split the range where it crosses into the next (batch, head) pair
+                int end = Math.min(b, (r / n + 1) * n);
+                trees[(r / n) % heads].route(x, r * d, d, end - r, leaf, r);
+                r = end;
+            }
         });
         return leaf;
     }
