@@ -85,12 +85,21 @@ public final class DecisionTree {
      * time makes consecutive dot products independent, so the core can overlap them.
      */
     public void route(float[] x, int off, int stride, int rows, int[] leafOut, int outOff) {
-        int internal = internalNodes();
-        if (internal == 0) {
+        if (internalNodes() == 0) {
             Arrays.fill(leafOut, outOff, outOff + rows, 0);
             return;
         }
-        float[] w = weights.data, b = bias.data;
+        // Common head widths get their own copy of the walk with a constant width, so the JIT unrolls each dot product.
+        switch (dim) {
+            case 32 -> walk(weights.data, bias.data, height, 32, x, off, stride, rows, leafOut, outOff);
+            case 64 -> walk(weights.data, bias.data, height, 64, x, off, stride, rows, leafOut, outOff);
+            case 128 -> walk(weights.data, bias.data, height, 128, x, off, stride, rows, leafOut, outOff);
+            default -> walk(weights.data, bias.data, height, dim, x, off, stride, rows, leafOut, outOff);
+        }
+    }
+
+    private static void walk(float[] w, float[] b, int height, int dim, float[] x, int off, int stride, int rows, int[] leafOut, int outOff) {
+        int internal = (1 << height) - 1;
         for (int r0 = 0; r0 < rows; r0 += ROUTE_BLOCK) {
             int from = outOff + r0, to = outOff + Math.min(rows, r0 + ROUTE_BLOCK);
             Arrays.fill(leafOut, from, to, 0);

@@ -87,12 +87,9 @@ public final class TfAttention implements Attention {
         trees.checkShape(s, "tf");
         trees.ensureInitialised(s, k, mask);
         int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
-        long T0 = System.nanoTime();
         int[] lq = trees.route(s, q, nq), lk = trees.route(s, k, nk);
-        long T1 = System.nanoTime();
         LeafBuckets qb = LeafBuckets.of(lq, pairs, s.heads(), nq, leaves, null);
         LeafBuckets kb = LeafBuckets.of(lk, pairs, s.heads(), nk, leaves, mask.keyPadding());
-        long T2 = System.nanoTime();
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         float[] lse = new float[pairs * nq];
         byte[] fallback = new byte[pairs * nq];
@@ -102,10 +99,7 @@ public final class TfAttention implements Attention {
                 kb.gatherRows(k, s.d(), pad(s.d()), 1f, last == null ? null : last.k()),
                 kb.gatherRows(v, s.dv(), pad(s.dv()), 1f, last == null ? null : last.v()));
         SORTED.set(rows);
-        long T3 = System.nanoTime();
         Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, rows, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
-        long T4 = System.nanoTime();
-        if (Boolean.getBoolean("tfprof")) System.err.printf("route %.3f bucket %.3f gather %.3f leaves %.3f%n", (T1-T0)/1e6, (T2-T1)/1e6, (T3-T2)/1e6, (T4-T3)/1e6);
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
@@ -425,7 +419,8 @@ public final class TfAttention implements Attention {
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
                 + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
-                + 4L * prefixFloats;
+                + 4L * prefixFloats
+                + 4L * s.pairs() * ((long) s.nq() * pad(s.d()) + (long) s.nk() * (pad(s.d()) + pad(s.dv()))); /* rows in bucket order */
         long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's gathered keys, or one streamed block
         long forwardThread = 4L * (br * dp + keysKept * (dp + wp) + br * bc + br * wp + 2L * br);
         long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);

@@ -148,6 +148,59 @@ class TreeAttentionTest {
     }
 
     @Test
+    void batchRoutingSendsEveryRowToTheLeafOfItsOwnWalk() {
+        Random r = new Random(17);
+        for (int dim : new int[] {64, 37, 32}) {
+            for (int h : new int[] {1, 5, 8}) {
+                DecisionTree t = new DecisionTree("t", h, dim);
+                t.initRandom(r.nextLong());
+                int rows = 101, stride = dim + 3; // rows that end mid-block, with a stride wider than the row
+                float[] x = rnd(r, 7 + rows * stride);
+                int[] leaves = new int[rows + 2];
+                Arrays.fill(leaves, -1);
+                t.route(x, 7, stride, rows, leaves, 1);
+                assertEquals(-1, leaves[0], "writes start at outOff");
+                assertEquals(-1, leaves[rows + 1], "writes stop after rows");
+                for (int i = 0; i < rows; i++) assertEquals(t.leaf(x, 7 + i * stride), leaves[1 + i], "row " + i + " (d=" + dim + ", h=" + h + ")");
+            }
+        }
+    }
+
+    @Test
+    void branchFreeDirectionFollowsTheTieAndNanRules() {
+        assertEquals(0, DecisionTree.goesRight(0f));
+        assertEquals(0, DecisionTree.goesRight(-0f), "-0 >= 0, so it goes left like +0");
+        assertEquals(0, DecisionTree.goesRight(Float.MIN_VALUE));
+        assertEquals(1, DecisionTree.goesRight(-Float.MIN_VALUE));
+        assertEquals(1, DecisionTree.goesRight(Float.NaN), "NaN >= 0 is false: right");
+        assertEquals(1, DecisionTree.goesRight(Float.intBitsToFloat(0xffc00000)), "negative NaN: right");
+        assertEquals(0, DecisionTree.goesRight(Float.POSITIVE_INFINITY));
+        assertEquals(1, DecisionTree.goesRight(Float.NEGATIVE_INFINITY));
+    }
+
+    @Test
+    void bucketOrderRowsAreScaledPaddedCopiesOfTheKeptTokens() {
+        int n = 9, width = 5, ld = 8;
+        int[] leaf = {2, 0, 1, 0, 2, 1, 1, 0, 3, /* pair 1 */ 3, 3, 0, 1, 2, 0, 1, 2, 3};
+        boolean[] skip = new boolean[2 * n];
+        skip[4] = skip[n + 2] = true;
+        LeafBuckets b = LeafBuckets.of(leaf, 2, 2, n, 4, skip);
+        float[] x = rnd(new Random(3), 2 * n * width);
+        float[] rows = b.gatherRows(x, width, ld, 0.5f);
+        for (int p = 0; p < 2; p++) {
+            int kept = b.end(p, 3);
+            assertEquals(8, kept, "one skipped token per pair");
+            for (int r = 0; r < kept; r++) {
+                int token = b.token(p, r);
+                for (int c = 0; c < ld; c++) {
+                    float expected = c < width ? 0.5f * x[(p * n + token) * width + c] : 0f;
+                    assertEquals(expected, rows[(p * n + r) * ld + c], "pair " + p + " row " + r + " col " + c);
+                }
+            }
+        }
+    }
+
+    @Test
     void routingInvariants() {
         DecisionTree tree = new DecisionTree("t", 3, 4);
         Arrays.fill(tree.w(), 0f);
