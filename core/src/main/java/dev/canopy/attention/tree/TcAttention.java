@@ -6,8 +6,6 @@ import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
-import static dev.canopy.kernels.Tiles.pad;
-
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
@@ -149,9 +147,34 @@ public final class TcAttention implements Attention {
         });
         float[] alpha = new float[pairs * nq * groupsPerQuery], lse = new float[pairs * nq];
         float scale = (float) (1.0 / Math.sqrt(d));
-        // Queries of one leaf share their groups, so each leaf scores its queries as one small tile product.
-        LeafBuckets qb = LeafBuckets.of(leafQ, pairs, s.heads(), nq, leaves, null);
-        Parallel.forEach(pairs * leaves, task -> scoreLeaf(s, q, count, kbar, vbar, qb, task / leaves, task % leaves, scale, alpha, lse, out));
+        Parallel.forRanges(pairs * nq, 256, (a, b) -> {
+            int[] g = new int[groupsPerQuery];
+            float[] e = new float[groupsPerQuery];
+            for (int row = a; row < b; row++) {
+                int pair = row / nq, base = pair * nodes;
+                groupNodes(groups, h, leaves - 1 + leafQ[row], g);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int l = 0; l < groupsPerQuery; l++) {
+                    float c = count[base + g[l]];
+                    e[l] = c == 0 ? Float.NEGATIVE_INFINITY
+                            : DecisionTree.dot(q, row * d, kbar, (base + g[l]) * d, d) * scale + (countBias == 0f ? 0f : countBias * (float) Math.log(c));
+                    max = Math.max(max, e[l]);
+                }
+                Arrays.fill(out, row * dv, (row + 1) * dv, 0f);
+                if (max == Float.NEGATIVE_INFINITY) { // every key padded
+                    lse[row] = Float.POSITIVE_INFINITY;
+                    continue;
+                }
+                float sum = 0f;
+                for (int l = 0; l < groupsPerQuery; l++) sum += e[l] = (float) Math.exp(e[l] - max);
+                for (int l = 0; l < groupsPerQuery; l++) {
+                    float w = e[l] / sum;
+                    alpha[row * groupsPerQuery + l] = w;
+                    if (w != 0f) axpy(w, vbar, (base + g[l]) * dv, out, row * dv, dv);
+                }
+                lse[row] = max + (float) Math.log(sum);
+            }
+        });
         long routing = 2L * pairs * (nq + nk) * d * h;
         long aggregation = (long) pairs * ((long) nk + nodes + nodes) * (d + dv);
         long scoring = 2L * pairs * nq * groupsPerQuery * (d + dv);
@@ -162,80 +185,6 @@ public final class TcAttention implements Attention {
         }
         long bytes = workingBytes(s, kb, nodes, groupsPerQuery);
         return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, alpha, lse, routing + aggregation + scoring, backward, bytes);
-    }
-
-    private static final int QUERY_BLOCK = 64;
-
-    /** Per-thread tiles for {@link #scoreLeaf}. */
-    private static final class Tiles {
-        float[] kbarT, vbarRows, bias, qs, sc, acc;
-
-        static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
-    }
-
-    private static final ThreadLocal<Tiles> TILES = ThreadLocal.withInitial(Tiles::new);
-
-    /**
-     * Scores, weights and outputs of the queries of one leaf: S = Q Kbar_G^T over the leaf's h+1 groups G (one padded
-     * vector of columns), softmax per row over non-empty groups, out = alpha Vbar_G.
-     */
-    private void scoreLeaf(AttentionShape s, float[] q, float[] count, float[] kbar, float[] vbar, LeafBuckets qb, int pair, int leaf,
-                           float scale, float[] alpha, float[] lse, float[] out) {
-        int queries = qb.count(pair, leaf);
-        if (queries == 0) return;
-        int h = trees.height(), gq = h + 1, leaves = 1 << h, nodes = (2 << h) - 1;
-        int d = s.d(), dv = s.dv(), dp = pad(d), wp = pad(dv), cols = pad(gq), nq = s.nq(), base = pair * nodes;
-        Tiles t = TILES.get();
-        float[] kbarT = t.kbarT = Tiles.ensure(t.kbarT, dp * cols), vbarRows = t.vbarRows = Tiles.ensure(t.vbarRows, gq * wp);
-        float[] bias = t.bias = Tiles.ensure(t.bias, cols);
-        float[] qs = t.qs = Tiles.ensure(t.qs, QUERY_BLOCK * dp), sc = t.sc = Tiles.ensure(t.sc, QUERY_BLOCK * cols);
-        float[] acc = t.acc = Tiles.ensure(t.acc, QUERY_BLOCK * wp);
-        int[] g = new int[gq];
-        groupNodes(groups, h, leaves - 1 + leaf, g);
-        Arrays.fill(kbarT, 0, dp * cols, 0f);
-        Arrays.fill(vbarRows, 0, gq * wp, 0f);
-        boolean any = false;
-        for (int l = 0; l < cols; l++) {
-            float c = l < gq ? count[base + g[l]] : 0f;
-            bias[l] = c == 0 ? Float.NEGATIVE_INFINITY : countBias == 0f ? 0f : countBias * (float) Math.log(c);
-            if (c == 0) continue;
-            any = true;
-            int node = base + g[l];
-            for (int x = 0; x < d; x++) kbarT[x * cols + l] = kbar[node * d + x] * scale;
-            System.arraycopy(vbar, node * dv, vbarRows, l * wp, dv);
-        }
-        for (int first = 0; first < queries; first += QUERY_BLOCK) {
-            int rows = Math.min(QUERY_BLOCK, queries - first);
-            for (int r = 0; r < rows; r++) {
-                int row = pair * nq + qb.token(pair, qb.begin(pair, leaf) + first + r);
-                System.arraycopy(q, row * d, qs, r * dp, d);
-                Arrays.fill(qs, r * dp + d, (r + 1) * dp, 0f);
-            }
-            if (any) {
-                dev.canopy.kernels.Tiles.mulBt(qs, 0, rows, dp, kbarT, 0, cols, sc, 0, cols);
-                Arrays.fill(acc, 0, rows * wp, 0f);
-            }
-            for (int r = 0; r < rows; r++) {
-                int row = pair * nq + qb.token(pair, qb.begin(pair, leaf) + first + r);
-                if (!any) { // every key padded
-                    Arrays.fill(out, row * dv, (row + 1) * dv, 0f);
-                    lse[row] = Float.POSITIVE_INFINITY;
-                    continue;
-                }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int l = 0; l < gq; l++) max = Math.max(max, sc[r * cols + l] += bias[l]);
-                float sum = 0f;
-                for (int l = 0; l < gq; l++) sum += sc[r * cols + l] = (float) Math.exp(sc[r * cols + l] - max);
-                for (int l = 0; l < gq; l++) alpha[row * gq + l] = sc[r * cols + l] /= sum;
-                lse[row] = max + (float) Math.log(sum);
-            }
-            if (!any) continue;
-            dev.canopy.kernels.Tiles.mulAcc(sc, 0, cols, rows, gq, vbarRows, 0, wp, acc, 0);
-            for (int r = 0; r < rows; r++) {
-                int row = pair * nq + qb.token(pair, qb.begin(pair, leaf) + first + r);
-                System.arraycopy(acc, r * wp, out, row * dv, dv);
-            }
-        }
     }
 
     private int piecesPerPair(AttentionShape s) {
