@@ -31,22 +31,8 @@ public final class VecOps {
      * reproducibility of a seeded run (and bit-exact resume); this gives the same bits in every tier.
      */
     public static float sum(FloatVector v) {
-        if (L > 16) {
-            for (VectorShuffle<Float> shuffle : BUTTERFLY) v = v.add(v.rearrange(shuffle));
-            return v.lane(0);
-        }
-        // The same steps unrolled on constant shuffles, which the JIT folds into single permutes.
-        if (L >= 16) v = v.add(v.rearrange(SWAP8));
-        if (L >= 8) v = v.add(v.rearrange(SWAP4));
-        if (L >= 4) v = v.add(v.rearrange(SWAP2));
-        if (L >= 2) v = v.add(v.rearrange(SWAP1));
+        for (VectorShuffle<Float> shuffle : BUTTERFLY) v = v.add(v.rearrange(shuffle));
         return v.lane(0);
-    }
-
-    private static final VectorShuffle<Float> SWAP8 = swap(8), SWAP4 = swap(4), SWAP2 = swap(2), SWAP1 = swap(1);
-
-    private static VectorShuffle<Float> swap(int half) {
-        return half < L ? VectorShuffle.fromOp(S, i -> i ^ half) : null;
     }
 
     /** sum_c a[aOff + c] * b[bOff + c] for c in [0, len). */
@@ -62,16 +48,6 @@ public final class VecOps {
         }
         for (; c < len; c++) sum += a[aOff + c] * b[bOff + c];
         return sum;
-    }
-
-    /** y[yOff + c] = alpha * x[xOff + c] for c in [0, len). */
-    public static void scaleCopy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
-        int c = 0;
-        if (len >= L) {
-            FloatVector av = FloatVector.broadcast(S, alpha);
-            for (int bound = S.loopBound(len); c < bound; c += L) FloatVector.fromArray(S, x, xOff + c).mul(av).intoArray(y, yOff + c);
-        }
-        for (; c < len; c++) y[yOff + c] = alpha * x[xOff + c];
     }
 
     /** y[yOff + c] += alpha * x[xOff + c] for c in [0, len). */

@@ -9,16 +9,12 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.ScoreRows;
-import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.Tiles;
-import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Treeformer TF-Attention (fine): every query attends, with an ordinary softmax, to the keys that reach the same leaf
@@ -37,8 +33,6 @@ import jdk.incubator.vector.VectorSpecies;
  * mode and frozen here).
  */
 public final class TfAttention implements Attention {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length();
     static final int QUERY_BLOCK = 64;
     static final int KEY_BLOCK = 128;
 
@@ -95,9 +89,8 @@ public final class TfAttention implements Attention {
         byte[] fallback = new byte[pairs * nq];
         long[] visible = new long[pairs * leaves];
         Sorted last = SORTED.get();
-        Sorted rows = new Sorted(qb.gatherRows(q, s.d(), pad(s.d()), (float) (1.0 / Math.sqrt(s.d())), last == null ? null : last.q()),
-                kb.gatherRows(k, s.d(), pad(s.d()), 1f, last == null ? null : last.k()),
-                kb.gatherRows(v, s.dv(), pad(s.dv()), 1f, last == null ? null : last.v()));
+        Sorted rows = new Sorted(qb.gatherRows(q, s.d(), pad(s.d()), (float) (1.0 / Math.sqrt(s.d())), last.q()),
+                kb.gatherRows(k, s.d(), pad(s.d()), 1f, last.k()), kb.gatherRows(v, s.dv(), pad(s.dv()), 1f, last.v()));
         SORTED.set(rows);
         Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, rows, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
@@ -111,7 +104,7 @@ public final class TfAttention implements Attention {
 
     /** Per-thread scratch, grown to the largest leaf seen. */
     private static final class Scratch {
-        float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
+        float[] qs, kt, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
         int[] kIdx;
 
         static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
@@ -129,7 +122,7 @@ public final class TfAttention implements Attention {
      * The calling thread's sorted rows from its last forward, reused by the next one: fresh arrays of this size cost
      * more to allocate and first touch than the attention inside the leaves.
      */
-    private static final ThreadLocal<Sorted> SORTED = new ThreadLocal<>();
+    private static final ThreadLocal<Sorted> SORTED = ThreadLocal.withInitial(() -> new Sorted(new float[0], new float[0], new float[0]));
 
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
     private long forwardLeaf(AttentionShape s, Sorted rows, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
@@ -198,28 +191,22 @@ public final class TfAttention implements Attention {
         for (int r = 0; r < rows; r++) {
             int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
             float inv = l[r] > 0 ? 1f / l[r] : 0f;
-            VecOps.scaleCopy(inv, acc, r * wp, out, o, dv);
+            RowOps.scale(acc, r * wp, inv, out, o, dv);
             lse[qBase + i] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
             fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
         }
         return visible;
     }
 
-    /** Transposed keys (dp x colsP at kt[ktOff]) and, if vs != null, padded values (cols x wp at vs[vsOff]) of bucket positions [from, from + cols). */
-    private static void gatherKeys(LeafBuckets kb, int pair, int from, int cols, float[] k, int kBase, int d, float[] kt, int ktOff, int colsP,
-                                   float[] v, int dv, float[] vs, int vsOff, int wp) {
+    /** Transposed rows (pad(d) x colsP at xt[xtOff], zero-padded) of x for bucket positions [from, from + cols). */
+    private static void gatherTransposed(LeafBuckets kb, int pair, int from, int cols, float[] x, int base, int d, float[] xt, int xtOff, int colsP) {
         int dp = pad(d);
         for (int j = 0; j < cols; j++) {
-            int key = kb.token(pair, from + j);
-            int ko = (kBase + key) * d;
-            for (int c = 0; c < d; c++) kt[ktOff + c * colsP + j] = k[ko + c];
-            if (vs != null) {
-                System.arraycopy(v, (kBase + key) * dv, vs, vsOff + j * wp, dv);
-                Arrays.fill(vs, vsOff + j * wp + dv, vsOff + (j + 1) * wp, 0f);
-            }
+            int xo = (base + kb.token(pair, from + j)) * d;
+            for (int c = 0; c < d; c++) xt[xtOff + c * colsP + j] = x[xo + c];
         }
-        for (int c = 0; c < d; c++) Arrays.fill(kt, ktOff + c * colsP + cols, ktOff + (c + 1) * colsP, 0f);
-        for (int c = d; c < dp; c++) Arrays.fill(kt, ktOff + c * colsP, ktOff + (c + 1) * colsP, 0f);
+        for (int c = 0; c < d; c++) Arrays.fill(xt, xtOff + c * colsP + cols, xtOff + (c + 1) * colsP, 0f);
+        for (int c = d; c < dp; c++) Arrays.fill(xt, xtOff + c * colsP, xtOff + (c + 1) * colsP, 0f);
     }
 
     /** Sets padding columns and causally hidden scores to -inf; returns how many (query, key) pairs stay visible. */
@@ -327,8 +314,8 @@ public final class TfAttention implements Attention {
         // Keys of the leaf, once: K^T per block (for S = Q K^T), V^T per block (for dP = dO V^T), and K rows (for dQ).
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
-            gatherKeys(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP, null, dv, null, 0, wp);
-            gatherKeys(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP, null, dv, null, 0, wp);
+            gatherTransposed(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP);
+            gatherTransposed(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP);
             for (int j = 0; j < cols; j++) {
                 int key = kb.token(pair, k0 + j0 + j);
                 System.arraycopy(k, (kBase + key) * d, ks, (j0 + j) * dp, d);
@@ -421,8 +408,8 @@ public final class TfAttention implements Attention {
                 + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
                 + 4L * prefixFloats
                 + 4L * s.pairs() * ((long) s.nq() * pad(s.d()) + (long) s.nk() * (pad(s.d()) + pad(s.dv()))); /* rows in bucket order */
-        long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's gathered keys, or one streamed block
-        long forwardThread = 4L * (br * dp + keysKept * (dp + wp) + br * bc + br * wp + 2L * br);
+        long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's keys, or one streamed block
+        long forwardThread = 4L * (keysKept * dp /* transposed keys */ + br * bc + br * wp + 2L * br);
         long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
         return shared + threads * Math.max(forwardThread, backwardThread);
     }

@@ -186,7 +186,7 @@ class TreeAttentionTest {
         skip[4] = skip[n + 2] = true;
         LeafBuckets b = LeafBuckets.of(leaf, 2, 2, n, 4, skip);
         float[] x = rnd(new Random(3), 2 * n * width);
-        float[] rows = b.gatherRows(x, width, ld, 0.5f);
+        float[] rows = b.gatherRows(x, width, ld, 0.5f, new float[0]);
         for (int p = 0; p < 2; p++) {
             int kept = b.end(p, 3);
             assertEquals(8, kept, "one skipped token per pair");
