@@ -23,6 +23,7 @@ public final class Parallel {
     private static final ReentrantLock CALLER = new ReentrantLock();
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static volatile Job current;
+    private static int generation; // numbers the jobs, guarded by CALLER
     private static final Thread[] HELPERS = startHelpers();
 
     private Parallel() {}
@@ -48,12 +49,12 @@ public final class Parallel {
             body.accept(0);
             return;
         }
-        if (THREADS == 1 || INSIDE.get() || !CALLER.tryLock()) { // one item, one thread, nested or busy: inline
+        if (THREADS == 1 || INSIDE.get() || !CALLER.tryLock()) { // one thread, nested, or another caller's job running: inline
             runInline(count, body);
             return;
         }
         try {
-            Job job = new Job(count, body);
+            Job job = new Job(++generation, count, body);
             current = job;
             for (Thread helper : HELPERS) LockSupport.unpark(helper);
             INSIDE.set(true);
@@ -101,13 +102,14 @@ public final class Parallel {
 
     /** One forEach call: items are claimed one at a time by the caller and any helper that arrives in time. */
     private static final class Job {
-        final int count;
+        final int id, count;
         final IntConsumer body;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int count, IntConsumer body) {
+        Job(int id, int count, IntConsumer body) {
+            this.id = id;
             this.count = count;
             this.body = body;
         }
@@ -142,12 +144,12 @@ public final class Parallel {
 
     private static void helperLoop() {
         INSIDE.set(true);
-        Job last = null;
+        int lastId = 0; // the last job's number, not the job: a finished job's body may hold large arrays
         long idleSince = System.nanoTime();
         while (true) {
             Job job = current;
-            if (job != null && job != last) {
-                last = job;
+            if (job != null && job.id != lastId) {
+                lastId = job.id;
                 job.work();
                 idleSince = System.nanoTime();
             } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
