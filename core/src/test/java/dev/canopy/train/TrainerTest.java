@@ -2,37 +2,20 @@ package dev.canopy.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.nn.Parameter;
+import dev.canopy.testing.ContainsTask;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
     @TempDir Path dir;
-
-    /** Label = whether token 3 occurs anywhere in the sequence: attention (or pooling) must find it. */
-    static TaskData containsTask(int count, long seed) {
-        Random rng = new Random(seed);
-        List<Sample> all = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int n = 4 + rng.nextInt(12);
-            int[] t = new int[n];
-            for (int j = 0; j < n; j++) t[j] = 4 + rng.nextInt(6);
-            boolean has = rng.nextBoolean();
-            if (has) t[rng.nextInt(n)] = 3;
-            all.add(new Sample(t, has ? 1 : 0));
-        }
-        return new TaskData("contains", 10, 2, 16, false, all.subList(0, count * 3 / 4), all.subList(count * 3 / 4, count), List.of());
-    }
 
     static ModelConfig config(String attention) {
         return new ModelConfig(10, 16, 16, 2, 1, 32, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, 2, 0.1f, false, 7);
@@ -44,7 +27,7 @@ class TrainerTest {
 
     @Test
     void learnsAnEasyTaskWellAboveChance() throws Exception {
-        TaskData task = containsTask(600, 1);
+        TaskData task = ContainsTask.of(600, 1);
         EncoderClassifier model = new EncoderClassifier(config("exact"));
         Trainer.Result r = new Trainer(model, task, train(150)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
         assertTrue(r.validAccuracy() > 0.85, "valid accuracy " + r.validAccuracy() + " (majority " + task.majorityAccuracy(task.valid()) + ")");
@@ -53,7 +36,7 @@ class TrainerTest {
 
     @Test
     void resumingFromACheckpointGivesTheSameWeightsAsAStraightRun() throws Exception {
-        TaskData task = containsTask(100, 2);
+        TaskData task = ContainsTask.of(100, 2);
         int steps = 12;
         EncoderClassifier straight = new EncoderClassifier(config("exact"));
         new Trainer(straight, task, train(steps)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
@@ -90,7 +73,7 @@ class TrainerTest {
 
     @Test
     void twoStraightRunsAreIdentical() throws Exception {
-        TaskData task = containsTask(100, 2);
+        TaskData task = ContainsTask.of(100, 2);
         for (String attention : new String[] {"exact", "linformer:k=4"}) {
             EncoderClassifier a = new EncoderClassifier(config(attention)), b = new EncoderClassifier(config(attention));
             new Trainer(a, task, train(12)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
@@ -101,7 +84,7 @@ class TrainerTest {
 
     @Test
     void checkpointRoundTripRestoresWeightsAndMomentsBitForBit() throws Exception {
-        TaskData task = containsTask(60, 4);
+        TaskData task = ContainsTask.of(60, 4);
         EncoderClassifier a = new EncoderClassifier(config("linformer:k=4"));
         Trainer ta = new Trainer(a, task, train(5));
         Checkpoints ckpt = new Checkpoints(dir.resolve("rt"), new SafetensorsStore());
@@ -123,7 +106,7 @@ class TrainerTest {
 
     @Test
     void dataOrderIsAFunctionOfTheStepAlone() {
-        TaskData task = containsTask(50, 5);
+        TaskData task = ContainsTask.of(50, 5);
         DataOrder straight = new DataOrder(task.train(), 9);
         for (int step = 0; step < 12; step++) {
             var expected = straight.batch(step, 8);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.canopy.attention.Attention;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
-import dev.canopy.nn.Parameter;
+import dev.canopy.testing.ContainsTask;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,7 +24,7 @@ class TreeformerTrainingTest {
 
     @Test
     void passesThroughDenseTcTfAndTheTreesLearnDuringTc() throws Exception {
-        TaskData task = TrainerTest.containsTask(100, 3);
+        TaskData task = ContainsTask.of(100, 3);
         EncoderClassifier model = new EncoderClassifier(TrainerTest.config(SCHEDULE));
         Trainer t = new Trainer(model, task, TrainerTest.train(STEPS));
         Path metrics = dir.resolve("metrics.jsonl");
@@ -58,7 +58,7 @@ class TreeformerTrainingTest {
 
     @Test
     void resumingInAnyPhaseGivesTheSameWeightsAsAStraightRun() throws Exception {
-        TaskData task = TrainerTest.containsTask(100, 2);
+        TaskData task = ContainsTask.of(100, 2);
         EncoderClassifier straight = new EncoderClassifier(TrainerTest.config(SCHEDULE));
         new Trainer(straight, task, TrainerTest.train(STEPS)).run(0, null, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
         // Stops at the TC boundary, before growth, inside TC after growth, at the TF boundary.

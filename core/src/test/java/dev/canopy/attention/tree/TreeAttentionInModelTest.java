@@ -2,11 +2,11 @@ package dev.canopy.attention.tree;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.nn.Parameter;
+import dev.canopy.testing.ContainsTask;
 import dev.canopy.train.MetricsLog;
 import dev.canopy.train.Progress;
 import dev.canopy.train.TrainConfig;
@@ -14,29 +14,14 @@ import dev.canopy.train.Trainer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** tf and tc inside the real encoder and trainer: padded variable-length batches, trees trained by AdamW in TC. */
 class TreeAttentionInModelTest {
 
-    static TaskData containsTask(int count, long seed) {
-        Random rng = new Random(seed);
-        List<Sample> all = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int n = 4 + rng.nextInt(12);
-            int[] t = new int[n];
-            for (int j = 0; j < n; j++) t[j] = 4 + rng.nextInt(6);
-            boolean has = rng.nextBoolean();
-            if (has) t[rng.nextInt(n)] = 3;
-            all.add(new Sample(t, has ? 1 : 0));
-        }
-        return new TaskData("contains", 10, 2, 16, false, all.subList(0, count * 3 / 4), all.subList(count * 3 / 4, count), List.of());
-    }
-
     @Test
     void trainsWithTcAndTfAttention() throws Exception {
-        TaskData task = containsTask(120, 3);
+        TaskData task = ContainsTask.of(120, 3);
         for (String spec : new String[] {"tc:h=2", "tf:h=1"}) {
             EncoderClassifier model = new EncoderClassifier(new ModelConfig(10, 16, 16, 2, 1, 32, spec, ModelConfig.Positions.LEARNED,
                     ModelConfig.Pooling.MEAN, 2, 0.1f, false, 7));
