@@ -38,9 +38,8 @@ public final class Activations {
     public static void geluErf(float[] x, int xOff, float[] y, int yOff, int n) {
         float[] buffer = blockBuffer(n);
         for (int b = 0; b < n; b += BLOCK) {
-            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
-            geluErfVectors(x, xOff + b, buffer, 0, full);
-            if (full < len) geluErfVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            int len = Math.min(BLOCK, n - b);
+            blockInto(Activations::geluErfVectors, x, xOff + b, len, buffer);
             System.arraycopy(buffer, 0, y, yOff + b, len);
         }
     }
@@ -49,14 +48,9 @@ public final class Activations {
     public static void geluErfBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
         float[] buffer = blockBuffer(n);
         for (int b = 0; b < n; b += BLOCK) {
-            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
-            normalCdfVectors(x, xOff + b, buffer, 0, full);
-            addXDensityVectors(x, xOff + b, buffer, 0, full);
-            if (full < len) {
-                float[] tail = padTail(x, xOff + b + full, len - full);
-                normalCdfVectors(tail, 0, buffer, full, len - full);
-                addXDensityVectors(tail, 0, buffer, full, len - full);
-            }
+            int len = Math.min(BLOCK, n - b);
+            blockInto(Activations::normalCdfVectors, x, xOff + b, len, buffer);
+            blockInto(Activations::addXDensityVectors, x, xOff + b, len, buffer);
             RowOps.multiply(dy, dyOff + b, buffer, 0, dx, dxOff + b, len);
         }
     }
@@ -65,9 +59,8 @@ public final class Activations {
     public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
         float[] buffer = blockBuffer(n);
         for (int b = 0; b < n; b += BLOCK) {
-            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
-            geluTanhVectors(x, xOff + b, buffer, 0, full);
-            if (full < len) geluTanhVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            int len = Math.min(BLOCK, n - b);
+            blockInto(Activations::geluTanhVectors, x, xOff + b, len, buffer);
             System.arraycopy(buffer, 0, y, yOff + b, len);
         }
     }
@@ -76,9 +69,8 @@ public final class Activations {
     public static void geluTanhBackward(float[] x, int xOff, float[] dy, int dyOff, float[] dx, int dxOff, int n) {
         float[] buffer = blockBuffer(n);
         for (int b = 0; b < n; b += BLOCK) {
-            int len = Math.min(BLOCK, n - b), full = S.loopBound(len);
-            geluTanhGradVectors(x, xOff + b, buffer, 0, full);
-            if (full < len) geluTanhGradVectors(padTail(x, xOff + b + full, len - full), 0, buffer, full, len - full);
+            int len = Math.min(BLOCK, n - b);
+            blockInto(Activations::geluTanhGradVectors, x, xOff + b, len, buffer);
             RowOps.multiply(dy, dyOff + b, buffer, 0, dx, dxOff + b, len);
         }
     }
@@ -115,6 +107,19 @@ public final class Activations {
     /** A block buffer with room for whole vectors past the last element (the tail loop writes one full vector). */
     private static float[] blockBuffer(int n) {
         return new float[(Math.min(n, BLOCK) + L - 1) / L * L];
+    }
+
+    /** One of the vector loops below. */
+    @FunctionalInterface
+    private interface VectorLoop {
+        void run(float[] x, int xOff, float[] out, int outOff, int n);
+    }
+
+    /** Runs loop over x[xOff, xOff + len) into buffer[0, len): whole vectors straight from x, the tail from a padded copy. */
+    private static void blockInto(VectorLoop loop, float[] x, int xOff, int len, float[] buffer) {
+        int full = S.loopBound(len);
+        loop.run(x, xOff, buffer, 0, full);
+        if (full < len) loop.run(padTail(x, xOff + full, len - full), 0, buffer, full, len - full);
     }
 
     /** x[off, off + count) copied into a zero-padded array of one vector, so the tail runs through the unmasked loops. */
