@@ -30,23 +30,15 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
     int token(int pair, int r) { return order[pair * n + r]; }
 
     /**
-     * The rows of x [pairs, n, width] in bucket order, each scaled and zero-padded to ld floats: pair p's r-th bucketed
-     * token lands at row p * n + r; written into reuse when it is large enough (rows past a pair's kept tokens are left
-     * as they were), else into a new array. Attention then reads a leaf's queries, keys or values as one contiguous
-     * tile; the random row reads happen here, in one tight loop the core can keep many of them in flight for.
+     * Rows of x [pairs, n, width] at pair's bucket positions [from, from + count), scaled and zero-padded to ld floats,
+     * into dst from dstOff: a leaf's queries, keys or values as one contiguous tile.
      */
-    float[] gatherRows(float[] x, int width, int ld, float scale, float[] reuse) {
-        int pairs = order.length / n;
-        float[] rows = reuse.length >= order.length * ld ? reuse : new float[order.length * ld];
-        dev.canopy.kernels.Parallel.forRanges(pairs * n, 1024, (a, b) -> {
-            for (int at = a; at < b; at++) {
-                int p = at / n, r = at % n;
-                if (r >= start[p * (leaves + 1) + leaves]) continue; // past the pair's kept tokens
-                dev.canopy.kernels.RowOps.scale(x, (p * n + order[at]) * width, scale, rows, at * ld, width);
-                if (ld > width) java.util.Arrays.fill(rows, at * ld + width, (at + 1) * ld, 0f);
-            }
-        });
-        return rows;
+    void gatherRows(int pair, int from, int count, float[] x, int width, float scale, float[] dst, int dstOff, int ld) {
+        for (int j = 0; j < count; j++) {
+            int to = dstOff + j * ld;
+            dev.canopy.kernels.RowOps.scale(x, (pair * n + token(pair, from + j)) * width, scale, dst, to, width);
+            if (ld > width) java.util.Arrays.fill(dst, to + width, to + ld, 0f);
+        }
     }
 
     int maxCount() {

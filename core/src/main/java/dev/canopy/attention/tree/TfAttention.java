@@ -88,11 +88,7 @@ public final class TfAttention implements Attention {
         float[] lse = new float[pairs * nq];
         byte[] fallback = new byte[pairs * nq];
         long[] visible = new long[pairs * leaves];
-        Sorted last = SORTED.get();
-        Sorted rows = new Sorted(qb.gatherRows(q, s.d(), pad(s.d()), (float) (1.0 / Math.sqrt(s.d())), last.q()),
-                kb.gatherRows(k, s.d(), pad(s.d()), 1f, last.k()), kb.gatherRows(v, s.dv(), pad(s.dv()), 1f, last.v()));
-        SORTED.set(rows);
-        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, rows, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
+        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
@@ -104,7 +100,7 @@ public final class TfAttention implements Attention {
 
     /** Per-thread scratch, grown to the largest leaf seen. */
     private static final class Scratch {
-        float[] qs, kt, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
+        float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
         int[] kIdx;
 
         static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
@@ -115,78 +111,79 @@ public final class TfAttention implements Attention {
     /** Leaves with at most this many keys have them gathered once per forward; larger ones are streamed per query block. */
     static final int CACHED_KEYS = 1024;
 
-    /** Queries (scaled by 1/sqrt(d), rows of pad(d)), keys (rows of pad(d)) and values (rows of pad(dv)) in bucket order. */
-    private record Sorted(float[] q, float[] k, float[] v) {}
-
-    /**
-     * The calling thread's sorted rows from its last forward, reused by the next one: fresh arrays of this size cost
-     * more to allocate and first touch than the attention inside the leaves.
-     */
-    private static final ThreadLocal<Sorted> SORTED = ThreadLocal.withInitial(() -> new Sorted(new float[0], new float[0], new float[0]));
-
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
-    private long forwardLeaf(AttentionShape s, Sorted rows, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
+    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return 0;
-        int dp = pad(s.d()), bc = KEY_BLOCK;
+        int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK;
         boolean cached = keys <= CACHED_KEYS;
         Scratch t = SCRATCH.get();
         int keyBlocks = cached ? Math.max(1, ceilDiv(keys, bc)) : 1;
-        float[] kt = t.kt = Scratch.ensure(t.kt, keyBlocks * dp * bc);
+        t.kt = Scratch.ensure(t.kt, keyBlocks * dp * bc);
+        t.vs = Scratch.ensure(t.vs, keyBlocks * bc * wp);
+        t.ks = Scratch.ensure(t.ks, bc * dp);
+        t.qs = Scratch.ensure(t.qs, QUERY_BLOCK * dp);
         if (cached) {
-            int k0 = pair * s.nk() + kb.begin(pair, leaf);
             for (int j0 = 0, blk = 0; j0 < keys; j0 += bc, blk++) {
-                int cols = Math.min(bc, keys - j0);
-                Tiles.transposePadded(rows.k(), (k0 + j0) * dp, dp, cols, dp, kt, blk * dp * bc, pad(cols));
+                gatherKeyBlock(s, k, v, kb, pair, kb.begin(pair, leaf) + j0, Math.min(bc, keys - j0), t, blk * dp * bc, blk * bc * wp);
             }
         }
         // Even blocks of at most QUERY_BLOCK rows (a multiple of 4 where possible, the register tile's height).
         int blocks = ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
-            visible += forwardBlock(s, rows, mask, out, lse, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+            visible += forwardBlock(s, q, k, v, mask, out, lse, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
         }
         return visible;
     }
 
+    /** One block of a leaf's keys, transposed into t.kt at ktOff (pad(d) x pad(cols)), and its values as rows into t.vs at vsOff. */
+    private static void gatherKeyBlock(AttentionShape s, float[] k, float[] v, LeafBuckets kb, int pair, int from, int cols,
+                                       Scratch t, int ktOff, int vsOff) {
+        int dp = pad(s.d());
+        kb.gatherRows(pair, from, cols, k, s.d(), 1f, t.ks, 0, dp);
+        Tiles.transposePadded(t.ks, 0, dp, cols, dp, t.kt, ktOff, pad(cols));
+        kb.gatherRows(pair, from, cols, v, s.dv(), 1f, t.vs, vsOff, pad(s.dv()));
+    }
+
     /** Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible pairs. */
-    private long forwardBlock(AttentionShape s, Sorted sorted, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
+    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
                               LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
-        int dv = s.dv(), nq = s.nq(), nk = s.nk();
-        int dp = pad(s.d()), wp = pad(dv), bc = KEY_BLOCK;
+        int d = s.d(), dv = s.dv(), nq = s.nq();
+        int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
         int q0 = qb.begin(pair, leaf) + first;
         int k0 = kb.begin(pair, leaf), keys = kb.end(pair, leaf) - k0;
         Scratch t = SCRATCH.get();
-        float[] kt = t.kt;
         float[] sc = t.sc = Scratch.ensure(t.sc, QUERY_BLOCK * bc);
         float[] acc = t.acc = Scratch.ensure(t.acc, QUERY_BLOCK * wp);
         float[] m = t.m = Scratch.ensure(t.m, QUERY_BLOCK);
         float[] l = t.l = Scratch.ensure(t.l, QUERY_BLOCK);
-        int qBase = pair * nq, qRows = (qBase + q0) * dp, kRows = pair * nk + k0;
+        int qBase = pair * nq;
+        qb.gatherRows(pair, q0, rows, q, d, (float) (1.0 / Math.sqrt(d)), t.qs, 0, dp);
         Arrays.fill(acc, 0, rows * wp, 0f);
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(l, 0, rows, 0f);
         long visible = 0;
         for (int j0 = 0, blk = 0; j0 < keys; j0 += bc, blk++) {
-            int cols = Math.min(bc, keys - j0), colsP = pad(cols);
-            int ktOff = cached ? blk * dp * bc : 0;
-            if (!cached) Tiles.transposePadded(sorted.k(), (kRows + j0) * dp, dp, cols, dp, kt, 0, colsP);
-            Tiles.mulBt(sorted.q(), qRows, rows, dp, kt, ktOff, colsP, sc, 0, bc);
-            visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, colsP, sc, bc);
+            int cols = Math.min(bc, keys - j0), ld = pad(cols); // score rows as wide as this block, to keep the tile small
+            int ktOff = cached ? blk * dp * bc : 0, vsOff = cached ? blk * bc * wp : 0;
+            if (!cached) gatherKeyBlock(s, k, v, kb, pair, k0 + j0, cols, t, 0, 0);
+            Tiles.mulBt(t.qs, 0, rows, dp, t.kt, ktOff, ld, sc, 0, ld);
+            visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, ld, sc, ld);
             for (int r = 0; r < rows; r++) {
-                int row = r * bc;
-                float mNew = Math.max(m[r], ScoreRows.max(sc, row, colsP));
+                int row = r * ld;
+                float mNew = Math.max(m[r], ScoreRows.max(sc, row, ld));
                 if (mNew == Float.NEGATIVE_INFINITY) {
-                    Arrays.fill(sc, row, row + colsP, 0f);
+                    Arrays.fill(sc, row, row + ld, 0f);
                     continue;
                 }
                 float alpha = (float) Math.exp(m[r] - mNew);
-                l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, colsP, mNew);
+                l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, ld, mNew);
                 m[r] = mNew;
                 if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
-            Tiles.mulAcc(sc, 0, bc, rows, cols, sorted.v(), (kRows + j0) * wp, wp, acc, 0);
+            Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
         for (int r = 0; r < rows; r++) {
             int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
@@ -196,17 +193,6 @@ public final class TfAttention implements Attention {
             fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
         }
         return visible;
-    }
-
-    /** Transposed rows (pad(d) x colsP at xt[xtOff], zero-padded) of x for bucket positions [from, from + cols). */
-    private static void gatherTransposed(LeafBuckets kb, int pair, int from, int cols, float[] x, int base, int d, float[] xt, int xtOff, int colsP) {
-        int dp = pad(d);
-        for (int j = 0; j < cols; j++) {
-            int xo = (base + kb.token(pair, from + j)) * d;
-            for (int c = 0; c < d; c++) xt[xtOff + c * colsP + j] = x[xo + c];
-        }
-        for (int c = 0; c < d; c++) Arrays.fill(xt, xtOff + c * colsP + cols, xtOff + (c + 1) * colsP, 0f);
-        for (int c = d; c < dp; c++) Arrays.fill(xt, xtOff + c * colsP, xtOff + (c + 1) * colsP, 0f);
     }
 
     /** Sets padding columns and causally hidden scores to -inf; returns how many (query, key) pairs stay visible. */
@@ -311,28 +297,21 @@ public final class TfAttention implements Attention {
         float[] dqAcc = t.dqAcc = Scratch.ensure(t.dqAcc, br * dp);
         float[] rowDots = t.m = Scratch.ensure(t.m, br);
         int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq;
-        // Keys of the leaf, once: K^T per block (for S = Q K^T), V^T per block (for dP = dO V^T), and K rows (for dQ).
+        // Keys of the leaf, once: K rows (for dQ), K^T per block (for S = Q K^T) and V^T per block (for dP = dO V^T).
+        float[] vRows = t.vs = Scratch.ensure(t.vs, bc * wp);
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
-            gatherTransposed(kb, pair, k0 + j0, cols, k, kBase, d, ktAll, blk * bc * dp, colsP);
-            gatherTransposed(kb, pair, k0 + j0, cols, v, kBase, dv, vtAll, blk * bc * wp, colsP);
-            for (int j = 0; j < cols; j++) {
-                int key = kb.token(pair, k0 + j0 + j);
-                System.arraycopy(k, (kBase + key) * d, ks, (j0 + j) * dp, d);
-                Arrays.fill(ks, (j0 + j) * dp + d, (j0 + j + 1) * dp, 0f);
-            }
+            kb.gatherRows(pair, k0 + j0, cols, k, d, 1f, ks, j0 * dp, dp);
+            Tiles.transposePadded(ks, j0 * dp, dp, cols, dp, ktAll, blk * bc * dp, colsP);
+            kb.gatherRows(pair, k0 + j0, cols, v, dv, 1f, vRows, 0, wp);
+            Tiles.transposePadded(vRows, 0, wp, cols, wp, vtAll, blk * bc * wp, colsP);
         }
         Arrays.fill(dkAcc, 0, keys * dp, 0f);
         Arrays.fill(dvAcc, 0, keys * wp, 0f);
         for (int i0 = 0; i0 < queries; i0 += br) {
             int rows = Math.min(br, queries - i0);
-            for (int r = 0; r < rows; r++) {
-                int i = qb.token(pair, q0 + i0 + r);
-                for (int x = 0; x < d; x++) qs[r * dp + x] = q[(qBase + i) * d + x] * scale;
-                Arrays.fill(qs, r * dp + d, (r + 1) * dp, 0f);
-                System.arraycopy(dOut, (qBase + i) * dv, dos, r * wp, dv);
-                Arrays.fill(dos, r * wp + dv, (r + 1) * wp, 0f);
-            }
+            qb.gatherRows(pair, q0 + i0, rows, q, d, scale, qs, 0, dp);
+            qb.gatherRows(pair, q0 + i0, rows, dOut, dv, 1f, dos, 0, wp);
             Arrays.fill(dqAcc, 0, rows * dp, 0f);
             for (int r = 0; r < rows; r++) rowDots[r] = rowDot(dOut, c.out(), qBase + qb.token(pair, q0 + i0 + r), dv);
             for (int blk = 0; blk < blocks; blk++) {
@@ -406,11 +385,11 @@ public final class TfAttention implements Attention {
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
                 + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
-                + 4L * prefixFloats
-                + 4L * s.pairs() * ((long) s.nq() * pad(s.d()) + (long) s.nk() * (pad(s.d()) + pad(s.dv()))); /* rows in bucket order */
+                + 4L * prefixFloats;
         long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's keys, or one streamed block
-        long forwardThread = 4L * (keysKept * dp /* transposed keys */ + br * bc + br * wp + 2L * br);
-        long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
+        long forwardThread = 4L * (keysKept * (dp + wp) /* transposed keys, value rows */ + (long) bc * dp /* key rows */
+                + br * dp /* queries */ + br * bc + br * wp + 2L * br);
+        long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) bc * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
         return shared + threads * Math.max(forwardThread, backwardThread);
     }
 

@@ -87,18 +87,20 @@ class TreeAttentionTest {
     @Test
     void everyTokenForcedIntoOneLeafIsExactAttention() {
         Random r = new Random(3);
-        AttentionShape s = new AttentionShape(1, 2, 300, 300, 16, 16);
-        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
-        TreeBank bank = new TreeBank(2, 3, 16, false, 1);
-        for (int h = 0; h < 2; h++) { // w = 0, b = +1: z = 1 >= 0 everywhere, so every token goes left to leaf 0
-            Arrays.fill(bank.tree(h).w(), 0f);
-            Arrays.fill(bank.tree(h).b(), 1f);
-            bank.tree(h).markInitialised();
-        }
-        for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL}) {
-            float[] out = new float[s.outSize()];
-            new TfAttention(bank, TfAttention.EmptyLeaf.ZERO).forward(s, q, k, v, mask, Pass.INFERENCE, out);
-            assertClose("single leaf " + mask, ReferenceAttention.forward(s, q, k, v, mask), out, 2e-5);
+        // 300 keys: the leaf's keys are gathered once; 1100 (> CACHED_KEYS): they are streamed per query block.
+        for (AttentionShape s : new AttentionShape[] {new AttentionShape(1, 2, 300, 300, 16, 16), new AttentionShape(1, 1, 70, 1100, 8, 8)}) {
+            float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
+            TreeBank bank = new TreeBank(s.heads(), 3, s.d(), false, 1);
+            for (int h = 0; h < s.heads(); h++) { // w = 0, b = +1: z = 1 >= 0 everywhere, so every token goes left to leaf 0
+                Arrays.fill(bank.tree(h).w(), 0f);
+                Arrays.fill(bank.tree(h).b(), 1f);
+                bank.tree(h).markInitialised();
+            }
+            for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL}) {
+                float[] out = new float[s.outSize()];
+                new TfAttention(bank, TfAttention.EmptyLeaf.ZERO).forward(s, q, k, v, mask, Pass.INFERENCE, out);
+                assertClose("single leaf " + s + " " + mask, ReferenceAttention.forward(s, q, k, v, mask), out, 2e-5);
+            }
         }
     }
 
@@ -179,22 +181,27 @@ class TreeAttentionTest {
     }
 
     @Test
-    void bucketOrderRowsAreScaledPaddedCopiesOfTheKeptTokens() {
+    void leafRowsAreScaledPaddedCopiesOfTheKeptTokens() {
         int n = 9, width = 5, ld = 8;
         int[] leaf = {2, 0, 1, 0, 2, 1, 1, 0, 3, /* pair 1 */ 3, 3, 0, 1, 2, 0, 1, 2, 3};
         boolean[] skip = new boolean[2 * n];
         skip[4] = skip[n + 2] = true;
         LeafBuckets b = LeafBuckets.of(leaf, 2, 2, n, 4, skip);
         float[] x = rnd(new Random(3), 2 * n * width);
-        float[] rows = b.gatherRows(x, width, ld, 0.5f, new float[0]);
         for (int p = 0; p < 2; p++) {
-            int kept = b.end(p, 3);
-            assertEquals(8, kept, "one skipped token per pair");
-            for (int r = 0; r < kept; r++) {
-                int token = b.token(p, r);
-                for (int c = 0; c < ld; c++) {
-                    float expected = c < width ? 0.5f * x[(p * n + token) * width + c] : 0f;
-                    assertEquals(expected, rows[(p * n + r) * ld + c], "pair " + p + " row " + r + " col " + c);
+            assertEquals(8, b.end(p, 3), "one skipped token per pair");
+            for (int leafId = 0; leafId < 4; leafId++) {
+                int from = b.begin(p, leafId), count = b.count(p, leafId), offset = 3;
+                float[] rows = new float[offset + count * ld];
+                Arrays.fill(rows, Float.NaN); // padding must be written, not left over
+                b.gatherRows(p, from, count, x, width, 0.5f, rows, offset, ld);
+                for (int r = 0; r < count; r++) {
+                    int token = b.token(p, from + r);
+                    assertEquals(leafId, leaf[p * n + token], "bucket holds its leaf's tokens");
+                    for (int c = 0; c < ld; c++) {
+                        float expected = c < width ? 0.5f * x[(p * n + token) * width + c] : 0f;
+                        assertEquals(expected, rows[offset + r * ld + c], "pair " + p + " leaf " + leafId + " row " + r + " col " + c);
+                    }
                 }
             }
         }
