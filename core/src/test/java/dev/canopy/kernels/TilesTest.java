@@ -55,7 +55,7 @@ class TilesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,5,8", "1,1,16", "7,20,32"})
+    @CsvSource({"3,5,8", "1,1,16", "7,20,32", "9,64,64"})
     void padAndTransposeFillPaddingWithZeros(int rows, int width, int ld) {
         Random rng = new Random(rows + width);
         float[] src = GradCheck.random(rng, rows * width, 1f);

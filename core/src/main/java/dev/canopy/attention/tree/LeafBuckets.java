@@ -36,9 +36,39 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
     void gatherRows(int pair, int from, int count, float[] x, int width, float scale, float[] dst, int dstOff, int ld) {
         for (int j = 0; j < count; j++) {
             int to = dstOff + j * ld;
-            dev.canopy.kernels.RowOps.scale(x, (pair * n + token(pair, from + j)) * width, scale, dst, to, width);
+            dev.canopy.kernels.RowOps.scale(x, row(pair, from + j, width), scale, dst, to, width);
             if (ld > width) java.util.Arrays.fill(dst, to + width, to + ld, 0f);
         }
+    }
+
+    /**
+     * The same rows transposed: dst[dstOff + c * ldd + j] = x[row of bucket position from + j][c], zero for j in
+     * [count, ldd) and for c in [width, height). Four rows per pass over the columns, as {@code Tiles.transposePadded}.
+     */
+    void gatherTransposed(int pair, int from, int count, float[] x, int width, float[] dst, int dstOff, int ldd, int height) {
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int s0 = row(pair, from + j, width), s1 = row(pair, from + j + 1, width);
+            int s2 = row(pair, from + j + 2, width), s3 = row(pair, from + j + 3, width);
+            for (int c = 0; c < width; c++) {
+                int d = dstOff + c * ldd + j;
+                dst[d] = x[s0 + c];
+                dst[d + 1] = x[s1 + c];
+                dst[d + 2] = x[s2 + c];
+                dst[d + 3] = x[s3 + c];
+            }
+        }
+        for (; j < count; j++) {
+            int s0 = row(pair, from + j, width);
+            for (int c = 0; c < width; c++) dst[dstOff + c * ldd + j] = x[s0 + c];
+        }
+        if (ldd > count) for (int c = 0; c < width; c++) java.util.Arrays.fill(dst, dstOff + c * ldd + count, dstOff + (c + 1) * ldd, 0f);
+        java.util.Arrays.fill(dst, dstOff + width * ldd, dstOff + height * ldd, 0f);
+    }
+
+    /** Offset in x [pairs, n, width] of the row of pair's bucket position r. */
+    private int row(int pair, int r, int width) {
+        return (pair * n + token(pair, r)) * width;
     }
 
     int maxCount() {

@@ -122,7 +122,6 @@ public final class TfAttention implements Attention {
         int keyBlocks = cached ? Math.max(1, ceilDiv(keys, bc)) : 1;
         t.kt = Scratch.ensure(t.kt, keyBlocks * dp * bc);
         t.vs = Scratch.ensure(t.vs, keyBlocks * bc * wp);
-        t.ks = Scratch.ensure(t.ks, bc * dp);
         t.qs = Scratch.ensure(t.qs, QUERY_BLOCK * dp);
         if (cached) {
             for (int j0 = 0, blk = 0; j0 < keys; j0 += bc, blk++) {
@@ -141,9 +140,7 @@ public final class TfAttention implements Attention {
     /** One block of a leaf's keys, transposed into t.kt at ktOff (pad(d) x pad(cols)), and its values as rows into t.vs at vsOff. */
     private static void gatherKeyBlock(AttentionShape s, float[] k, float[] v, LeafBuckets kb, int pair, int from, int cols,
                                        Scratch t, int ktOff, int vsOff) {
-        int dp = pad(s.d());
-        kb.gatherRows(pair, from, cols, k, s.d(), 1f, t.ks, 0, dp);
-        Tiles.transposePadded(t.ks, 0, dp, cols, dp, t.kt, ktOff, pad(cols));
+        kb.gatherTransposed(pair, from, cols, k, s.d(), t.kt, ktOff, pad(cols), pad(s.d()));
         kb.gatherRows(pair, from, cols, v, s.dv(), 1f, t.vs, vsOff, pad(s.dv()));
     }
 
@@ -298,13 +295,11 @@ public final class TfAttention implements Attention {
         float[] rowDots = t.m = Scratch.ensure(t.m, br);
         int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq;
         // Keys of the leaf, once: K rows (for dQ), K^T per block (for S = Q K^T) and V^T per block (for dP = dO V^T).
-        float[] vRows = t.vs = Scratch.ensure(t.vs, bc * wp);
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
             kb.gatherRows(pair, k0 + j0, cols, k, d, 1f, ks, j0 * dp, dp);
-            Tiles.transposePadded(ks, j0 * dp, dp, cols, dp, ktAll, blk * bc * dp, colsP);
-            kb.gatherRows(pair, k0 + j0, cols, v, dv, 1f, vRows, 0, wp);
-            Tiles.transposePadded(vRows, 0, wp, cols, wp, vtAll, blk * bc * wp, colsP);
+            kb.gatherTransposed(pair, k0 + j0, cols, k, d, ktAll, blk * bc * dp, colsP, dp);
+            kb.gatherTransposed(pair, k0 + j0, cols, v, dv, vtAll, blk * bc * wp, colsP, wp);
         }
         Arrays.fill(dkAcc, 0, keys * dp, 0f);
         Arrays.fill(dvAcc, 0, keys * wp, 0f);
@@ -387,9 +382,8 @@ public final class TfAttention implements Attention {
                 + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
                 + 4L * prefixFloats;
         long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's keys, or one streamed block
-        long forwardThread = 4L * (keysKept * (dp + wp) /* transposed keys, value rows */ + (long) bc * dp /* key rows */
-                + br * dp /* queries */ + br * bc + br * wp + 2L * br);
-        long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) bc * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
+        long forwardThread = 4L * (keysKept * (dp + wp) /* transposed keys, value rows */ + br * dp /* queries */ + br * bc + br * wp + 2L * br);
+        long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);
         return shared + threads * Math.max(forwardThread, backwardThread);
     }
 
