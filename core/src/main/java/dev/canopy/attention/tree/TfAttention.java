@@ -69,7 +69,7 @@ public final class TfAttention implements Attention {
     @Override public List<Parameter> parameters() { return trees.parameters(); }
     public TreeBank trees() { return trees; }
 
-    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] lse, byte[] fallback,
+    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] rowMax, float[] rowSum, byte[] fallback,
                    LeafBuckets qb, LeafBuckets kb, long flops, long backwardFlops, long workingBytes) implements Saved {}
 
     private static final byte NORMAL = 0, EMPTY = 1;
@@ -85,17 +85,17 @@ public final class TfAttention implements Attention {
         LeafBuckets qb = LeafBuckets.of(lq, pairs, s.heads(), nq, leaves, null);
         LeafBuckets kb = LeafBuckets.of(lk, pairs, s.heads(), nk, leaves, mask.keyPadding());
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
-        float[] lse = new float[pairs * nq];
+        float[] rowMax = new float[pairs * nq], rowSum = new float[pairs * nq]; // the backward's log-sum-exp, left unlogged
         byte[] fallback = new byte[pairs * nq];
         long[] visible = new long[pairs * leaves];
-        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, lse, fallback, qb, kb, t / leaves, t % leaves));
+        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, rowMax, rowSum, fallback, qb, kb, t / leaves, t % leaves));
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
         long routing = 2L * pairs * (nq + nk) * s.d() * trees.height();
         long attention = 2L * pairsSeen * (s.d() + s.dv());
         long bytes = workingBytes(s, qb, kb, pairs * leaves, prefix == null ? 0 : prefix.length);
-        return new Context(s, mask, q, k, v, out, lse, fallback, qb, kb, routing + attention, attention * 5 / 2, bytes);
+        return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, routing + attention, attention * 5 / 2, bytes);
     }
 
     /** Per-thread scratch, grown to the largest leaf seen. */
@@ -112,8 +112,8 @@ public final class TfAttention implements Attention {
     static final int CACHED_KEYS = 1024;
 
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
-    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
-                             LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
+    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
+                             byte[] fallback, LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return 0;
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK;
@@ -132,7 +132,7 @@ public final class TfAttention implements Attention {
         int blocks = ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
-            visible += forwardBlock(s, q, k, v, mask, out, lse, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+            visible += forwardBlock(s, q, k, v, mask, out, rowMax, rowSum, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
         }
         return visible;
     }
@@ -145,8 +145,8 @@ public final class TfAttention implements Attention {
     }
 
     /** Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible pairs. */
-    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] lse, byte[] fallback,
-                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
+    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
+                              byte[] fallback, LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
         int d = s.d(), dv = s.dv(), nq = s.nq();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
         int q0 = qb.begin(pair, leaf) + first;
@@ -175,10 +175,14 @@ public final class TfAttention implements Attention {
                     Arrays.fill(sc, row, row + ld, 0f);
                     continue;
                 }
-                float alpha = (float) Math.exp(m[r] - mNew);
-                l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, ld, mNew);
+                if (m[r] == Float.NEGATIVE_INFINITY) { // the row's first visible keys: nothing to rescale
+                    l[r] = ScoreRows.expShifted(sc, row, ld, mNew);
+                } else {
+                    float alpha = (float) Math.exp(m[r] - mNew);
+                    l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, ld, mNew);
+                    if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
+                }
                 m[r] = mNew;
-                if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
             Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
@@ -186,7 +190,8 @@ public final class TfAttention implements Attention {
             int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
             float inv = l[r] > 0 ? 1f / l[r] : 0f;
             RowOps.scale(acc, r * wp, inv, out, o, dv);
-            lse[qBase + i] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
+            rowMax[qBase + i] = m[r];
+            rowSum[qBase + i] = l[r];
             fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
         }
         return visible;
@@ -267,11 +272,12 @@ public final class TfAttention implements Attention {
         Arrays.fill(dk, 0f);
         Arrays.fill(dv, 0f);
         int leaves = c.qb().leaves();
-        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, dOut, dq, dk, dv, task / leaves, task % leaves));
+        float[] lse = logSumExp(c);
+        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dq, dk, dv, task / leaves, task % leaves));
         backwardEmptyPolicy(c, dOut, dv);
     }
 
-    private void backwardLeaf(Context c, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
+    private void backwardLeaf(Context c, float[] lse, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
         AttentionShape s = c.shape();
         LeafBuckets qb = c.qb(), kb = c.kb();
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
@@ -280,7 +286,7 @@ public final class TfAttention implements Attention {
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK, br = QUERY_BLOCK;
         int blocks = ceilDiv(keys, bc);
         float scale = (float) (1.0 / Math.sqrt(d));
-        float[] q = c.q(), k = c.k(), v = c.v(), lse = c.lse();
+        float[] q = c.q(), k = c.k(), v = c.v();
         Scratch t = SCRATCH.get();
         float[] ktAll = t.ktAll = Scratch.ensure(t.ktAll, blocks * bc * dp);
         float[] vtAll = t.vtAll = Scratch.ensure(t.vtAll, blocks * bc * wp);
@@ -332,6 +338,15 @@ public final class TfAttention implements Attention {
         }
     }
 
+    /** Each query's log-sum-exp of its visible scores, +inf where it saw none: m + log(l) from the forward's running max and sum. */
+    private static float[] logSumExp(Context c) {
+        float[] max = c.rowMax(), sum = c.rowSum(), lse = new float[max.length];
+        Parallel.forRanges(lse.length, 1024, (a, b) -> {
+            for (int i = a; i < b; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
+        });
+        return lse;
+    }
+
     /** D_i = dO_i . O_i, the softmax backward's row term. */
     private static float rowDot(float[] dOut, float[] out, int row, int dv) {
         float sum = 0f;
@@ -379,7 +394,7 @@ public final class TfAttention implements Attention {
         int maxKeys = kb.maxCount(), keysP = ceilDiv(Math.max(1, maxKeys), bc) * bc;
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
-                + 4L * s.pairs() * s.nq() + s.pairs() * s.nq() /* lse, fallback */ + 8L * tasks /* visible pairs per leaf */
+                + 8L * s.pairs() * s.nq() + s.pairs() * s.nq() /* row max and sum, fallback */ + 8L * tasks /* visible pairs per leaf */
                 + 4L * prefixFloats;
         long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's keys, or one streamed block
         long forwardThread = 4L * (keysKept * (dp + wp) /* transposed keys, value rows */ + br * dp /* queries */ + br * bc + br * wp + 2L * br);
