@@ -20,9 +20,11 @@ import java.util.List;
  * Treeformer TF-Attention (fine): every query attends, with an ordinary softmax, to the keys that reach the same leaf
  * of its head's tree. Spec {@code tf:h=H[,empty=zero|self|rootmean][,init=data|random]}.
  *
- * <p>Per (batch, head) pair the queries and the unpadded keys are bucketed by leaf with a stable counting sort; each
- * task then takes one block of up to 64 queries of one leaf and streams that leaf's keys in blocks of 128 with an
- * online softmax (as in exact attention), so a leaf of any size needs O(block) scratch. The causal mask (when given)
+ * <p>Per (batch, head) pair the queries and the unpadded keys are bucketed by leaf with a stable counting sort. One task
+ * per (pair, leaf) gathers the leaf's keys (transposed) and values into per-thread tiles once, then its queries in
+ * blocks of up to 64, each block streaming the keys in blocks of 128 with an online softmax (as in exact attention).
+ * A leaf of more than {@link #CACHED_KEYS} keys is gathered one key block at a time instead, so any leaf size needs
+ * bounded scratch. The causal mask (when given)
  * additionally requires key index <= query index + (nk - nq). A query whose leaf holds no visible key follows the
  * empty-leaf policy: {@code zero} output (default; the residual carries the token), {@code self} = attend to its own
  * position's key alone (out = v_i, when that key exists and is not padded, else zero), {@code rootmean} = the mean of
