@@ -48,15 +48,8 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
     void gatherTransposed(int pair, int from, int count, float[] x, int width, float[] dst, int dstOff, int ldd, int height) {
         int j = 0;
         for (; j + 4 <= count; j += 4) {
-            int s0 = row(pair, from + j, width), s1 = row(pair, from + j + 1, width);
-            int s2 = row(pair, from + j + 2, width), s3 = row(pair, from + j + 3, width);
-            for (int c = 0; c < width; c++) {
-                int d = dstOff + c * ldd + j;
-                dst[d] = x[s0 + c];
-                dst[d + 1] = x[s1 + c];
-                dst[d + 2] = x[s2 + c];
-                dst[d + 3] = x[s3 + c];
-            }
+            dev.canopy.kernels.Tiles.transposeFour(x, row(pair, from + j, width), row(pair, from + j + 1, width), row(pair, from + j + 2, width),
+                    row(pair, from + j + 3, width), width, dst, dstOff + j, ldd);
         }
         for (; j < count; j++) {
             int s0 = row(pair, from + j, width);
