@@ -186,7 +186,7 @@ public final class Tiles {
     }
 
     /** Four rows of width floats (at s0..s3 in src) into columns: dst[d0 + c * ldd + i] = row i's element c. */
-    public static void transposeFour(float[] src, int s0, int s1, int s2, int s3, int width, float[] dst, int d0, int ldd) {
+    private static void transposeFour(float[] src, int s0, int s1, int s2, int s3, int width, float[] dst, int d0, int ldd) {
         for (int c = 0; c < width; c++) {
             int d = d0 + c * ldd;
             dst[d] = src[s0 + c];

@@ -41,24 +41,6 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
         }
     }
 
-    /**
-     * The same rows transposed: dst[dstOff + c * ldd + j] = x[row of bucket position from + j][c], zero for j in
-     * [count, ldd) and for c in [width, height). Four rows per pass over the columns, as {@code Tiles.transposePadded}.
-     */
-    void gatherTransposed(int pair, int from, int count, float[] x, int width, float[] dst, int dstOff, int ldd, int height) {
-        int j = 0;
-        for (; j + 4 <= count; j += 4) {
-            dev.canopy.kernels.Tiles.transposeFour(x, row(pair, from + j, width), row(pair, from + j + 1, width), row(pair, from + j + 2, width),
-                    row(pair, from + j + 3, width), width, dst, dstOff + j, ldd);
-        }
-        for (; j < count; j++) {
-            int s0 = row(pair, from + j, width);
-            for (int c = 0; c < width; c++) dst[dstOff + c * ldd + j] = x[s0 + c];
-        }
-        if (ldd > count) for (int c = 0; c < width; c++) java.util.Arrays.fill(dst, dstOff + c * ldd + count, dstOff + (c + 1) * ldd, 0f);
-        java.util.Arrays.fill(dst, dstOff + width * ldd, dstOff + height * ldd, 0f);
-    }
-
     /** Offset in x [pairs, n, width] of the row of pair's bucket position r. */
     private int row(int pair, int r, int width) {
         return (pair * n + token(pair, r)) * width;
