@@ -4,6 +4,10 @@ import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A complete oblique binary decision tree of height h over d-dimensional vectors (one per layer and head).
@@ -100,17 +104,63 @@ public final class DecisionTree {
 
     private static void walk(float[] w, float[] b, int height, int dim, float[] x, int off, int stride, int rows, int[] leafOut, int outOff) {
         int internal = (1 << height) - 1;
+        boolean fours = dim % LANES == 0 && LANES >= 4;
+        float[] sums = new float[LANES];
         for (int r0 = 0; r0 < rows; r0 += ROUTE_BLOCK) {
             int from = outOff + r0, to = outOff + Math.min(rows, r0 + ROUTE_BLOCK);
             Arrays.fill(leafOut, from, to, 0);
             for (int level = 0; level < height; level++) {
-                for (int r = from, xo = off + r0 * stride; r < to; r++, xo += stride) {
+                int r = from, xo = off + r0 * stride;
+                // Four rows at a time: their dot products' lane sums share vectors (VecOps.sum's pairings, so its bits),
+                // a quarter of the lane swaps. All in this method: a vector passed across a call the JIT does not
+                // inline becomes an object.
+                for (; fours && r + 4 <= to; r += 4, xo += 4 * stride) {
+                    int n0 = leafOut[r], n1 = leafOut[r + 1], n2 = leafOut[r + 2], n3 = leafOut[r + 3];
+                    FloatVector p0 = FloatVector.zero(SPECIES), p1 = p0, p2 = p0, p3 = p0;
+                    for (int c = 0; c < dim; c += LANES) {
+                        p0 = FloatVector.fromArray(SPECIES, w, n0 * dim + c).fma(FloatVector.fromArray(SPECIES, x, xo + c), p0);
+                        p1 = FloatVector.fromArray(SPECIES, w, n1 * dim + c).fma(FloatVector.fromArray(SPECIES, x, xo + stride + c), p1);
+                        p2 = FloatVector.fromArray(SPECIES, w, n2 * dim + c).fma(FloatVector.fromArray(SPECIES, x, xo + 2 * stride + c), p2);
+                        p3 = FloatVector.fromArray(SPECIES, w, n3 * dim + c).fma(FloatVector.fromArray(SPECIES, x, xo + 3 * stride + c), p3);
+                    }
+                    // p0's half-sums into the lower half, p1's into the upper; then the pairs interleave by quarters.
+                    FloatVector p01 = p0.blend(p1, UPPER_HALF).add(p1.blend(p0, UPPER_HALF).rearrange(SWAP_HALVES));
+                    FloatVector p23 = p2.blend(p3, UPPER_HALF).add(p3.blend(p2, UPPER_HALF).rearrange(SWAP_HALVES));
+                    FloatVector v = p01.blend(p23, QUARTER_BIT).add(p23.blend(p01, QUARTER_BIT).rearrange(SWAP_QUARTERS));
+                    if (LANES >= 8) v = v.add(v.rearrange(SWAP_EIGHTHS));
+                    if (LANES >= 16) v = v.add(v.rearrange(SWAP_SIXTEENTHS));
+                    for (int s = 5; (LANES >> s) >= 1; s++) v = v.add(v.rearrange(swap(LANES >> s))); // vectors wider than 512 bits
+                    v.intoArray(sums, 0); // the four sums sit in lanes 0, L/2, L/4 and 3L/4
+                    leafOut[r] = 2 * n0 + 1 + goesRight(sums[0] + b[n0]);
+                    leafOut[r + 1] = 2 * n1 + 1 + goesRight(sums[LANES / 2] + b[n1]);
+                    leafOut[r + 2] = 2 * n2 + 1 + goesRight(sums[LANES / 4] + b[n2]);
+                    leafOut[r + 3] = 2 * n3 + 1 + goesRight(sums[3 * LANES / 4] + b[n3]);
+                }
+                for (; r < to; r++, xo += stride) {
                     int node = leafOut[r];
                     leafOut[r] = 2 * node + 1 + goesRight(dot(w, node * dim, x, xo, dim) + b[node]);
                 }
             }
             for (int r = from; r < to; r++) leafOut[r] -= internal;
         }
+    }
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromValues(SPECIES, lanesWith(i -> i >= LANES / 2));
+    private static final VectorMask<Float> QUARTER_BIT = VectorMask.fromValues(SPECIES, lanesWith(i -> (i & (LANES / 4)) != 0));
+    private static final VectorShuffle<Float> SWAP_HALVES = swap(LANES / 2), SWAP_QUARTERS = swap(LANES / 4),
+            SWAP_EIGHTHS = swap(LANES / 8), SWAP_SIXTEENTHS = swap(LANES / 16);
+
+    private static boolean[] lanesWith(java.util.function.IntPredicate p) {
+        boolean[] set = new boolean[LANES];
+        for (int i = 0; i < LANES; i++) set[i] = p.test(i);
+        return set;
+    }
+
+    /** Lane i takes lane i ^ half (the identity for half 0). */
+    private static VectorShuffle<Float> swap(int half) {
+        return VectorShuffle.fromOp(SPECIES, i -> i ^ half);
     }
 
     /**
