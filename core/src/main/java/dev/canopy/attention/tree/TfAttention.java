@@ -71,10 +71,12 @@ public final class TfAttention implements Attention {
     @Override public List<Parameter> parameters() { return trees.parameters(); }
     public TreeBank trees() { return trees; }
 
+    /** rowMax and rowSum are in bucket order (pair * nq + bucket position), fallback in token order. */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] rowMax, float[] rowSum, byte[] fallback,
                    LeafBuckets qb, LeafBuckets kb, long flops, long backwardFlops, long workingBytes) implements Saved {}
 
-    private static final byte NORMAL = 0, EMPTY = 1;
+    /** fallback's mark for a query that saw no key (0: it did). */
+    private static final byte EMPTY = 1;
 
     @Override
     public Saved forward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, Pass pass, float[] out) {
@@ -87,10 +89,13 @@ public final class TfAttention implements Attention {
         LeafBuckets qb = LeafBuckets.of(lq, pairs, s.heads(), nq, leaves, null);
         LeafBuckets kb = LeafBuckets.of(lk, pairs, s.heads(), nk, leaves, mask.keyPadding());
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
-        float[] rowMax = new float[pairs * nq], rowSum = new float[pairs * nq]; // the backward's log-sum-exp, left unlogged
-        byte[] fallback = new byte[pairs * nq];
+        // Each query's running max and sum (the backward's log-sum-exp, left unlogged), kept in bucket order: a task
+        // then writes one contiguous range, where token order would have both threads writing the same cache lines.
+        float[] rowMax = new float[pairs * nq], rowSum = new float[pairs * nq];
         long[] visible = new long[pairs * leaves];
-        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, rowMax, rowSum, fallback, qb, kb, t / leaves, t % leaves));
+        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
+        byte[] fallback = new byte[pairs * nq]; // in token order, for the empty-leaf policies
+        for (int p = 0; p < pairs; p++) for (int j = 0; j < nq; j++) if (!(rowSum[p * nq + j] > 0)) fallback[p * nq + qb.token(p, j)] = EMPTY;
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
@@ -115,7 +120,7 @@ public final class TfAttention implements Attention {
 
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
     private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
-                             byte[] fallback, LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
+                             LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return 0;
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK;
@@ -135,7 +140,7 @@ public final class TfAttention implements Attention {
         int blocks = ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
-            visible += forwardBlock(s, q, k, v, mask, out, rowMax, rowSum, fallback, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+            visible += forwardBlock(s, q, k, v, mask, out, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
         }
         return visible;
     }
@@ -155,7 +160,7 @@ public final class TfAttention implements Attention {
 
     /** Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible pairs. */
     private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
-                              byte[] fallback, LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
+                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
         int d = s.d(), dv = s.dv(), nq = s.nq();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
         int q0 = qb.begin(pair, leaf) + first;
@@ -199,9 +204,8 @@ public final class TfAttention implements Attention {
             int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
             float inv = l[r] > 0 ? 1f / l[r] : 0f;
             RowOps.scale(acc, r * wp, inv, out, o, dv);
-            rowMax[qBase + i] = m[r];
-            rowSum[qBase + i] = l[r];
-            fallback[qBase + i] = l[r] > 0 ? NORMAL : EMPTY;
+            rowMax[qBase + q0 + r] = m[r];
+            rowSum[qBase + q0 + r] = l[r];
         }
         return visible;
     }
@@ -330,7 +334,7 @@ public final class TfAttention implements Attention {
                 int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
                 Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
                 maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, bc);
-                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[qBase + qb.token(pair, q0 + i0 + r)]);
+                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[qBase + q0 + i0 + r]);
                 Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
                 Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
                 for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r], 1f);
