@@ -185,24 +185,19 @@ public final class Tiles {
         }
     }
 
-    /** Four rows of width floats (at s0..s3 in src) into columns: dst[d0 + c * ldd + i] = row i's element c. */
-    private static void transposeFour(float[] src, int s0, int s1, int s2, int s3, int width, float[] dst, int d0, int ldd) {
-        for (int c = 0; c < width; c++) {
-            int d = d0 + c * ldd;
-            dst[d] = src[s0 + c];
-            dst[d + 1] = src[s1 + c];
-            dst[d + 2] = src[s2 + c];
-            dst[d + 3] = src[s3 + c];
-        }
-    }
-
     /** dst[c * ldd + r] = src[r * lds + c] for r < rows, c < width; columns r in [rows, ldd) of dst are zeroed. */
     public static void transposePadded(float[] src, int srcOff, int lds, int rows, int width, float[] dst, int dstOff, int ldd) {
         // Four source rows per pass over the columns: measured twice as fast as one row per pass for 64 x 64.
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
-            int s0 = srcOff + r * lds;
-            transposeFour(src, s0, s0 + lds, s0 + 2 * lds, s0 + 3 * lds, width, dst, dstOff + r, ldd);
+            int s0 = srcOff + r * lds, s1 = s0 + lds, s2 = s1 + lds, s3 = s2 + lds;
+            for (int c = 0; c < width; c++) {
+                int d = dstOff + c * ldd + r;
+                dst[d] = src[s0 + c];
+                dst[d + 1] = src[s1 + c];
+                dst[d + 2] = src[s2 + c];
+                dst[d + 3] = src[s3 + c];
+            }
         }
         for (; r < rows; r++) for (int c = 0; c < width; c++) dst[dstOff + c * ldd + r] = src[srcOff + r * lds + c];
         if (ldd > rows) for (int c = 0; c < width; c++) java.util.Arrays.fill(dst, dstOff + c * ldd + rows, dstOff + (c + 1) * ldd, 0f);

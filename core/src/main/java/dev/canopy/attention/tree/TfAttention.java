@@ -108,7 +108,6 @@ public final class TfAttention implements Attention {
     /** Per-thread scratch, grown to the largest leaf seen. */
     private static final class Scratch {
         float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
-        int[] kIdx;
 
         static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
     }
