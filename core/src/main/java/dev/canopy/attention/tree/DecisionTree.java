@@ -129,7 +129,7 @@ public final class DecisionTree {
                     FloatVector v = p01.blend(p23, QUARTER_BIT).add(p23.blend(p01, QUARTER_BIT).rearrange(SWAP_QUARTERS));
                     if (LANES >= 8) v = v.add(v.rearrange(SWAP_EIGHTHS));
                     if (LANES >= 16) v = v.add(v.rearrange(SWAP_SIXTEENTHS));
-                    for (int s = 5; (LANES >> s) >= 1; s++) v = v.add(v.rearrange(swap(LANES >> s))); // vectors wider than 512 bits
+                    for (int s = 0; s < SWAPS_PAST_512_BITS.length; s++) v = v.add(v.rearrange(SWAPS_PAST_512_BITS[s])); // none on 512 bits
                     v.intoArray(sums, 0); // the four sums sit in lanes 0, L/2, L/4 and 3L/4
                     leafOut[r] = 2 * n0 + 1 + goesRight(sums[0] + b[n0]);
                     leafOut[r + 1] = 2 * n1 + 1 + goesRight(sums[LANES / 2] + b[n1]);
@@ -151,6 +151,15 @@ public final class DecisionTree {
     private static final VectorMask<Float> QUARTER_BIT = VectorMask.fromValues(SPECIES, lanesWith(i -> (i & (LANES / 4)) != 0));
     private static final VectorShuffle<Float> SWAP_HALVES = swap(LANES / 2), SWAP_QUARTERS = swap(LANES / 4),
             SWAP_EIGHTHS = swap(LANES / 8), SWAP_SIXTEENTHS = swap(LANES / 16);
+    /** The butterfly's remaining steps (lane i ^ LANES/32, ..., i ^ 1) on vectors of more than 16 floats, built once; none on 16. */
+    private static final VectorShuffle<Float>[] SWAPS_PAST_512_BITS = swapsFrom(LANES / 32);
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] swapsFrom(int half) {
+        VectorShuffle<Float>[] swaps = new VectorShuffle[half == 0 ? 0 : Integer.numberOfTrailingZeros(half) + 1]; // half is a power of 2
+        for (int s = 0, h = half; h >= 1; s++, h /= 2) swaps[s] = swap(h);
+        return swaps;
+    }
 
     private static boolean[] lanesWith(java.util.function.IntPredicate p) {
         boolean[] set = new boolean[LANES];
