@@ -147,20 +147,7 @@ public final class ExactAttention implements Attention {
             int colsP = pad(Math.min(bc, keys.nk() - j0));
             Tiles.mulBt(qs, 0, rows, dp, keys.kt(), (j0 / bc) * dp * bc, colsP, sc, 0, bc);
             applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
-            for (int r = 0; r < rows; r++) {
-                int row = r * bc;
-                float blockMax = ScoreRows.max(sc, row, colsP);
-                float mNew = Math.max(m[r], blockMax);
-                if (mNew == Float.NEGATIVE_INFINITY) {
-                    java.util.Arrays.fill(sc, row, row + colsP, 0f);
-                    continue;
-                }
-                float alpha = (float) Math.exp(m[r] - mNew);
-                float sum = ScoreRows.expShifted(sc, row, colsP, mNew);
-                l[r] = l[r] * alpha + sum;
-                m[r] = mNew;
-                if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
-            }
+            ScoreRows.onlineStep(sc, bc, rows, colsP, m, l, acc, wp);
             Tiles.mulAcc(sc, 0, bc, rows, cols, keys.v(), keys.vOff() + j0 * wp, wp, acc, 0);
         }
         int oBase = (pair * nq + i0) * dv;

@@ -49,7 +49,10 @@ public final class SpecialFunctions {
      */
     public static FloatVector exp(FloatVector x) {
         VectorSpecies<Float> s = x.species();
-        FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        // Clamped with compares and blends: lanewise max/min carry Math.max's NaN and signed-zero rules, several
+        // instructions each; a NaN passes through unclamped here and is restored below either way.
+        FloatVector c = x.blend(EXP_MIN, x.lt(EXP_MIN));
+        c = c.blend(EXP_MAX, c.compare(VectorOperators.GT, EXP_MAX));
         FloatVector t = c.fma(LOG2E, ROUNDER);
         FloatVector n = t.sub(ROUNDER);
         FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), c);

@@ -181,22 +181,7 @@ public final class TfAttention implements Attention {
             if (!cached) gatherKeyBlock(s, k, v, kb, pair, k0 + j0, cols, t, 0, 0);
             Tiles.mulBt(t.qs, 0, rows, dp, t.kt, ktOff, ld, sc, 0, ld);
             visible += maskBlock(s, mask, qb, kb, pair, q0, rows, k0 + j0, cols, ld, sc, ld);
-            for (int r = 0; r < rows; r++) {
-                int row = r * ld;
-                float mNew = Math.max(m[r], ScoreRows.max(sc, row, ld));
-                if (mNew == Float.NEGATIVE_INFINITY) {
-                    Arrays.fill(sc, row, row + ld, 0f);
-                    continue;
-                }
-                if (m[r] == Float.NEGATIVE_INFINITY) { // the row's first visible keys: nothing to rescale
-                    l[r] = ScoreRows.expShifted(sc, row, ld, mNew);
-                } else {
-                    float alpha = (float) Math.exp(m[r] - mNew);
-                    l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, ld, mNew);
-                    if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
-                }
-                m[r] = mNew;
-            }
+            ScoreRows.onlineStep(sc, ld, rows, ld, m, l, acc, wp);
             Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
         for (int r = 0; r < rows; r++) {
