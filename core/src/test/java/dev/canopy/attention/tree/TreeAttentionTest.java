@@ -158,6 +158,7 @@ class TreeAttentionTest {
                 t.initRandom(r.nextLong());
                 int rows = 101, stride = dim + 3; // rows that end mid-block, with a stride wider than the row
                 float[] x = rnd(r, 7 + rows * stride);
+                for (int nanRow : new int[] {3, 40, 99}) x[7 + nanRow * stride + r.nextInt(dim)] = Float.NaN; // NaN always goes right
                 int[] leaves = new int[rows + 2];
                 Arrays.fill(leaves, -1);
                 t.route(x, 7, stride, rows, leaves, 1);
@@ -187,7 +188,7 @@ class TreeAttentionTest {
                 if (sequential != walkDot) orderShows++;
                 t.b()[0] = -walkDot;
                 t.markInitialised();
-                int rows = 9; // two groups of four and a single row
+                int rows = 25; // a block of sixteen, two groups of four and a single row
                 float[] xs = new float[rows * dim];
                 for (int i = 0; i < rows; i++) System.arraycopy(x, 0, xs, i * dim, dim);
                 int[] leaves = new int[rows];
