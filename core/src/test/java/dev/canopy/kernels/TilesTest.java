@@ -55,7 +55,7 @@ class TilesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,5,8", "1,1,16", "7,20,32", "9,64,64"})
+    @CsvSource({"3,5,8", "1,1,16", "7,20,32", "9,64,64", "16,16,16", "37,45,48", "33,64,64", "64,64,64"})
     void padAndTransposeFillPaddingWithZeros(int rows, int width, int ld) {
         Random rng = new Random(rows + width);
         float[] src = GradCheck.random(rng, rows * width, 1f);
@@ -70,5 +70,25 @@ class TilesTest {
         Tiles.transposePadded(src, 0, width, rows, width, t, 0, ldT);
         for (int c = 0; c < width; c++)
             for (int r = 0; r < ldT; r++) assertEquals(r < rows ? src[r * width + c] : 0f, t[c * ldT + r]);
+    }
+
+    @org.junit.jupiter.api.Test
+    void transposeRowsTakesSixteenRowsFromAnywhere() {
+        if (L != 16) return; // the 16 x 16 register transpose exists only for 16-lane vectors
+        Random rng = new Random(8);
+        for (int width : new int[] {16, 40, 64}) {
+            float[] src = GradCheck.random(rng, 2000, 1f);
+            int[] at = new int[16];
+            for (int i = 0; i < 16; i++) at[i] = rng.nextInt(2000 - width); // overlapping and unordered rows too
+            int ldd = 48, off = 7;
+            float[] dst = new float[off + width * ldd];
+            java.util.Arrays.fill(dst, Float.NaN);
+            Tiles.transposeRows(src, at, width, dst, off, ldd);
+            for (int c = 0; c < width; c++)
+                for (int j = 0; j < ldd; j++) {
+                    float expected = j < 16 ? src[at[j] + c] : Float.NaN; // columns past the sixteen untouched
+                    assertEquals(expected, dst[off + c * ldd + j], "width " + width + " row " + j + " column " + c);
+                }
+        }
     }
 }

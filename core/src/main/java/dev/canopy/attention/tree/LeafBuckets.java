@@ -36,13 +36,13 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
     void gatherRows(int pair, int from, int count, float[] x, int width, float scale, float[] dst, int dstOff, int ld) {
         for (int j = 0; j < count; j++) {
             int to = dstOff + j * ld;
-            dev.canopy.kernels.RowOps.scale(x, row(pair, from + j, width), scale, dst, to, width);
+            dev.canopy.kernels.RowOps.scale(x, rowOffset(pair, from + j, width), scale, dst, to, width);
             if (ld > width) java.util.Arrays.fill(dst, to + width, to + ld, 0f);
         }
     }
 
     /** Offset in x [pairs, n, width] of the row of pair's bucket position r. */
-    private int row(int pair, int r, int width) {
+    int rowOffset(int pair, int r, int width) {
         return (pair * n + token(pair, r)) * width;
     }
 
