@@ -7,10 +7,16 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.Pass;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.SixteenDots;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Treeformer TC-Attention (coarse, dense gradients). Spec
@@ -84,10 +90,11 @@ public final class TcAttention implements Attention {
 
     /**
      * Saved state. count [pairs, nodes], kbar [pairs, nodes, d], vbar [pairs, nodes, dv], alpha [pairs, nq, h+1] (0 for
-     * empty groups), lse [pairs, nq] = log sum_l exp(e_il) over non-empty groups.
+     * empty groups), rowMax and rowSum [pairs, nq]: each query's largest score and sum_l exp(e_il - max) over non-empty
+     * groups (sum 0 when every key is padded); the backward takes their log-sum-exp.
      */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, int[] leafQ, int[] leafK,
-                   float[] count, float[] kbar, float[] vbar, float[] alpha, float[] lse,
+                   float[] count, float[] kbar, float[] vbar, float[] alpha, float[] rowMax, float[] rowSum,
                    long flops, long backwardFlops, long workingBytes) implements Saved {}
 
     /**
@@ -115,20 +122,97 @@ public final class TcAttention implements Attention {
         trees.ensureInitialised(s, k, mask);
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, groupsPerQuery = h + 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
-        int[] leafQ = trees.route(s, q, nq), leafK = trees.route(s, k, nk);
-        LeafBuckets kb = LeafBuckets.of(leafK, pairs, s.heads(), nk, leaves, mask.keyPadding());
+        int[] leafK = new int[pairs * nk], leafQ = new int[pairs * nq];
         float[] count = new float[pairs * nodes], kbar = new float[pairs * nodes * d], vbar = new float[pairs * nodes * dv];
-        // Leaf sums: one task per (pair, leaf) owns its slots.
-        Parallel.forEach(pairs * leaves, task -> {
-            int pair = task / leaves, leaf = task % leaves, node = leaves - 1 + leaf, slot = pair * nodes + node;
-            for (int r = kb.begin(pair, leaf); r < kb.end(pair, leaf); r++) {
-                int key = kb.token(pair, r);
-                axpy(1f, k, (pair * nk + key) * d, kbar, slot * d, d);
-                axpy(1f, v, (pair * nk + key) * dv, vbar, slot * dv, dv);
+        leafSums(s, k, v, mask.keyPadding(), leafK, count, kbar, vbar);
+        centroids(pairs, leaves, d, dv, count, kbar, vbar);
+        // Per node, the score's additive term: B * log(c_n), or -inf for an empty node (it drops out of the softmax).
+        float[] bias = new float[pairs * nodes];
+        for (int i = 0; i < bias.length; i++) {
+            bias[i] = count[i] == 0 ? Float.NEGATIVE_INFINITY : countBias == 0f ? 0f : countBias * (float) Math.log(count[i]);
+        }
+        float[] alpha = new float[pairs * nq * groupsPerQuery], rowMax = new float[pairs * nq], rowSum = new float[pairs * nq];
+        // Queries are routed range by range just before they are scored, while their rows are still in cache.
+        Parallel.forRanges(pairs * nq, 256, (a, b) -> {
+            QueryScratch t = QUERY_SCRATCH.get().fit(groupsPerQuery);
+            trees.routeRows(s, q, nq, a, b, leafQ);
+            for (int row = a; row < b; ) {
+                int pair = row / nq, blockEnd = Math.min(b, (pair + 1) * nq);
+                if (SixteenDots.AVAILABLE && d % 16 == 0 && row + 16 <= blockEnd) {
+                    scoreSixteen(s, q, leafQ, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
+                    row += 16;
+                } else {
+                    scoreOne(s, q, leafQ, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
+                    row++;
+                }
             }
-            count[slot] = kb.count(pair, leaf);
         });
-        // Internal nodes bottom-up, then sums -> centroids.
+        long routing = 2L * pairs * (nq + nk) * d * h;
+        long aggregation = (long) pairs * ((long) nk + nodes + nodes) * (d + dv);
+        long scoring = 2L * pairs * nq * groupsPerQuery * (d + dv);
+        long backward = 4L * pairs * nq * groupsPerQuery * (d + dv) + 3L * pairs * nodes * (d + dv) + (long) pairs * nk * (d + dv);
+        if (treeGrad && h > 0) {
+            int internal = leaves - 1;
+            backward += 2L * pairs * (nq + nk) * nodes * (d + dv) + 4L * pairs * (nq + nk) * internal * d + 8L * pairs * (nq + nk) * nodes;
+        }
+        long bytes = workingBytes(s, nodes, groupsPerQuery);
+        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
+    }
+
+
+    /** Keys per piece of the key pass: a fixed size, so the leaf sums' order of additions never depends on the threads. */
+    static final int PIECE_KEYS = 4096;
+
+    /**
+     * Routes the keys (leafK) and sums the unpadded keys and values, and counts them, per leaf. Each piece of
+     * {@link #PIECE_KEYS} keys of a pair routes its keys a block at a time and adds each block, still in cache, into
+     * its own leaf sums in token order; the pieces' sums are then added in piece order. (A pair of at most one piece:
+     * the sums of a per-leaf pass over the keys bucketed by a stable sort, the same bits.)
+     */
+    private void leafSums(AttentionShape s, float[] k, float[] v, boolean[] pad, int[] leafK, float[] count, float[] kbar, float[] vbar) {
+        int leaves = 1 << trees.height(), nodes = 2 * leaves - 1, nk = s.nk(), d = s.d(), dv = s.dv(), width = d + dv + 1;
+        int pieces = TfAttention.ceilDiv(nk, PIECE_KEYS);
+        float[] partial = new float[s.pairs() * pieces * leaves * width]; // per piece and leaf: key sum, value sum, count
+        Parallel.forEach(s.pairs() * pieces, task -> {
+            int pair = task / pieces, piece = task % pieces, batch = pair / s.heads(), at = task * leaves * width;
+            DecisionTree tree = trees.tree(pair % s.heads());
+            for (int j0 = piece * PIECE_KEYS, end = Math.min(nk, j0 + PIECE_KEYS); j0 < end; j0 += KEY_BLOCK) {
+                int rows = Math.min(KEY_BLOCK, end - j0), first = pair * nk + j0;
+                tree.route(k, first * d, d, rows, leafK, first);
+                for (int j = 0; j < rows; j++) {
+                    if (pad != null && pad[batch * nk + j0 + j]) continue;
+                    int slot = at + leafK[first + j] * width;
+                    axpy(1f, k, (first + j) * d, partial, slot, d);
+                    axpy(1f, v, (first + j) * dv, partial, slot + d, dv);
+                    partial[slot + d + dv]++;
+                }
+            }
+        });
+        Parallel.forEach(s.pairs(), pair -> {
+            for (int leaf = 0; leaf < leaves; leaf++) {
+                int slot = pair * nodes + leaves - 1 + leaf;
+                for (int piece = 0; piece < pieces; piece++) {
+                    int from = ((pair * pieces + piece) * leaves + leaf) * width;
+                    if (piece == 0) {
+                        System.arraycopy(partial, from, kbar, slot * d, d);
+                        System.arraycopy(partial, from + d, vbar, slot * dv, dv);
+                        count[slot] = partial[from + d + dv];
+                    } else {
+                        axpy(1f, partial, from, kbar, slot * d, d);
+                        axpy(1f, partial, from + d, vbar, slot * dv, dv);
+                        count[slot] += partial[from + d + dv];
+                    }
+                }
+            }
+        });
+    }
+
+    /** Keys routed at a time in the key pass, then added while their rows are in cache. */
+    private static final int KEY_BLOCK = 64;
+
+    /** Internal nodes' sums and counts bottom-up from the leaves', then every sum divided by its count. */
+    private static void centroids(int pairs, int leaves, int d, int dv, float[] count, float[] kbar, float[] vbar) {
+        int nodes = 2 * leaves - 1;
         Parallel.forEach(pairs, pair -> {
             int base = pair * nodes;
             for (int n = leaves - 2; n >= 0; n--) {
@@ -145,47 +229,128 @@ public final class TcAttention implements Attention {
                 for (int c = 0; c < dv; c++) vbar[slot * dv + c] *= inv;
             }
         });
-        float[] alpha = new float[pairs * nq * groupsPerQuery], lse = new float[pairs * nq];
-        float scale = (float) (1.0 / Math.sqrt(d));
-        Parallel.forRanges(pairs * nq, 256, (a, b) -> {
-            int[] g = new int[groupsPerQuery];
-            float[] e = new float[groupsPerQuery];
-            for (int row = a; row < b; row++) {
-                int pair = row / nq, base = pair * nodes;
-                groupNodes(groups, h, leaves - 1 + leafQ[row], g);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int l = 0; l < groupsPerQuery; l++) {
-                    float c = count[base + g[l]];
-                    e[l] = c == 0 ? Float.NEGATIVE_INFINITY
-                            : DecisionTree.dot(q, row * d, kbar, (base + g[l]) * d, d) * scale + (countBias == 0f ? 0f : countBias * (float) Math.log(c));
-                    max = Math.max(max, e[l]);
-                }
-                Arrays.fill(out, row * dv, (row + 1) * dv, 0f);
-                if (max == Float.NEGATIVE_INFINITY) { // every key padded
-                    lse[row] = Float.POSITIVE_INFINITY;
-                    continue;
-                }
-                float sum = 0f;
-                for (int l = 0; l < groupsPerQuery; l++) sum += e[l] = (float) Math.exp(e[l] - max);
-                for (int l = 0; l < groupsPerQuery; l++) {
-                    float w = e[l] / sum;
-                    alpha[row * groupsPerQuery + l] = w;
-                    if (w != 0f) axpy(w, vbar, (base + g[l]) * dv, out, row * dv, dv);
-                }
-                lse[row] = max + (float) Math.log(sum);
-            }
-        });
-        long routing = 2L * pairs * (nq + nk) * d * h;
-        long aggregation = (long) pairs * ((long) nk + nodes + nodes) * (d + dv);
-        long scoring = 2L * pairs * nq * groupsPerQuery * (d + dv);
-        long backward = 4L * pairs * nq * groupsPerQuery * (d + dv) + 3L * pairs * nodes * (d + dv) + (long) pairs * nk * (d + dv);
-        if (treeGrad && h > 0) {
-            int internal = leaves - 1;
-            backward += 2L * pairs * (nq + nk) * nodes * (d + dv) + 4L * pairs * (nq + nk) * internal * d + 8L * pairs * (nq + nk) * nodes;
-        }
-        long bytes = workingBytes(s, kb, nodes, groupsPerQuery);
-        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, alpha, lse, routing + aggregation + scoring, backward, bytes);
     }
+
+    /** Per-thread scratch for scoring: group nodes, offsets and scores of up to sixteen queries. */
+    private static final class QueryScratch {
+        int[] group = new int[0], kAt = new int[16], qAt = new int[16], node = new int[16];
+        float[] e = new float[0];
+
+        QueryScratch fit(int groupsPerQuery) {
+            if (group.length < 16 * groupsPerQuery) {
+                group = new int[16 * groupsPerQuery];
+                e = new float[16 * groupsPerQuery];
+                node = new int[Math.max(16, groupsPerQuery)];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<QueryScratch> QUERY_SCRATCH = ThreadLocal.withInitial(QueryScratch::new);
+
+    /**
+     * Sixteen queries (rows row0 .. row0 + 15 of one pair) on 16-lane vectors: per group level, their sixteen scores come
+     * out of one {@link SixteenDots} call, lane i being query i, so the softmax over levels is lane-wise; then each
+     * query's output is the weighted sum of its groups' value centroids. The same bits as {@link #scoreOne}.
+     */
+    private void scoreSixteen(AttentionShape s, float[] q, int[] leafQ, float[] kbar, float[] vbar, float[] bias, int row0,
+                              QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
+        int h = trees.height(), leaves = 1 << h, gq = h + 1, nodes = 2 * leaves - 1, d = s.d(), dv = s.dv();
+        int base = (row0 / s.nq()) * nodes;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        int[] g = t.group, one = t.node;
+        for (int i = 0; i < 16; i++) {
+            groupNodes(groups, h, leaves - 1 + leafQ[row0 + i], one);
+            for (int l = 0; l < gq; l++) g[l * 16 + i] = base + one[l];
+            t.qAt[i] = (row0 + i) * d;
+        }
+        FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        for (int l = 0; l < gq; l++) {
+            for (int i = 0; i < 16; i++) t.kAt[i] = g[l * 16 + i] * d;
+            SixteenDots.into(kbar, t.kAt, q, t.qAt, d, t.e, l * 16);
+            FloatVector b = FloatVector.fromArray(SPECIES, bias, 0, g, l * 16);
+            FloatVector e = FloatVector.fromArray(SPECIES, t.e, l * 16).mul(scale).add(b)
+                    .blend(Float.NEGATIVE_INFINITY, b.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            e.intoArray(t.e, l * 16);
+            max = max.max(e);
+        }
+        // A query whose groups are all empty (every key padded) keeps weight 0 everywhere instead of exp(-inf - -inf).
+        VectorMask<Float> none = max.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY);
+        FloatVector shift = max.blend(0f, none), sum = FloatVector.zero(SPECIES);
+        for (int l = 0; l < gq; l++) {
+            FloatVector p = SpecialFunctions.exp(FloatVector.fromArray(SPECIES, t.e, l * 16).sub(shift));
+            p.intoArray(t.e, l * 16);
+            sum = sum.add(p);
+        }
+        FloatVector divisor = sum.blend(1f, none);
+        for (int l = 0; l < gq; l++) FloatVector.fromArray(SPECIES, t.e, l * 16).div(divisor).intoArray(t.e, l * 16);
+        max.intoArray(rowMax, row0);
+        sum.intoArray(rowSum, row0);
+        for (int i = 0; i < 16; i++) {
+            int row = row0 + i;
+            for (int l = 0; l < gq; l++) {
+                alpha[row * gq + l] = t.e[l * 16 + i];
+                t.node[l] = g[l * 16 + i] * dv;
+            }
+            combine(vbar, t.node, alpha, row * gq, gq, out, row * dv, dv);
+        }
+    }
+
+    /**
+     * out[o ..] = sum_l w[wOff + l] * vbar[at[l] ..] over dv floats, in order of l, skipping zero weights: the bits of
+     * zeroing the row and adding each group with an axpy, kept in registers per 16-float column block.
+     */
+    private static void combine(float[] vbar, int[] at, float[] w, int wOff, int gq, float[] out, int o, int dv) {
+        int c = 0;
+        for (; c + SPECIES.length() <= dv; c += SPECIES.length()) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int l = 0; l < gq; l++) {
+                float wl = w[wOff + l];
+                if (wl != 0f) acc = FloatVector.broadcast(SPECIES, wl).fma(FloatVector.fromArray(SPECIES, vbar, at[l] + c), acc);
+            }
+            acc.intoArray(out, o + c);
+        }
+        for (; c < dv; c++) {
+            float acc = 0f;
+            for (int l = 0; l < gq; l++) if (w[wOff + l] != 0f) acc = Math.fma(w[wOff + l], vbar[at[l] + c], acc);
+            out[o + c] = acc;
+        }
+    }
+
+    /** One query, lane by lane what {@link #scoreSixteen} does for sixteen (same operations, same bits). */
+    private void scoreOne(AttentionShape s, float[] q, int[] leafQ, float[] kbar, float[] vbar, float[] bias, int row,
+                          QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
+        int h = trees.height(), leaves = 1 << h, gq = h + 1, nodes = 2 * leaves - 1, d = s.d(), dv = s.dv();
+        int base = (row / s.nq()) * nodes;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        int[] g = t.node;
+        float[] e = t.e;
+        groupNodes(groups, h, leaves - 1 + leafQ[row], g);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int l = 0; l < gq; l++) {
+            float b = bias[base + g[l]];
+            e[l] = b == Float.NEGATIVE_INFINITY ? b : DecisionTree.dot(kbar, (base + g[l]) * d, q, row * d, d) * scale + b;
+            max = Math.max(max, e[l]);
+        }
+        float shift = max == Float.NEGATIVE_INFINITY ? 0f : max, sum = 0f;
+        for (int l = 0; l < gq; l++) sum += e[l] = SpecialFunctions.exp(FloatVector.broadcast(SPECIES, e[l] - shift)).lane(0);
+        rowMax[row] = max;
+        rowSum[row] = sum;
+        for (int l = 0; l < gq; l++) {
+            alpha[row * gq + l] = e[l] / (max == Float.NEGATIVE_INFINITY ? 1f : sum);
+            g[l] = (base + g[l]) * dv;
+        }
+        combine(vbar, g, alpha, row * gq, gq, out, row * dv, dv);
+    }
+
+    /** Each query's log-sum-exp from the forward's max and sum: +inf where every key was padded. */
+    private static float[] logSumExp(Context c) {
+        float[] max = c.rowMax(), sum = c.rowSum(), lse = new float[max.length];
+        for (int i = 0; i < lse.length; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
+        return lse;
+    }
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private int piecesPerPair(AttentionShape s) {
         return Math.max(1, Math.min(Math.max(1, s.nq() / 256), TfAttention.ceilDiv(2 * Parallel.threads(), s.pairs())));
@@ -201,6 +366,7 @@ public final class TcAttention implements Attention {
         float scale = (float) (1.0 / Math.sqrt(d));
         int pieces = piecesPerPair(s);
         int stride = nodes * (d + w + 1);
+        float[] lse = logSumExp(c);
         // Per (pair, piece): dKbar [nodes, d], dVbar [nodes, dv], dLogit [nodes] (sum of de for the count bias).
         float[] acc = new float[pairs * pieces * stride];
         Parallel.forEach(pairs * pieces, task -> {
@@ -212,7 +378,7 @@ public final class TcAttention implements Attention {
             for (int i = i0; i < i1; i++) {
                 int row = pair * nq + i;
                 Arrays.fill(dq, row * d, (row + 1) * d, 0f);
-                if (c.lse()[row] == Float.POSITIVE_INFINITY) continue;
+                if (lse[row] == Float.POSITIVE_INFINITY) continue;
                 groupNodes(groups, h, leaves - 1 + c.leafQ()[row], g);
                 float dot = 0f;
                 for (int l = 0; l < gq; l++) {
@@ -260,13 +426,14 @@ public final class TcAttention implements Attention {
         });
         if (treeGrad && h > 0) {
             TreeSurrogate.accumulate(trees, groups, countBias, c.shape(), c.mask(), c.q(), c.k(), c.v(), c.out(), dOut, c.leafQ(),
-                    c.count(), c.kbar(), c.vbar(), c.lse(), acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
+                    c.count(), c.kbar(), c.vbar(), lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
         }
     }
 
-    private long workingBytes(AttentionShape s, LeafBuckets kb, int nodes, int gq) {
+    private long workingBytes(AttentionShape s, int nodes, int gq) {
         int pairs = s.pairs(), d = s.d(), w = s.dv();
-        long forward = kb.bytes() + 4L * pairs * (s.nq() + s.nk()) + 4L * pairs * nodes * (1 + d + w) + 4L * pairs * s.nq() * (gq + 1);
+        long forward = 4L * pairs * (s.nq() + s.nk()) + 4L * pairs * nodes * (2 + d + w) + 4L * pairs * s.nq() * (gq + 2)
+                + Parallel.threads() * 4L * (2 * 16 * gq + 48);
         long backward = 4L * pairs * piecesPerPair(s) * nodes * (d + w + 1) + 4L * pairs * nodes * (d + w);
         if (treeGrad && trees.height() > 0) backward += TreeSurrogate.workingBytes(s, trees.height());
         return forward + backward;

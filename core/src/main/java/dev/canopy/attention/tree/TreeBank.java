@@ -122,16 +122,19 @@ public final class TreeBank {
 
     /** leaf[pair * n + i] = leaf of row i of x [pairs, n, d] in its head's tree, in parallel over rows. */
     int[] route(AttentionShape s, float[] x, int n) {
-        int rows = s.pairs() * n, d = s.d(), heads = s.heads();
-        int[] leaf = new int[rows];
+        int[] leaf = new int[s.pairs() * n];
         if (height() == 0) return leaf;
-        Parallel.forRanges(rows, 512, (a, b) -> {
-            for (int r = a; r < b; ) { // split the range where it crosses into the next (batch, head) pair
-                int end = Math.min(b, (r / n + 1) * n);
-                trees[(r / n) % heads].route(x, r * d, d, end - r, leaf, r);
-                r = end;
-            }
-        });
+        Parallel.forRanges(leaf.length, 512, (a, b) -> routeRows(s, x, n, a, b, leaf));
         return leaf;
+    }
+
+    /** leaf[r] for the rows r in [a, b) of x [pairs, n, d] (r counts rows across pairs), on the calling thread. */
+    void routeRows(AttentionShape s, float[] x, int n, int a, int b, int[] leaf) {
+        int d = s.d(), heads = s.heads();
+        for (int r = a; r < b; ) { // split the range where it crosses into the next (batch, head) pair
+            int end = Math.min(b, (r / n + 1) * n);
+            trees[(r / n) % heads].route(x, r * d, d, end - r, leaf, r);
+            r = end;
+        }
     }
 }

@@ -291,6 +291,38 @@ class TreeAttentionTest {
     }
 
     @Test
+    void tcMatchesItsDoublePrecisionOracle() {
+        // d = 32 and 40 queries per pair: sixteen queries at a time where the vectors allow it, one at a time after.
+        Random r = new Random(31);
+        AttentionShape s = new AttentionShape(2, 2, 40, 90, 32, 24);
+        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
+        for (TcAttention.Groups groups : TcAttention.Groups.values()) {
+            for (float beta : new float[] {0f, 0.7f}) {
+                AttentionMask mask = someKeysPadded(2, 90, r);
+                TcAttention tc = new TcAttention(new TreeBank(2, 4, 32, false, 5), beta, groups, true);
+                float[] out = new float[s.outSize()];
+                tc.forward(s, q, k, v, mask, Pass.INFERENCE, out);
+                assertClose("tc " + groups + " countbias " + beta, TreeTestSupport.tcReference(tc.trees(), groups, beta, s, q, k, v, mask), out, 2e-5);
+            }
+        }
+    }
+
+    @Test
+    void tcGivesEachQueryTheSameBitsAloneAsInABlockOfSixteen() {
+        Random r = new Random(32);
+        AttentionShape all = new AttentionShape(1, 1, 48, 70, 16, 16), one = new AttentionShape(1, 1, 1, 70, 16, 16);
+        float[] q = rnd(r, all.qSize()), k = rnd(r, all.kSize()), v = rnd(r, all.vSize());
+        TcAttention tc = new TcAttention(new TreeBank(1, 3, 16, false, 6), 0.3f, TcAttention.Groups.PATH, true);
+        float[] out = new float[all.outSize()];
+        tc.forward(all, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
+        for (int i = 0; i < 48; i++) {
+            float[] alone = new float[16];
+            tc.forward(one, Arrays.copyOfRange(q, i * 16, (i + 1) * 16), k, v, AttentionMask.NONE, Pass.INFERENCE, alone);
+            assertArrayEquals(Arrays.copyOfRange(out, i * 16, (i + 1) * 16), alone, "query " + i);
+        }
+    }
+
+    @Test
     void paddedKeysNeverChangeOutputs() {
         Random r = new Random(6);
         AttentionShape s = new AttentionShape(2, 2, 200, 200, 8, 8);

@@ -44,6 +44,52 @@ final class TreeTestSupport {
         return out;
     }
 
+    /**
+     * TC oracle: node centroids of the unpadded keys and values, then each query's softmax over its non-empty groups of
+     * q . Kbar / sqrt(d) + beta log c; a query whose groups are all empty outputs zero.
+     */
+    static double[] tcReference(TreeBank bank, TcAttention.Groups groups, double beta, AttentionShape s, float[] q, float[] k, float[] v,
+                                AttentionMask mask) {
+        int h = bank.height(), leaves = 1 << h, nodes = 2 * leaves - 1, nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
+        int[] lq = leaves(bank, s, q, nq), lk = leaves(bank, s, k, nk);
+        double[] out = new double[s.outSize()];
+        int[] g = new int[h + 1];
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            double[] count = new double[nodes];
+            double[][] kb = new double[nodes][d], vb = new double[nodes][dv];
+            for (int j = 0; j < nk; j++) {
+                if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
+                for (int n = 0; n < nodes; n++) {
+                    if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
+                    count[n]++;
+                    for (int c = 0; c < d; c++) kb[n][c] += k[(pair * nk + j) * d + c];
+                    for (int c = 0; c < dv; c++) vb[n][c] += v[(pair * nk + j) * dv + c];
+                }
+            }
+            for (int i = 0; i < nq; i++) {
+                TcAttention.groupNodes(groups, h, leaves - 1 + lq[pair * nq + i], g);
+                double[] e = new double[h + 1];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int l = 0; l <= h; l++) {
+                    e[l] = Double.NEGATIVE_INFINITY;
+                    if (count[g[l]] == 0) continue;
+                    double dot = 0;
+                    for (int c = 0; c < d; c++) dot += q[(pair * nq + i) * d + c] * kb[g[l]][c] / count[g[l]];
+                    e[l] = dot / Math.sqrt(d) + beta * Math.log(count[g[l]]);
+                    max = Math.max(max, e[l]);
+                }
+                if (max == Double.NEGATIVE_INFINITY) continue;
+                double sum = 0;
+                for (int l = 0; l <= h; l++) sum += e[l] = Math.exp(e[l] - max);
+                for (int l = 0; l <= h; l++) {
+                    if (e[l] == 0) continue;
+                    for (int c = 0; c < dv; c++) out[(pair * nq + i) * dv + c] += e[l] / sum * vb[g[l]][c] / count[g[l]];
+                }
+            }
+        }
+        return out;
+    }
+
     static boolean isAncestorOrSelf(int node, int descendant) {
         while (descendant > node) descendant = (descendant - 1) >> 1;
         return descendant == node;
