@@ -301,8 +301,25 @@ public final class TcAttention implements Attention {
      * zeroing the row and adding each group with an axpy, kept in registers per 16-float column block.
      */
     private static void combine(float[] vbar, int[] at, float[] w, int wOff, int gq, float[] out, int o, int dv) {
-        int c = 0;
-        for (; c + SPECIES.length() <= dv; c += SPECIES.length()) {
+        int c = 0, lanes = SPECIES.length();
+        for (; c + 4 * lanes <= dv; c += 4 * lanes) { // four column vectors at a time, each group's weight broadcast once
+            FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+            for (int l = 0; l < gq; l++) {
+                float wl = w[wOff + l];
+                if (wl == 0f) continue;
+                FloatVector b = FloatVector.broadcast(SPECIES, wl);
+                int x = at[l] + c;
+                a0 = b.fma(FloatVector.fromArray(SPECIES, vbar, x), a0);
+                a1 = b.fma(FloatVector.fromArray(SPECIES, vbar, x + lanes), a1);
+                a2 = b.fma(FloatVector.fromArray(SPECIES, vbar, x + 2 * lanes), a2);
+                a3 = b.fma(FloatVector.fromArray(SPECIES, vbar, x + 3 * lanes), a3);
+            }
+            a0.intoArray(out, o + c);
+            a1.intoArray(out, o + c + lanes);
+            a2.intoArray(out, o + c + 2 * lanes);
+            a3.intoArray(out, o + c + 3 * lanes);
+        }
+        for (; c + lanes <= dv; c += lanes) {
             FloatVector acc = FloatVector.zero(SPECIES);
             for (int l = 0; l < gq; l++) {
                 float wl = w[wOff + l];
