@@ -12,11 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * eighths and sixteenths, pairing lanes in VecOps.sum's order, so lane i of the last fold is row i's sum. Sixteen lone
  * dot products would each end with four dependent shuffles; here the sixteen share fifteen folds.
  *
- * <p>The four quads are written out, with no helper calls: C2 stops inlining calls in a method once its graph is this
- * large, and a vector crossing a call that is not inlined becomes an object (measured: 13 MB allocated per 16384
- * routed rows, twice the time). The result goes out through an array for the same reason. Tree routing
- * ({@code DecisionTree}) has these folds written into its own per-level step instead: its levels form a chain, and the
- * trips through the offset and result arrays made it 13% slower.
+ * <p>No helper calls: C2 stops inlining calls in a method once its graph is large, and a vector crossing a call that is
+ * not inlined becomes an object (measured: 13 MB allocated per 16384 routed rows, twice the time), so results go out
+ * through arrays. Tree routing ({@code DecisionTree}) has these folds written out in its own per-level step instead:
+ * its levels form a chain, and the trips through arrays made it 13% slower.
  */
 public final class SixteenDots {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -25,10 +24,14 @@ public final class SixteenDots {
 
     private SixteenDots() {}
 
-    public static void into(float[] a, int[] aAt, float[] b, int[] bAt, int dim, float[] out, int outOff) {
-        FloatVector q0, q1, q2, q3;
-        { // rows 0, 8, 4, 12
-            int ai = aAt[0], aj = aAt[8], ak = aAt[4], al = aAt[12], bi = bAt[0], bj = bAt[8], bk = bAt[4], bl = bAt[12];
+    /**
+     * out[outOff + i] for i below 16; park holds at least 64 floats of scratch. The four quads' folded vectors pass
+     * through park: as calls, vectors would cross method boundaries the JIT may not inline (see above).
+     */
+    public static void into(float[] a, int[] aAt, float[] b, int[] bAt, int dim, float[] out, int outOff, float[] park) {
+        for (int quad = 0; quad < 4; quad++) {
+            int r = QUAD_FIRST[quad]; // the quad's rows: r, r + 8, r + 4, r + 12
+            int ai = aAt[r], aj = aAt[r + 8], ak = aAt[r + 4], al = aAt[r + 12], bi = bAt[r], bj = bAt[r + 8], bk = bAt[r + 4], bl = bAt[r + 12];
             FloatVector pi = FloatVector.zero(S), pj = pi, pk = pi, pl = pi;
             for (int c = 0; c < dim; c += 16) {
                 pi = FloatVector.fromArray(S, a, ai + c).fma(FloatVector.fromArray(S, b, bi + c), pi);
@@ -38,51 +41,17 @@ public final class SixteenDots {
             }
             FloatVector ij = pi.blend(pj, HALF).add(pj.blend(pi, HALF).rearrange(X8));
             FloatVector kl = pk.blend(pl, HALF).add(pl.blend(pk, HALF).rearrange(X8));
-            q0 = ij.blend(kl, QUARTER).add(kl.blend(ij, QUARTER).rearrange(X4));
+            ij.blend(kl, QUARTER).add(kl.blend(ij, QUARTER).rearrange(X4)).intoArray(park, quad * 16);
         }
-        { // rows 2, 10, 6, 14
-            int ai = aAt[2], aj = aAt[10], ak = aAt[6], al = aAt[14], bi = bAt[2], bj = bAt[10], bk = bAt[6], bl = bAt[14];
-            FloatVector pi = FloatVector.zero(S), pj = pi, pk = pi, pl = pi;
-            for (int c = 0; c < dim; c += 16) {
-                pi = FloatVector.fromArray(S, a, ai + c).fma(FloatVector.fromArray(S, b, bi + c), pi);
-                pj = FloatVector.fromArray(S, a, aj + c).fma(FloatVector.fromArray(S, b, bj + c), pj);
-                pk = FloatVector.fromArray(S, a, ak + c).fma(FloatVector.fromArray(S, b, bk + c), pk);
-                pl = FloatVector.fromArray(S, a, al + c).fma(FloatVector.fromArray(S, b, bl + c), pl);
-            }
-            FloatVector ij = pi.blend(pj, HALF).add(pj.blend(pi, HALF).rearrange(X8));
-            FloatVector kl = pk.blend(pl, HALF).add(pl.blend(pk, HALF).rearrange(X8));
-            q1 = ij.blend(kl, QUARTER).add(kl.blend(ij, QUARTER).rearrange(X4));
-        }
-        { // rows 1, 9, 5, 13
-            int ai = aAt[1], aj = aAt[9], ak = aAt[5], al = aAt[13], bi = bAt[1], bj = bAt[9], bk = bAt[5], bl = bAt[13];
-            FloatVector pi = FloatVector.zero(S), pj = pi, pk = pi, pl = pi;
-            for (int c = 0; c < dim; c += 16) {
-                pi = FloatVector.fromArray(S, a, ai + c).fma(FloatVector.fromArray(S, b, bi + c), pi);
-                pj = FloatVector.fromArray(S, a, aj + c).fma(FloatVector.fromArray(S, b, bj + c), pj);
-                pk = FloatVector.fromArray(S, a, ak + c).fma(FloatVector.fromArray(S, b, bk + c), pk);
-                pl = FloatVector.fromArray(S, a, al + c).fma(FloatVector.fromArray(S, b, bl + c), pl);
-            }
-            FloatVector ij = pi.blend(pj, HALF).add(pj.blend(pi, HALF).rearrange(X8));
-            FloatVector kl = pk.blend(pl, HALF).add(pl.blend(pk, HALF).rearrange(X8));
-            q2 = ij.blend(kl, QUARTER).add(kl.blend(ij, QUARTER).rearrange(X4));
-        }
-        { // rows 3, 11, 7, 15
-            int ai = aAt[3], aj = aAt[11], ak = aAt[7], al = aAt[15], bi = bAt[3], bj = bAt[11], bk = bAt[7], bl = bAt[15];
-            FloatVector pi = FloatVector.zero(S), pj = pi, pk = pi, pl = pi;
-            for (int c = 0; c < dim; c += 16) {
-                pi = FloatVector.fromArray(S, a, ai + c).fma(FloatVector.fromArray(S, b, bi + c), pi);
-                pj = FloatVector.fromArray(S, a, aj + c).fma(FloatVector.fromArray(S, b, bj + c), pj);
-                pk = FloatVector.fromArray(S, a, ak + c).fma(FloatVector.fromArray(S, b, bk + c), pk);
-                pl = FloatVector.fromArray(S, a, al + c).fma(FloatVector.fromArray(S, b, bl + c), pl);
-            }
-            FloatVector ij = pi.blend(pj, HALF).add(pj.blend(pi, HALF).rearrange(X8));
-            FloatVector kl = pk.blend(pl, HALF).add(pl.blend(pk, HALF).rearrange(X8));
-            q3 = ij.blend(kl, QUARTER).add(kl.blend(ij, QUARTER).rearrange(X4));
-        }
+        FloatVector q0 = FloatVector.fromArray(S, park, 0), q1 = FloatVector.fromArray(S, park, 16);
+        FloatVector q2 = FloatVector.fromArray(S, park, 32), q3 = FloatVector.fromArray(S, park, 48);
         FloatVector e0 = q0.blend(q1, EIGHTH).add(q1.blend(q0, EIGHTH).rearrange(X2));
         FloatVector e1 = q2.blend(q3, EIGHTH).add(q3.blend(q2, EIGHTH).rearrange(X2));
         e0.blend(e1, SIXTEENTH).add(e1.blend(e0, SIXTEENTH).rearrange(X1)).intoArray(out, outOff);
     }
+
+    /** The first row of each quad: quads 0-3 hold rows {0,8,4,12}, {2,10,6,14}, {1,9,5,13}, {3,11,7,15}. */
+    private static final int[] QUAD_FIRST = {0, 2, 1, 3};
 
     private static VectorMask<Float> laneBit(int bit) {
         boolean[] set = new boolean[S.length()];

@@ -234,7 +234,7 @@ public final class TcAttention implements Attention {
     /** Per-thread scratch for scoring: group nodes, offsets and scores of up to sixteen queries. */
     private static final class QueryScratch {
         int[] group = new int[0], kAt = new int[16], qAt = new int[16], node = new int[16];
-        float[] e = new float[0];
+        float[] e = new float[0], park = new float[64];
 
         QueryScratch fit(int groupsPerQuery) {
             if (group.length < 16 * groupsPerQuery) {
@@ -267,7 +267,7 @@ public final class TcAttention implements Attention {
         FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
         for (int l = 0; l < gq; l++) {
             for (int i = 0; i < 16; i++) t.kAt[i] = g[l * 16 + i] * d;
-            SixteenDots.into(kbar, t.kAt, q, t.qAt, d, t.e, l * 16);
+            SixteenDots.into(kbar, t.kAt, q, t.qAt, d, t.e, l * 16, t.park);
             FloatVector b = FloatVector.fromArray(SPECIES, bias, 0, g, l * 16);
             FloatVector e = FloatVector.fromArray(SPECIES, t.e, l * 16).mul(scale).add(b)
                     .blend(Float.NEGATIVE_INFINITY, b.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
