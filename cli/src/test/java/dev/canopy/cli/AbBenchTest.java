@@ -1,0 +1,52 @@
+package dev.canopy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.canopy.attention.Attention;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class AbBenchTest {
+    /** Where this test's own canopy-core classes come from (a classes folder in the build, or a jar). */
+    private static String coreLocation() throws Exception {
+        return Path.of(Attention.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    @Test
+    void aBuildAgainstItselfGivesIdenticalOutputsAndARatioPerRound() throws Exception {
+        String core = coreLocation();
+        PrintStream saved = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        CanopyCliTest.Run r;
+        try {
+            r = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16",
+                    "--rounds", "3", "--per-round", "2", "--warmup", "2");
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, r.code(), r.err());
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertEquals(4, lines.length, String.join("\n", lines));
+        for (int i = 0; i < 3; i++) assertTrue(lines[i].startsWith("{\"bench\":\"ab_round\"") && lines[i].contains("\"b_over_a\":"), lines[i]);
+        assertTrue(lines[3].startsWith("{\"bench\":\"ab\"") && lines[3].contains("\"kind\":\"tf:h=2\""), lines[3]);
+        assertTrue(lines[3].contains("\"outputs_bit_identical\":1.00000"), "the same build must give the same bits: " + lines[3]);
+    }
+
+    @Test
+    void aMissingBuildOrOneWithoutTheApiIsNamed() throws Exception {
+        String core = coreLocation();
+        CanopyCliTest.Run missing = CanopyCliTest.run("bench", "ab", "--a", "/nonexistent/core.jar", "--b", core, "--n", "16");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--a /nonexistent/core.jar does not exist"), missing.err());
+        Path empty = Files.createTempDirectory("canopy-ab");
+        CanopyCliTest.Run wrong = CanopyCliTest.run("bench", "ab", "--a", core, "--b", empty.toString(), "--n", "16");
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("does not hold the canopy-core attention API"), wrong.err());
+    }
+}
