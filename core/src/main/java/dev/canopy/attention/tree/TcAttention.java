@@ -449,8 +449,10 @@ public final class TcAttention implements Attention {
 
     private long workingBytes(AttentionShape s, int nodes, int gq) {
         int pairs = s.pairs(), d = s.d(), w = s.dv();
-        long forward = 4L * pairs * (s.nq() + s.nk()) + 4L * pairs * nodes * (2 + d + w) + 4L * pairs * s.nq() * (gq + 2)
-                + Parallel.threads() * 4L * (2 * 16 * gq + 48);
+        int leaves = (nodes + 1) / 2, pieces = TfAttention.ceilDiv(s.nk(), PIECE_KEYS);
+        long forward = 4L * pairs * (s.nq() + s.nk()) /* leaf ids */ + 4L * pairs * nodes * (2 + d + w) /* counts, bias, centroids */
+                + 4L * pairs * pieces * leaves * (d + w + 1) /* the key pass's piece sums */ + 4L * pairs * s.nq() * (gq + 2) /* alpha, max, sum */
+                + Parallel.threads() * 4L * (2 * 16 * gq + 48 + 64) /* per-thread scoring scratch */;
         long backward = 4L * pairs * piecesPerPair(s) * nodes * (d + w + 1) + 4L * pairs * nodes * (d + w);
         if (treeGrad && trees.height() > 0) backward += TreeSurrogate.workingBytes(s, trees.height());
         return forward + backward;
