@@ -1,7 +1,6 @@
 package dev.canopy.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,31 +14,13 @@ public final class ScoreRows {
 
     private ScoreRows() {}
 
-    public static float max(float[] a, int off, int len) {
-        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
-        return mx.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** a = exp(a - shift) in place; returns the row sum (the online softmax's new mass). */
-    public static float expShifted(float[] a, int off, int len, float shift) {
-        FloatVector sh = FloatVector.broadcast(S, shift);
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < len; j += L) {
-            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
-            e.intoArray(a, off + j);
-            sum = sum.add(e);
-        }
-        return VecOps.sum(sum);
-    }
-
     /**
      * One online-softmax step over the first `rows` rows (stride ld, `len` columns) of a score tile: per row, the running
      * max m and mass l move to the block's, the row becomes exp(score - m), and the row's accumulator (acc, stride wp)
-     * is rescaled. A row with nothing visible so far nor in this block is zeroed. The same bits as {@link #max},
-     * {@link #expShifted} and {@link #scale} row by row, but a group of {@link LaneReduce#LANES} rows shares one
-     * shuffle network for its maxima and one for its sums instead of ending every row with a chain of dependent
-     * shuffles.
+     * is rescaled. A row with nothing visible so far nor in this block is zeroed. The same bits as a row-at-a-time step
+     * (each row's lane maximum, its exponentials and their {@link VecOps#sum}, then {@link #scale}; ScoreRowsTest keeps
+     * that step as its reference), but a group of {@link LaneReduce#LANES} rows shares one shuffle network for its
+     * maxima and one for its sums instead of ending every row with a chain of dependent shuffles.
      */
     public static void onlineStep(float[] sc, int ld, int rows, int len, float[] m, float[] l, float[] acc, int wp) {
         float[] park = PARK.get();

@@ -4,26 +4,49 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.Arrays;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
 /** The grouped online-softmax step against the row-by-row one it replaced: the same bits in every output. */
 class ScoreRowsTest {
     static final int L = Tiles.LANES;
 
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** The largest of a row's len scores (len a multiple of the lanes). */
+    static float max(float[] a, int off, int len) {
+        FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < len; j += L) mx = mx.max(FloatVector.fromArray(S, a, off + j));
+        return mx.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** a = exp(a - shift) in place; returns the row's sum. */
+    static float expShifted(float[] a, int off, int len, float shift) {
+        FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.zero(S);
+        for (int j = 0; j < len; j += L) {
+            FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).sub(sh));
+            e.intoArray(a, off + j);
+            sum = sum.add(e);
+        }
+        return VecOps.sum(sum);
+    }
+
     /** The row-at-a-time step: max, shift, exponentiate, rescale the running mass and the accumulator. */
     static void rowByRow(float[] sc, int ld, int rows, int len, float[] m, float[] l, float[] acc, int wp) {
         for (int r = 0; r < rows; r++) {
             int row = r * ld;
-            float mNew = Math.max(m[r], ScoreRows.max(sc, row, len));
+            float mNew = Math.max(m[r], max(sc, row, len));
             if (mNew == Float.NEGATIVE_INFINITY) {
                 Arrays.fill(sc, row, row + len, 0f);
                 continue;
             }
             if (m[r] == Float.NEGATIVE_INFINITY) {
-                l[r] = ScoreRows.expShifted(sc, row, len, mNew);
+                l[r] = expShifted(sc, row, len, mNew);
             } else {
                 float alpha = (float) Math.exp(m[r] - mNew);
-                l[r] = l[r] * alpha + ScoreRows.expShifted(sc, row, len, mNew);
+                l[r] = l[r] * alpha + expShifted(sc, row, len, mNew);
                 if (alpha != 1f) ScoreRows.scale(acc, r * wp, wp, alpha);
             }
             m[r] = mNew;

@@ -159,7 +159,6 @@ public final class TcAttention implements Attention {
         return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
     }
 
-
     /** Keys per piece of the key pass: a fixed size, so the leaf sums' order of additions never depends on the threads. */
     static final int PIECE_KEYS = 4096;
 
@@ -360,13 +359,6 @@ public final class TcAttention implements Attention {
         combine(vbar, g, alpha, row * gq, gq, out, row * dv, dv);
     }
 
-    /** Each query's log-sum-exp from the forward's max and sum: +inf where every key was padded. */
-    private static float[] logSumExp(Context c) {
-        float[] max = c.rowMax(), sum = c.rowSum(), lse = new float[max.length];
-        for (int i = 0; i < lse.length; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
-        return lse;
-    }
-
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private int piecesPerPair(AttentionShape s) {
@@ -383,7 +375,7 @@ public final class TcAttention implements Attention {
         float scale = (float) (1.0 / Math.sqrt(d));
         int pieces = piecesPerPair(s);
         int stride = nodes * (d + w + 1);
-        float[] lse = logSumExp(c);
+        float[] lse = TfAttention.logSumExp(c.rowMax(), c.rowSum()); // +inf where every key was padded
         // Per (pair, piece): dKbar [nodes, d], dVbar [nodes, dv], dLogit [nodes] (sum of de for the count bias).
         float[] acc = new float[pairs * pieces * stride];
         Parallel.forEach(pairs * pieces, task -> {

@@ -357,7 +357,12 @@ public final class TfAttention implements Attention {
 
     /** Each query's log-sum-exp of its visible scores, +inf where it saw none: m + log(l) from the forward's running max and sum. */
     private static float[] logSumExp(Context c) {
-        float[] max = c.rowMax(), sum = c.rowSum(), lse = new float[max.length];
+        return logSumExp(c.rowMax(), c.rowSum());
+    }
+
+    /** max + log(sum) per row, +inf where sum is 0 (the row saw nothing); TF and TC save max and sum for this. */
+    static float[] logSumExp(float[] max, float[] sum) {
+        float[] lse = new float[max.length];
         Parallel.forRanges(lse.length, 1024, (a, b) -> {
             for (int i = a; i < b; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
         });
