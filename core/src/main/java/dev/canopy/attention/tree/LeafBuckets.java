@@ -8,19 +8,31 @@ package dev.canopy.attention.tree;
  */
 record LeafBuckets(int n, int leaves, int[] start, int[] order) {
 
-    /** Buckets tokens of every pair; skip (may be null) is [batch * n] and applies to pair p's batch item p / heads. */
-    static LeafBuckets of(int[] leaf, int pairs, int heads, int n, int leaves, boolean[] skip) {
-        int[] start = new int[pairs * (leaves + 1)];
-        int[] order = new int[pairs * n];
-        dev.canopy.kernels.Parallel.forEach(pairs, p -> {
-            int s0 = p * (leaves + 1), base = p * n, skipBase = (p / heads) * n;
-            for (int i = 0; i < n; i++) if (skip == null || !skip[skipBase + i]) start[s0 + leaf[base + i] + 1]++;
-            for (int l = 0; l < leaves; l++) start[s0 + l + 1] += start[s0 + l];
-            int[] next = new int[leaves];
-            for (int l = 0; l < leaves; l++) next[l] = start[s0 + l];
-            for (int i = 0; i < n; i++) if (skip == null || !skip[skipBase + i]) order[base + next[leaf[base + i]]++] = i;
+    /**
+     * {queries' buckets, keys' buckets} for every pair, sorted in one parallel job over both. Keys flagged in keyPadding
+     * (may be null; [batch * nk], pair p's batch item is p / heads) are left out.
+     */
+    static LeafBuckets[] of(int[] leafQ, int nq, int[] leafK, int nk, int pairs, int heads, int leaves, boolean[] keyPadding) {
+        LeafBuckets qb = empty(pairs, nq, leaves), kb = empty(pairs, nk, leaves);
+        dev.canopy.kernels.Parallel.forEach(2 * pairs, t -> {
+            if (t < pairs) qb.sortPair(leafQ, t, heads, null);
+            else kb.sortPair(leafK, t - pairs, heads, keyPadding);
         });
-        return new LeafBuckets(n, leaves, start, order);
+        return new LeafBuckets[] {qb, kb};
+    }
+
+    private static LeafBuckets empty(int pairs, int n, int leaves) {
+        return new LeafBuckets(n, leaves, new int[pairs * (leaves + 1)], new int[pairs * n]);
+    }
+
+    /** The stable counting sort of pair p's tokens, into this record's start and order. */
+    private void sortPair(int[] leaf, int p, int heads, boolean[] skip) {
+        int s0 = p * (leaves + 1), base = p * n, skipBase = (p / heads) * n;
+        for (int i = 0; i < n; i++) if (skip == null || !skip[skipBase + i]) start[s0 + leaf[base + i] + 1]++;
+        for (int l = 0; l < leaves; l++) start[s0 + l + 1] += start[s0 + l];
+        int[] next = new int[leaves];
+        for (int l = 0; l < leaves; l++) next[l] = start[s0 + l];
+        for (int i = 0; i < n; i++) if (skip == null || !skip[skipBase + i]) order[base + next[leaf[base + i]]++] = i;
     }
 
     int begin(int pair, int leaf) { return start[pair * (leaves + 1) + leaf]; }

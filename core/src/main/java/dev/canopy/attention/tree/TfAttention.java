@@ -85,9 +85,9 @@ public final class TfAttention implements Attention {
         trees.checkShape(s, "tf");
         trees.ensureInitialised(s, k, mask);
         int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
-        int[] lq = trees.route(s, q, nq), lk = trees.route(s, k, nk);
-        LeafBuckets qb = LeafBuckets.of(lq, pairs, s.heads(), nq, leaves, null);
-        LeafBuckets kb = LeafBuckets.of(lk, pairs, s.heads(), nk, leaves, mask.keyPadding());
+        int[][] routed = trees.route(s, q, nq, k, nk);
+        LeafBuckets[] buckets = LeafBuckets.of(routed[0], nq, routed[1], nk, pairs, s.heads(), leaves, mask.keyPadding());
+        LeafBuckets qb = buckets[0], kb = buckets[1];
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         // Each query's running max and sum (the backward's log-sum-exp, left unlogged), kept in bucket order: a task
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.

@@ -120,12 +120,20 @@ public final class TreeBank {
         return mask.keyPadding() != null && mask.keyPadding()[index];
     }
 
-    /** leaf[pair * n + i] = leaf of row i of x [pairs, n, d] in its head's tree, in parallel over rows. */
-    int[] route(AttentionShape s, float[] x, int n) {
-        int[] leaf = new int[s.pairs() * n];
-        if (height() == 0) return leaf;
-        Parallel.forRanges(leaf.length, 512, (a, b) -> routeRows(s, x, n, a, b, leaf));
-        return leaf;
+    /**
+     * {leaves of q, leaves of k}: leaf[pair * n + i] = leaf of row i of x [pairs, n, d] in its head's tree. One parallel
+     * job over the rows of both, so the threads meet once rather than once per tensor.
+     */
+    int[][] route(AttentionShape s, float[] q, int nq, float[] k, int nk) {
+        int[] lq = new int[s.pairs() * nq], lk = new int[s.pairs() * nk];
+        if (height() > 0) {
+            int split = lq.length;
+            Parallel.forRanges(split + lk.length, 512, (a, b) -> { // rows below split are q's, the rest k's
+                if (a < split) routeRows(s, q, nq, a, Math.min(b, split), lq);
+                if (b > split) routeRows(s, k, nk, Math.max(a, split) - split, b - split, lk);
+            });
+        }
+        return new int[][] {lq, lk};
     }
 
     /** leaf[r] for the rows r in [a, b) of x [pairs, n, d] (r counts rows across pairs), on the calling thread. */

@@ -217,10 +217,16 @@ class TreeAttentionTest {
         int[] leaf = {2, 0, 1, 0, 2, 1, 1, 0, 3, /* pair 1: six tokens in leaf 3 */ 3, 3, 0, 3, 2, 3, 3, 2, 3};
         boolean[] skip = new boolean[2 * n];
         skip[4] = skip[n + 2] = true;
-        LeafBuckets b = LeafBuckets.of(leaf, 2, 2, n, 4, skip);
+        LeafBuckets[] both = LeafBuckets.of(leaf, n, leaf, n, 2, 2, 4, skip);
+        LeafBuckets queries = both[0], b = both[1];
         float[] x = rnd(new Random(3), 2 * n * width);
         for (int p = 0; p < 2; p++) {
-            assertEquals(8, b.end(p, 3), "one skipped token per pair");
+            assertEquals(8, b.end(p, 3), "one skipped key per pair");
+            assertEquals(n, queries.end(p, 3), "queries are never skipped");
+            for (int r = 1; r < n; r++) {
+                int before = queries.token(p, r - 1), after = queries.token(p, r);
+                assertTrue(leaf[p * n + before] < leaf[p * n + after] || before < after, "queries grouped by leaf, in token order within one");
+            }
             for (int leafId = 0; leafId < 4; leafId++) {
                 int from = b.begin(p, leafId), count = b.count(p, leafId), offset = 3;
                 float[] rows = new float[offset + count * ld];
