@@ -5,9 +5,9 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.kernels.SpecialFunctions;
-import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -44,7 +44,7 @@ final class TreeSurrogate {
      * when not null, receive the surrogate's input gradient (routegrad=on).
      */
     static void accumulate(TreeBank trees, TcAttention.Groups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
-                           float[] v, float[] out, float[] dOut, int[] leafQ, float[] count, float[] kbar, float[] vbar, float[] lse,
+                           float[] v, float[] out, float[] dOut, float[] count, float[] kbar, float[] vbar, float[] lse,
                            float[] acc, int pieces, int stride, float[] dq, float[] dk) {
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv(), heads = s.heads();
@@ -81,8 +81,7 @@ final class TreeSurrogate {
         Object lock = new Object();
         Parallel.forEach(workers, worker -> {
             float[] dW = new float[heads * internal * d], dB = new float[heads * internal];
-            float[] m = new float[CHUNK * nodes], m2 = new float[CHUNK * nodes], g = new float[CHUNK * leaves];
-            float[] z = new float[CHUNK * internal], node = new float[nodes];
+            Scratch t = new Scratch(nodes);
             for (int item = worker; item < items; item += workers) {
                 int pair = item / (keyChunks + queryChunks), part = item % (keyChunks + queryChunks), head = pair % heads;
                 boolean isKey = part < keyChunks;
@@ -90,14 +89,10 @@ final class TreeSurrogate {
                 float[] x = isKey ? k : q;
                 int xOff = (pair * (isKey ? nk : nq) + r0) * d;
                 int base = pair * nodes;
-                if (isKey) {
-                    keyLeafGradients(pair, r0, rows, nk, d, w, nodes, leaves, k, v, dSumK, dSumV, dCount, base, mask, heads, m, node, g);
-                } else {
-                    queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, leafQ, logCount, kbar, vbar, lse, beta,
-                            scale, base, m, m2, node, g);
-                }
+                if (isKey) keyLeafGradients(pair, r0, rows, nk, d, w, nodes, leaves, k, v, dSumK, dSumV, dCount, base, mask, heads, t);
+                else queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, logCount, kbar, vbar, lse, scale, base, t);
                 DecisionTree tree = trees.tree(head);
-                chain(tree, x, xOff, rows, d, g, z, node, dW, head * internal * d, dB, head * internal, isKey ? dk : dq);
+                chain(tree, x, xOff, rows, d, t, dW, head * internal * d, dB, head * internal, isKey ? dk : dq);
             }
             synchronized (lock) {
                 for (int hd = 0; hd < heads; hd++) {
@@ -109,126 +104,197 @@ final class TreeSurrogate {
         });
     }
 
-    /** g[r, L] for keys r0..r0+rows of pair: sums of dL/dM over the nodes on leaf L's path (0 for padded keys). */
-    private static void keyLeafGradients(int pair, int r0, int rows, int nk, int d, int w, int nodes, int leaves, float[] k, float[] v,
-                                         float[] dSumK, float[] dSumV, float[] dCount, int base, AttentionMask mask, int heads,
-                                         float[] m, float[] node, float[] g) {
-        Sgemm.matmulTransB(rows, nodes, d, k, (pair * nk + r0) * d, d, dSumK, base * d, d, m, 0, nodes, false);
-        Sgemm.matmulTransB(rows, nodes, w, v, (pair * nk + r0) * w, w, dSumV, base * w, w, m, 0, nodes, true);
-        boolean[] pad = mask.keyPadding();
-        for (int r = 0; r < rows; r++) {
-            if (pad != null && pad[(pair / heads) * nk + r0 + r]) {
-                Arrays.fill(g, r * leaves, (r + 1) * leaves, 0f);
-                continue;
-            }
-            node[0] = m[r * nodes] + dCount[base];
-            for (int n = 1; n < nodes; n++) node[n] = node[(n - 1) >> 1] + m[r * nodes + n] + dCount[base + n];
-            System.arraycopy(node, leaves - 1, g, r * leaves, leaves);
-        }
-    }
-
-    /** g[r, L] for queries r0..r0+rows of pair: sums of dL/dm over the group nodes that leaf L would give the query. */
-    private static void queryLeafGradients(TcAttention.Groups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
-                                           float[] q, float[] out, float[] dOut, int[] leafQ, float[] logCount, float[] kbar, float[] vbar,
-                                           float[] lse, float beta, float scale, int base, float[] e, float[] dv, float[] node, float[] g) {
-        int row0 = pair * nq + r0;
-        Sgemm.matmulTransB(rows, nodes, d, q, row0 * d, d, kbar, base * d, d, e, 0, nodes, false);
-        Sgemm.matmulTransB(rows, nodes, w, dOut, row0 * w, w, vbar, base * w, w, dv, 0, nodes, false);
-        for (int r = 0; r < rows; r++) {
-            int row = row0 + r;
-            if (lse[row] == Float.POSITIVE_INFINITY) {
-                Arrays.fill(g, r * leaves, (r + 1) * leaves, 0f);
-                continue;
-            }
-            float dotOut = DecisionTree.dot(dOut, row * w, out, row * w, w);
-            // dm[n] = exp(e_in - lse_i) (dO_i . Vbar_n - dO_i . out_i) over every non-empty node, written over e.
-            expScores(e, r * nodes, dv, logCount, base, nodes, scale, -lse[row], dotOut);
-            if (groups == TcAttention.Groups.PATH) {
-                node[0] = e[r * nodes];
-                for (int n = 1; n < nodes; n++) node[n] = node[(n - 1) >> 1] + e[r * nodes + n];
-                System.arraycopy(node, leaves - 1, g, r * leaves, leaves);
-            } else {
-                node[0] = 0f;
-                for (int n = 1; n < nodes; n++) node[n] = node[(n - 1) >> 1] + e[r * nodes + TcAttention.sibling(n)];
-                for (int l = 0; l < leaves; l++) g[r * leaves + l] = node[leaves - 1 + l] + e[r * nodes + leaves - 1 + l];
-            }
-        }
-    }
-
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     /**
-     * e[off + n] = exp(e[off + n] * scale + logCount[base + n] + shift) * (dv[off + n] - dotOut), vectorised; nodes with
-     * no key have logCount = -inf and come out as 0.
+     * Per worker. Everything per token is laid out node-major, [node][token in chunk] with stride CHUNK, so the walks
+     * over the tree's nodes run on {@link #L} tokens at once, one token per lane, with no branch on any token's value.
+     * Lanes past a chunk's last token are computed on stale values and never used: their leaf gradients are set to 0,
+     * which makes their dz exactly 0, and the products over tokens stop at the chunk's rows.
      */
-    private static void expScores(float[] e, int off, float[] dv, float[] logCount, int base, int nodes, float scale, float shift, float dotOut) {
-        int n = 0, L = S.length();
-        FloatVector sv = FloatVector.broadcast(S, scale), sh = FloatVector.broadcast(S, shift);
-        FloatVector dov = FloatVector.broadcast(S, dotOut);
-        for (; n + L <= nodes; n += L) {
-            FloatVector x = FloatVector.fromArray(S, e, off + n).fma(sv, FloatVector.fromArray(S, logCount, base + n)).add(sh);
-            SpecialFunctions.exp(x).mul(FloatVector.fromArray(S, dv, off + n).sub(dov)).intoArray(e, off + n);
+    private static final class Scratch {
+        final float[] a, b, g, z, tree, dB;
+        final float[] shift = new float[CHUNK], dotOut = new float[CHUNK];
+        /** Where the chunk's leaf gradients g[L][r] are: leafGrad[leafGradAt + L * CHUNK + r] (in a, or in g). */
+        float[] leafGrad;
+        int leafGradAt;
+
+        Scratch(int nodes) {
+            int leaves = (nodes + 1) / 2, internal = leaves - 1;
+            a = new float[nodes * CHUNK];
+            b = new float[nodes * CHUNK];
+            g = new float[leaves * CHUNK];
+            z = new float[internal * CHUNK];
+            tree = new float[nodes * L];
+            dB = new float[internal * L];
         }
-        for (; n < nodes; n++) e[off + n] = (float) Math.exp(e[off + n] * scale + logCount[base + n] + shift) * (dv[off + n] - dotOut);
+
+        static long floats(int nodes) {
+            int leaves = (nodes + 1) / 2;
+            return (long) (2 * nodes + 2 * leaves - 1) * CHUNK + (2L * nodes) * L + 2L * CHUNK;
+        }
     }
 
-    /** a[off + i] = exp(a[off + i] + shift) for i < len; returns their sum. */
-    private static float expShiftedSum(float[] a, int off, int len, float shift) {
-        int i = 0, L = S.length();
-        float sum = 0f;
-        if (len >= L) {
-            FloatVector sh = FloatVector.broadcast(S, shift), acc = FloatVector.zero(S);
-            for (; i + L <= len; i += L) {
-                FloatVector x = SpecialFunctions.exp(FloatVector.fromArray(S, a, off + i).add(sh));
-                x.intoArray(a, off + i);
-                acc = acc.add(x);
+    /**
+     * g[L][r] for keys r0..r0+rows of pair, the sums of dL/dM over the nodes on leaf L's path (0 for padded keys), into
+     * t's leaf gradients: t.a[n][r] first holds dL/dM_rn, then (top-down, in place) its sum down to n.
+     */
+    private static void keyLeafGradients(int pair, int r0, int rows, int nk, int d, int w, int nodes, int leaves, float[] k, float[] v,
+                                        float[] dSumK, float[] dSumV, float[] dCount, int base, AttentionMask mask, int heads, Scratch t) {
+        float[] m = t.a;
+        Sgemm.matmulTransB(nodes, rows, d, dSumK, base * d, d, k, (pair * nk + r0) * d, d, m, 0, CHUNK, false);
+        Sgemm.matmulTransB(nodes, rows, w, dSumV, base * w, w, v, (pair * nk + r0) * w, w, m, 0, CHUNK, true);
+        for (int c0 = 0; c0 < rows; c0 += L) {
+            FloatVector.fromArray(S, m, c0).add(dCount[base]).intoArray(m, c0);
+            for (int n = 1; n < nodes; n++) {
+                int at = n * CHUNK + c0;
+                FloatVector.fromArray(S, m, ((n - 1) >> 1) * CHUNK + c0).add(FloatVector.fromArray(S, m, at)).add(dCount[base + n]).intoArray(m, at);
             }
-            sum = VecOps.sum(acc);
         }
-        for (; i < len; i++) sum += a[off + i] = (float) Math.exp(a[off + i] + shift);
-        return sum;
+        int gOff = (leaves - 1) * CHUNK;
+        boolean[] pad = mask.keyPadding();
+        for (int r = 0; r < roundUp(rows); r++) {
+            if (r >= rows || pad != null && pad[(pair / heads) * nk + r0 + r]) clearToken(m, gOff, leaves, r);
+        }
+        t.leafGrad = m;
+        t.leafGradAt = gOff;
     }
 
-    /** The DGT chain for rows tokens x[xOff + r * d]: g (dL/d one-hot leaf) -> dW, dB of their tree. */
-    private static void chain(DecisionTree tree, float[] x, int xOff, int rows, int d, float[] g, float[] z, float[] node,
-                              float[] dW, int dWOff, float[] dB, int dBOff, float[] dx) {
-        int h = tree.height(), leaves = 1 << h, internal = leaves - 1;
-        float[] b = tree.b();
-        Sgemm.matmulTransB(rows, internal, d, x, xOff, d, tree.w(), 0, d, z, 0, internal, false);
+    /**
+     * g[L][r] for queries r0..r0+rows of pair, the sums of dL/dm over the group nodes leaf L would give the query (0 for
+     * a query that saw nothing), into t's leaf gradients (in t.a for path groups, t.g for sibling groups).
+     */
+    private static void queryLeafGradients(TcAttention.Groups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
+                                          float[] q, float[] out, float[] dOut, float[] logCount, float[] kbar, float[] vbar, float[] lse,
+                                          float scale, int base, Scratch t) {
+        int row0 = pair * nq + r0;
+        float[] e = t.a, dv = t.b;
+        Sgemm.matmulTransB(nodes, rows, d, kbar, base * d, d, q, row0 * d, d, e, 0, CHUNK, false);
+        Sgemm.matmulTransB(nodes, rows, w, vbar, base * w, w, dOut, row0 * w, w, dv, 0, CHUNK, false);
         for (int r = 0; r < rows; r++) {
-            int zr = r * internal;
-            for (int n = 0; n < internal; n++) z[zr + n] += b[n];
-            // Leaf scores u = A s, top-down: a child adds +s (left) or -s (right) of its parent.
-            node[0] = 0f;
-            for (int n = 0; n < internal; n++) {
-                float sgn = z[zr + n] >= 0f ? 1f : -1f;
-                node[2 * n + 1] = node[n] + sgn;
-                node[2 * n + 2] = node[n] - sgn;
-            }
-            // p = softmax(u); the path leaf has the maximum u = h.
-            float sum = expShiftedSum(node, internal, leaves, -h);
-            float inv = 1f / sum, pg = 0f;
-            for (int l = 0; l < leaves; l++) {
-                node[internal + l] *= inv;
-                pg += node[internal + l] * g[r * leaves + l];
-            }
-            // du = p (g - p.g) at the leaves, then subtree sums bottom-up; ds_n = left subtree sum - right subtree sum.
-            for (int l = 0; l < leaves; l++) node[internal + l] *= g[r * leaves + l] - pg;
-            for (int n = internal - 1; n >= 0; n--) {
-                float ds = node[2 * n + 1] - node[2 * n + 2];
-                node[n] = node[2 * n + 1] + node[2 * n + 2];
-                z[zr + n] = Math.abs(z[zr + n]) <= 1f ? ds : 0f;
-                dB[dBOff + n] += z[zr + n];
+            int row = row0 + r;
+            t.shift[r] = -lse[row];
+            t.dotOut[r] = DecisionTree.dot(dOut, row * w, out, row * w, w);
+        }
+        // dm[n] = exp(e_n - lse) (dO . Vbar_n - dO . out) for every non-empty node (logCount = -inf gives 0), over e.
+        FloatVector sv = FloatVector.broadcast(S, scale);
+        for (int c0 = 0; c0 < rows; c0 += L) {
+            FloatVector shift = FloatVector.fromArray(S, t.shift, c0), dotOut = FloatVector.fromArray(S, t.dotOut, c0);
+            for (int n = 0; n < nodes; n++) {
+                int at = n * CHUNK + c0;
+                FloatVector x = FloatVector.fromArray(S, e, at).fma(sv, FloatVector.broadcast(S, logCount[base + n])).add(shift);
+                SpecialFunctions.exp(x).mul(FloatVector.fromArray(S, dv, at).sub(dotOut)).intoArray(e, at);
             }
         }
-        Sgemm.matmulTransA(internal, d, rows, z, 0, internal, x, xOff, d, dW, dWOff, d, true);
-        if (dx != null) Sgemm.matmul(rows, d, internal, z, 0, internal, tree.w(), 0, d, dx, xOff, d, true); // dx += dz W
+        float[] g;
+        int gOff;
+        if (groups == TcAttention.Groups.PATH) { // a leaf's group is its path: top-down sums, in place
+            g = e;
+            gOff = (leaves - 1) * CHUNK;
+            for (int c0 = 0; c0 < rows; c0 += L) {
+                for (int n = 1; n < nodes; n++) {
+                    int at = n * CHUNK + c0;
+                    FloatVector.fromArray(S, e, ((n - 1) >> 1) * CHUNK + c0).add(FloatVector.fromArray(S, e, at)).intoArray(e, at);
+                }
+            }
+        } else { // the siblings of the path's nodes below the root, then the leaf itself; sums in dv (its products are used)
+            g = t.g;
+            gOff = 0;
+            for (int c0 = 0; c0 < rows; c0 += L) {
+                FloatVector.zero(S).intoArray(dv, c0);
+                for (int n = 1; n < nodes; n++) {
+                    int at = n * CHUNK + c0;
+                    FloatVector.fromArray(S, dv, ((n - 1) >> 1) * CHUNK + c0).add(FloatVector.fromArray(S, e, TcAttention.sibling(n) * CHUNK + c0)).intoArray(dv, at);
+                }
+                for (int l = 0; l < leaves; l++) {
+                    int at = (leaves - 1 + l) * CHUNK + c0;
+                    FloatVector.fromArray(S, dv, at).add(FloatVector.fromArray(S, e, at)).intoArray(g, l * CHUNK + c0);
+                }
+            }
+        }
+        for (int r = 0; r < roundUp(rows); r++) {
+            if (r >= rows || lse[row0 + r] == Float.POSITIVE_INFINITY) clearToken(g, gOff, leaves, r);
+        }
+        t.leafGrad = g;
+        t.leafGradAt = gOff;
+    }
+
+    /** The DGT chain for rows tokens x[xOff + r * d] with t's leaf gradients: g -> dW, dB of their tree (and dx). */
+    private static void chain(DecisionTree tree, float[] x, int xOff, int rows, int d, Scratch t, float[] dW, int dWOff, float[] dB,
+                              int dBOff, float[] dx) {
+        int h = tree.height(), internal = (1 << h) - 1;
+        float[] z = t.z;
+        Sgemm.matmulTransB(internal, rows, d, tree.w(), 0, d, x, xOff, d, z, 0, CHUNK, false);
+        Arrays.fill(t.dB, 0, internal * L, 0f);
+        for (int c0 = 0; c0 < rows; c0 += L) chainLanes(tree, h, z, t.tree, t.leafGrad, t.leafGradAt, c0, t.dB);
+        for (int n = 0; n < internal; n++) dB[dBOff + n] += FloatVector.fromArray(S, t.dB, n * L).reduceLanes(VectorOperators.ADD);
+        Sgemm.matmul(internal, d, rows, z, 0, CHUNK, x, xOff, d, dW, dWOff, d, true); // dW += dz^T x
+        if (dx != null) Sgemm.matmulTransA(rows, d, internal, z, 0, CHUNK, tree.w(), 0, d, dx, xOff, d, true); // dx += dz W
+    }
+
+    /**
+     * The chain for the L tokens of lanes c0..c0+L-1: z gets its bias; leaf scores u = A s top-down (a child adds +s
+     * (left) or -s (right) of its parent); p = softmax(u) (the path leaf has the maximum, h); du = p (g - p . g) at the
+     * leaves, then subtree sums bottom-up, ds_n = left subtree sum - right subtree sum; dz = ds where |z| <= 1, written
+     * over z and added into the per-lane bias gradients dB.
+     */
+    private static void chainLanes(DecisionTree tree, int h, float[] z, float[] u, float[] g, int gOff, int c0, float[] dB) {
+        int leaves = 1 << h, internal = leaves - 1;
+        float[] b = tree.b();
+        FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f);
+        FloatVector.zero(S).intoArray(u, 0);
+        for (int n = 0; n < internal; n++) {
+            int at = n * CHUNK + c0;
+            FloatVector zn = FloatVector.fromArray(S, z, at).add(b[n]);
+            zn.intoArray(z, at);
+            FloatVector sign = minusOne.blend(one, zn.compare(VectorOperators.GE, 0f)), parent = FloatVector.fromArray(S, u, n * L);
+            parent.add(sign).intoArray(u, (2 * n + 1) * L);
+            parent.sub(sign).intoArray(u, (2 * n + 2) * L);
+        }
+        FloatVector sum = FloatVector.zero(S), shift = FloatVector.broadcast(S, (float) -h);
+        for (int l = 0; l < leaves; l++) {
+            int at = (internal + l) * L;
+            FloatVector p = SpecialFunctions.exp(FloatVector.fromArray(S, u, at).add(shift));
+            p.intoArray(u, at);
+            sum = sum.add(p);
+        }
+        FloatVector inv = one.div(sum), pg = FloatVector.zero(S);
+        for (int l = 0; l < leaves; l++) {
+            int at = (internal + l) * L;
+            FloatVector p = FloatVector.fromArray(S, u, at).mul(inv);
+            p.intoArray(u, at);
+            pg = pg.add(p.mul(FloatVector.fromArray(S, g, gOff + l * CHUNK + c0)));
+        }
+        for (int l = 0; l < leaves; l++) {
+            int at = (internal + l) * L;
+            FloatVector gl = FloatVector.fromArray(S, g, gOff + l * CHUNK + c0);
+            FloatVector.fromArray(S, u, at).mul(gl.sub(pg)).intoArray(u, at);
+        }
+        for (int n = internal - 1; n >= 0; n--) {
+            FloatVector left = FloatVector.fromArray(S, u, (2 * n + 1) * L), right = FloatVector.fromArray(S, u, (2 * n + 2) * L);
+            left.add(right).intoArray(u, n * L);
+            int at = n * CHUNK + c0;
+            FloatVector zn = FloatVector.fromArray(S, z, at);
+            FloatVector dz = FloatVector.zero(S).blend(left.sub(right), zn.abs().compare(VectorOperators.LE, 1f));
+            dz.intoArray(z, at);
+            FloatVector.fromArray(S, dB, n * L).add(dz).intoArray(dB, n * L);
+        }
+    }
+
+    /** Zeroes token r's leaf gradients (a padded key, a query that saw nothing, or a lane past the chunk's rows). */
+    private static void clearToken(float[] g, int gOff, int leaves, int r) {
+        for (int l = 0; l < leaves; l++) g[gOff + l * CHUNK + r] = 0f;
+    }
+
+    private static int roundUp(int rows) {
+        return (rows + L - 1) / L * L;
     }
 
     static long workingBytes(AttentionShape s, int h) {
         int leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         long perPair = (long) nodes * (s.d() + s.dv() + 1);
-        long perWorker = (long) s.heads() * internal * (s.d() + 1) + 2L * CHUNK * nodes + (long) CHUNK * leaves + (long) CHUNK * internal + nodes;
+        long perWorker = (long) s.heads() * internal * (s.d() + 1) + Scratch.floats(nodes);
         int workers = Math.max(1, 2 * Parallel.threads());
         return 4L * (s.pairs() * perPair + workers * perWorker);
     }

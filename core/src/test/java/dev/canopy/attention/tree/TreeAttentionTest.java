@@ -476,60 +476,87 @@ class TreeAttentionTest {
     @Test
     void tcTreeSurrogateIsNonZeroAndMatchesItsAnalyticForm() {
         for (TcAttention.Groups groups : TcAttention.Groups.values()) {
-            Random r = new Random(21);
-            int h = 2, leaves = 4, heads = 2, nq = 20, nk = 24, d = 4, dv = 3;
-            AttentionShape s = new AttentionShape(1, heads, nq, nk, d, dv);
-            float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), w = rnd(r, s.outSize());
-            float beta = 0.5f;
-            TcAttention tc = new TcAttention(new TreeBank(heads, h, d, false, 3), beta, groups, true);
-            float[] out = new float[s.outSize()];
-            tc.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
-            // The balanced init puts one key of each node at exactly |z| = 1 (the scale is set by the median |z|);
-            // stretch the hyperplanes slightly so no token sits on the edge of the straight-through window, where
-            // float and double rounding would disagree about it.
-            for (int head = 0; head < heads; head++) {
-                for (int i = 0; i < tc.trees().tree(head).w().length; i++) tc.trees().tree(head).w()[i] *= 1.0173f;
-                for (int i = 0; i < tc.trees().tree(head).b().length; i++) tc.trees().tree(head).b()[i] *= 1.0173f;
-            }
-            Attention.Saved saved = tc.forward(s, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
-            float[] dq = new float[s.qSize()], dk = new float[s.kSize()], dvv = new float[s.vSize()];
-            tc.backward(saved, w, dq, dk, dvv);
-            int[] lq = TreeTestSupport.leaves(tc.trees(), s, q, nq), lk = TreeTestSupport.leaves(tc.trees(), s, k, nk);
-            for (int head = 0; head < heads; head++) {
-                DecisionTree tree = tc.trees().tree(head);
-                double[][] pk = new double[nk][leaves], pq = new double[nq][leaves];
-                for (int j = 0; j < nk; j++) pk[j][lk[head * nk + j]] = 1;
-                for (int i = 0; i < nq; i++) pq[i][lq[head * nq + i]] = 1;
-                int qOff = head * nq * d, kOff = head * nk * d, vOff = head * nk * dv, wOff = head * nq * dv;
-                java.util.function.DoubleSupplier loss = () -> TreeTestSupport.softTcLoss(groups, beta, h, nq, nk, d, dv, q, qOff, k, kOff, v, vOff, pk, pq, w, wOff);
-                // The soft forward at one-hot leaf weights is the hard forward.
-                double check = 0;
-                for (int i = 0; i < nq * dv; i++) check += (double) out[wOff + i] * w[wOff + i];
-                assertEquals(check, loss.getAsDouble(), 1e-4);
-                double[] dW = new double[(leaves - 1) * d], dB = new double[leaves - 1];
-                for (double[][] weights : new double[][][] {pk, pq}) {
-                    boolean keys = weights == pk;
-                    for (int t = 0; t < weights.length; t++) {
-                        double[] g = new double[leaves];
-                        for (int l = 0; l < leaves; l++) {
-                            double saved0 = weights[t][l], eps = 1e-5;
-                            weights[t][l] = saved0 + eps;
-                            double plus = loss.getAsDouble();
-                            weights[t][l] = saved0 - eps;
-                            double minus = loss.getAsDouble();
-                            weights[t][l] = saved0;
-                            g[l] = (plus - minus) / (2 * eps);
-                        }
-                        TreeTestSupport.dgtChain(tree, keys ? k : q, (keys ? kOff : qOff) + t * d, g, dW, dB);
-                    }
-                }
-                GradCheck.assertClose(groups + " head " + head + " dW", dW, toDouble(tree.wGrad()), 1e-3, 1e-5);
-                GradCheck.assertClose(groups + " head " + head + " db", dB, toDouble(tree.bGrad()), 1e-3, 1e-5);
-                double max = 0;
-                for (float x : tree.wGrad()) max = Math.max(max, Math.abs(x));
-                assertTrue(max > 1e-3, "tree gradient should be non-zero in TC mode, max |dW| = " + max);
-            }
+            for (boolean padded : new boolean[] {false, true}) checkTreeSurrogate(groups, padded);
         }
+    }
+
+    /**
+     * The tree gradients (and, with routegrad=on, the input gradients they add to dq and dk) against the DGT chain in
+     * double fed with finite-difference leaf gradients of the soft TC forward. 20 queries and 24 keys: the vectorised
+     * surrogate's last lanes run past the tokens.
+     */
+    private static void checkTreeSurrogate(TcAttention.Groups groups, boolean padded) {
+        Random r = new Random(21);
+        int h = 2, leaves = 4, heads = 2, nq = 20, nk = 24, d = 4, dv = 3;
+        AttentionShape s = new AttentionShape(1, heads, nq, nk, d, dv);
+        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), w = rnd(r, s.outSize());
+        AttentionMask mask = padded ? someKeysPadded(1, nk, r) : AttentionMask.NONE;
+        float beta = 0.5f;
+        String what = groups + (padded ? " padded" : "");
+        TcAttention tc = new TcAttention(new TreeBank(heads, h, d, false, 3), beta, groups, true);
+        float[] out = new float[s.outSize()];
+        tc.forward(s, q, k, v, mask, Pass.INFERENCE, out);
+        // The balanced init puts one key of each node at exactly |z| = 1 (the scale is set by the median |z|);
+        // stretch the hyperplanes slightly so no token sits on the edge of the straight-through window, where
+        // float and double rounding would disagree about it.
+        for (int head = 0; head < heads; head++) {
+            for (int i = 0; i < tc.trees().tree(head).w().length; i++) tc.trees().tree(head).w()[i] *= 1.0173f;
+            for (int i = 0; i < tc.trees().tree(head).b().length; i++) tc.trees().tree(head).b()[i] *= 1.0173f;
+        }
+        Attention.Saved saved = tc.forward(s, q, k, v, mask, Pass.INFERENCE, out);
+        float[] dq = new float[s.qSize()], dk = new float[s.kSize()], dvv = new float[s.vSize()];
+        tc.backward(saved, w, dq, dk, dvv);
+        int[] lq = TreeTestSupport.leaves(tc.trees(), s, q, nq), lk = TreeTestSupport.leaves(tc.trees(), s, k, nk);
+        double[] dqRoute = new double[s.qSize()], dkRoute = new double[s.kSize()];
+        for (int head = 0; head < heads; head++) {
+            DecisionTree tree = tc.trees().tree(head);
+            double[][] pk = new double[nk][leaves], pq = new double[nq][leaves];
+            for (int j = 0; j < nk; j++) if (!(padded && mask.keyPadding()[j])) pk[j][lk[head * nk + j]] = 1;
+            for (int i = 0; i < nq; i++) pq[i][lq[head * nq + i]] = 1;
+            int qOff = head * nq * d, kOff = head * nk * d, vOff = head * nk * dv, wOff = head * nq * dv;
+            java.util.function.DoubleSupplier loss = () -> TreeTestSupport.softTcLoss(groups, beta, h, nq, nk, d, dv, q, qOff, k, kOff, v, vOff, pk, pq, w, wOff);
+            // The soft forward at one-hot leaf weights is the hard forward.
+            double check = 0;
+            for (int i = 0; i < nq * dv; i++) check += (double) out[wOff + i] * w[wOff + i];
+            assertEquals(check, loss.getAsDouble(), 1e-4, what);
+            double[] dW = new double[(leaves - 1) * d], dB = new double[leaves - 1];
+            for (double[][] weights : new double[][][] {pk, pq}) {
+                boolean keys = weights == pk;
+                for (int t = 0; t < weights.length; t++) {
+                    if (keys && padded && mask.keyPadding()[t]) continue; // a padded key has no leaf weights to move
+                    double[] g = new double[leaves];
+                    for (int l = 0; l < leaves; l++) {
+                        double saved0 = weights[t][l], eps = 1e-5;
+                        weights[t][l] = saved0 + eps;
+                        double plus = loss.getAsDouble();
+                        weights[t][l] = saved0 - eps;
+                        double minus = loss.getAsDouble();
+                        weights[t][l] = saved0;
+                        g[l] = (plus - minus) / (2 * eps);
+                    }
+                    int off = (keys ? kOff : qOff) + t * d;
+                    TreeTestSupport.dgtChain(tree, keys ? k : q, off, g, dW, dB, keys ? dkRoute : dqRoute);
+                }
+            }
+            GradCheck.assertClose(what + " head " + head + " dW", dW, toDouble(tree.wGrad()), 1e-3, 1e-5);
+            GradCheck.assertClose(what + " head " + head + " db", dB, toDouble(tree.bGrad()), 1e-3, 1e-5);
+            double max = 0;
+            for (float x : tree.wGrad()) max = Math.max(max, Math.abs(x));
+            assertTrue(max > 1e-3, "tree gradient should be non-zero in TC mode, max |dW| = " + max);
+        }
+        // routegrad=on: the same chain adds dz . W into dq and dk, on top of the attention gradients.
+        TcAttention routed = new TcAttention(tc.trees(), beta, groups, true, true);
+        float[] dq2 = new float[s.qSize()], dk2 = new float[s.kSize()];
+        routed.backward(routed.forward(s, q, k, v, mask, Pass.INFERENCE, out), w, dq2, dk2, dvv);
+        GradCheck.assertClose(what + " routegrad dq", dqRoute, difference(dq2, dq), 1e-3, 1e-5);
+        GradCheck.assertClose(what + " routegrad dk", dkRoute, difference(dk2, dk), 1e-3, 1e-5);
+        assertTrue(Arrays.stream(dqRoute).anyMatch(x -> Math.abs(x) > 1e-3), "routegrad should move dq");
+    }
+
+    private static double[] difference(float[] a, float[] b) {
+        double[] out = new double[a.length];
+        for (int i = 0; i < a.length; i++) out[i] = (double) a[i] - b[i];
+        return out;
     }
 
     private static double[] toDouble(float[] a) {

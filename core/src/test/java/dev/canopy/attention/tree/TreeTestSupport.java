@@ -139,8 +139,11 @@ final class TreeTestSupport {
         return loss;
     }
 
-    /** The DGT chain in double: adds dz x into dW [internal, d] and dz into dB for one token with leaf gradient g. */
-    static void dgtChain(DecisionTree tree, float[] x, int off, double[] g, double[] dW, double[] dB) {
+    /**
+     * The DGT chain in double: adds dz x into dW [internal, d], dz into dB and dz . W into dx[off..off + d] (the input
+     * gradient routegrad=on adds) for one token x[off..] with leaf gradient g.
+     */
+    static void dgtChain(DecisionTree tree, float[] x, int off, double[] g, double[] dW, double[] dB, double[] dx) {
         int h = tree.height(), leaves = 1 << h, internal = leaves - 1, d = tree.dim();
         double[] z = new double[internal];
         for (int n = 0; n < internal; n++) {
@@ -161,6 +164,7 @@ final class TreeTestSupport {
             double dz = Math.abs(z[n]) <= 1 ? ds : 0;
             dB[n] += dz;
             for (int c = 0; c < d; c++) dW[n * d + c] += dz * x[off + c];
+            for (int c = 0; c < d; c++) dx[off + c] += dz * tree.w()[n * d + c];
         }
     }
 }
