@@ -132,7 +132,7 @@ final class TreeSurrogate {
 
         static long floats(int nodes) {
             int leaves = (nodes + 1) / 2;
-            return (long) (2 * nodes + 2 * leaves - 1) * CHUNK + (2L * nodes) * L + 2L * CHUNK;
+            return (long) (2 * nodes + 2 * leaves - 1) * CHUNK + (long) (nodes + leaves - 1) * L + 2L * CHUNK;
         }
     }
 
