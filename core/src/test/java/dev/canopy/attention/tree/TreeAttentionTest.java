@@ -314,6 +314,21 @@ class TreeAttentionTest {
     }
 
     @Test
+    void tcKeyPassInSeveralPiecesMatchesTheOracle() {
+        // 3000 keys: two pieces of 2048 keys' sums; 5000: pieces of 4096. Padded keys in both.
+        Random r = new Random(33);
+        for (int nk : new int[] {3000, 5000}) {
+            AttentionShape s = new AttentionShape(1, 2, 20, nk, 16, 8);
+            float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
+            AttentionMask mask = someKeysPadded(1, nk, r);
+            TcAttention tc = new TcAttention(new TreeBank(2, 3, 16, false, 7), 0.4f, TcAttention.Groups.PATH, true);
+            float[] out = new float[s.outSize()];
+            tc.forward(s, q, k, v, mask, Pass.INFERENCE, out);
+            assertClose("tc with " + nk + " keys", TreeTestSupport.tcReference(tc.trees(), TcAttention.Groups.PATH, 0.4f, s, q, k, v, mask), out, 2e-5);
+        }
+    }
+
+    @Test
     void tcGivesEachQueryTheSameBitsAloneAsInABlockOfSixteen() {
         Random r = new Random(32);
         AttentionShape all = new AttentionShape(1, 1, 48, 70, 16, 16), one = new AttentionShape(1, 1, 1, 70, 16, 16);
