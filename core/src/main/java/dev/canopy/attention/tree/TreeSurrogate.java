@@ -78,9 +78,11 @@ final class TreeSurrogate {
         int items = pairs * (keyChunks + queryChunks);
         int workers = Math.max(1, Math.min(items, 2 * Parallel.threads()));
         float scale = (float) (1.0 / Math.sqrt(d));
-        Object lock = new Object();
+        // Each worker sums its own items' tree gradients; the partials are then added in worker order, so the result
+        // does not depend on which worker finished first.
+        float[][] dW = new float[workers][], dB = new float[workers][];
         Parallel.forEach(workers, worker -> {
-            float[] dW = new float[heads * internal * d], dB = new float[heads * internal];
+            float[] wPart = dW[worker] = new float[heads * internal * d], bPart = dB[worker] = new float[heads * internal];
             Scratch t = new Scratch(nodes);
             for (int item = worker; item < items; item += workers) {
                 int pair = item / (keyChunks + queryChunks), part = item % (keyChunks + queryChunks), head = pair % heads;
@@ -92,16 +94,16 @@ final class TreeSurrogate {
                 if (isKey) keyLeafGradients(pair, r0, rows, nk, d, w, nodes, leaves, k, v, dSumK, dSumV, dCount, base, mask, heads, t);
                 else queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, logCount, kbar, vbar, lse, scale, base, t);
                 DecisionTree tree = trees.tree(head);
-                chain(tree, x, xOff, rows, d, t, dW, head * internal * d, dB, head * internal, isKey ? dk : dq);
-            }
-            synchronized (lock) {
-                for (int hd = 0; hd < heads; hd++) {
-                    float[] gw = trees.tree(hd).wGrad(), gb = trees.tree(hd).bGrad();
-                    for (int i = 0; i < internal * d; i++) gw[i] += dW[hd * internal * d + i];
-                    for (int i = 0; i < internal; i++) gb[i] += dB[hd * internal + i];
-                }
+                chain(tree, x, xOff, rows, d, t, wPart, head * internal * d, bPart, head * internal, isKey ? dk : dq);
             }
         });
+        for (int worker = 0; worker < workers; worker++) {
+            for (int hd = 0; hd < heads; hd++) {
+                float[] gw = trees.tree(hd).wGrad(), gb = trees.tree(hd).bGrad();
+                for (int i = 0; i < internal * d; i++) gw[i] += dW[worker][hd * internal * d + i];
+                for (int i = 0; i < internal; i++) gb[i] += dB[worker][hd * internal + i];
+            }
+        }
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
