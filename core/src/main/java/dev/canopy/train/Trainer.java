@@ -96,11 +96,12 @@ public final class Trainer {
         int layers = ec.attentions().size();
         List<Attention> next = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            int layer = l;
+            int layer = l, logged = treeLog.size();
             next.add(trees.attentionFor(step, ec.attentions().get(l), ec.attentionSetup(l), () -> {
                 if (keys.isEmpty()) keys.add(ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple())));
                 return keys.get(0).get(layer);
             }));
+            for (int i = logged; i < treeLog.size(); i++) treeLog.set(i, "layer " + l + ": " + treeLog.get(i)); // every layer logs its own change
         }
         Set<Parameter> attentionParams = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int l = 0; l < layers; l++) {

@@ -51,7 +51,7 @@ class TreeformerTrainingTest {
             assertEquals(after.keySet(), treeSnapshot(model).keySet(), "TF keeps the trained trees under the same names");
         }
         List<String> phases = Files.readAllLines(metrics).stream().filter(l -> l.contains("\"event\":\"phase\"")).toList();
-        assertTrue(phases.stream().anyMatch(l -> l.contains("\"phase\":\"tc\"") && l.contains("fitted balanced trees")), String.join("\n", phases));
+        assertTrue(phases.stream().anyMatch(l -> l.contains("\"phase\":\"tc\"") && l.contains("layer 0: ") && l.contains("fitted balanced trees")), String.join("\n", phases));
         assertTrue(phases.stream().anyMatch(l -> l.contains("grew trees to height 2")), String.join("\n", phases));
         assertTrue(phases.stream().anyMatch(l -> l.contains("\"phase\":\"tf\"")), String.join("\n", phases));
     }
