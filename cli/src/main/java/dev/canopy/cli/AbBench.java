@@ -1,6 +1,11 @@
 package dev.canopy.cli;
 
 import dev.canopy.bench.JsonLine;
+import dev.canopy.io.Json;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.net.MalformedURLException;
@@ -8,7 +13,11 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,6 +28,10 @@ import picocli.CommandLine.Option;
  * 5% change; rounds that alternate A and B within seconds, compared round by round, can. Each build is loaded by its
  * own class loader (so each has its own statics and worker pool) and driven through the public attention API by
  * reflection, so any two revisions with that API can be compared. Prints one JSON line per round and a summary.
+ *
+ * <p>One JVM is not enough either: each launch compiles the two builds its own way, and the same two jars measured
+ * 0.972 (B faster in 18 of 20 rounds) in one launch and 1.026-1.067 (B faster in none) in four others. With
+ * {@code --launches N} the whole A/B runs in N fresh JVMs, one after another, and a last line sums them up.
  *
  * <p>Build the jars with, e.g., {@code git worktree add /tmp/a REV && (cd /tmp/a && mvn -q -pl core package -DskipTests)};
  * a directory of compiled classes works as well.
@@ -56,6 +69,10 @@ public final class AbBench implements Runnable {
     @Option(names = "--warmup", description = "Untimed forwards per build before the rounds (default: ${DEFAULT-VALUE}).", defaultValue = "300")
     int warmup;
 
+    @Option(names = "--launches", description = "Fresh JVMs to repeat the whole A/B in, one after another; each compiles the builds its own "
+            + "way, which alone moved results by 5% (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    int launches;
+
     @Option(names = "--json", description = "Print JSON lines (the only output format).")
     boolean json;
 
@@ -63,6 +80,11 @@ public final class AbBench implements Runnable {
     public void run() {
         if (n <= 0 || d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--n, --d, --heads and --batch must be positive");
         if (rounds < 1 || perRound < 1 || warmup < 0) throw new IllegalArgumentException("--rounds and --per-round must be at least 1, --warmup at least 0");
+        if (launches < 1) throw new IllegalArgumentException("--launches must be at least 1, got " + launches);
+        if (launches > 1) {
+            runLaunches();
+            return;
+        }
         long size = (long) batch * heads * n * d;
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("q, k, v of " + size + " floats each are more than one array holds");
         Random rng = new Random(7);
@@ -98,6 +120,57 @@ public final class AbBench implements Runnable {
                 .put("a_median_seconds", median(medians[0])).put("b_median_seconds", median(medians[1]))
                 .put("b_over_a_median", median(ratios)).put("b_over_a_min", sorted[0]).put("b_over_a_max", sorted[rounds - 1])
                 .put("b_faster_rounds", bFaster).put("outputs_bit_identical", (double) same / size));
+    }
+
+    /**
+     * The A/B again in `launches` child JVMs started like this one (same java, JVM options and class path), their lines
+     * passed through, then one line over the launches' summaries.
+     */
+    private void runLaunches() {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM")));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Canopy.class.getName(), "bench", "ab", "--json", "--launches", "1",
+                "--a", a.toString(), "--b", b.toString(), "--kind", kind, "--n", String.valueOf(n), "--d", String.valueOf(d),
+                "--heads", String.valueOf(heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
+                "--per-round", String.valueOf(perRound), "--warmup", String.valueOf(warmup)));
+        double[] ratios = new double[launches];
+        double identical = 1;
+        int bFaster = 0;
+        for (int launch = 0; launch < launches; launch++) {
+            Map<String, Object> summary = launch(command, launch);
+            ratios[launch] = ((Number) summary.get("b_over_a_median")).doubleValue();
+            identical = Math.min(identical, ((Number) summary.get("outputs_bit_identical")).doubleValue());
+            if (ratios[launch] < 1) bFaster++;
+        }
+        double[] sorted = ratios.clone();
+        Arrays.sort(sorted);
+        System.out.println(new JsonLine().put("bench", "ab_launches").put("kind", kind).put("n", n).put("d", d).put("heads", heads).put("batch", batch)
+                .put("a", a.toString()).put("b", b.toString()).put("launches", launches).put("rounds", rounds)
+                .put("b_over_a_median_of_launches", median(ratios)).put("b_over_a_min_launch", sorted[0]).put("b_over_a_max_launch", sorted[launches - 1])
+                .put("b_faster_launches", bFaster).put("outputs_bit_identical_min", identical));
+    }
+
+    /** Runs one child JVM, echoing its output; returns its summary line. */
+    private static Map<String, Object> launch(List<String> command, int launch) {
+        try {
+            Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String summary = null;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    System.out.println(line);
+                    if (line.startsWith("{\"bench\":\"ab\"")) summary = line;
+                }
+            }
+            int code = child.waitFor();
+            if (code != 0 || summary == null) throw new IllegalStateException("launch " + launch + " of the A/B failed (exit code " + code + "); its errors are above");
+            return Json.parseObject(summary);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not start launch " + launch + " of the A/B: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for launch " + launch + " of the A/B", e);
+        }
     }
 
     private static float[] gaussian(Random rng, int n) {

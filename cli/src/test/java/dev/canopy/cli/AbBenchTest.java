@@ -39,6 +39,31 @@ class AbBenchTest {
     }
 
     @Test
+    void launchesRepeatTheWholeAbInFreshJvmsAndSumThemUp() throws Exception {
+        String core = coreLocation();
+        PrintStream saved = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        CanopyCliTest.Run r;
+        try {
+            r = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16",
+                    "--rounds", "2", "--per-round", "2", "--warmup", "2", "--launches", "2");
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, r.code(), r.err());
+        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertEquals(2 * 3 + 1, lines.length, String.join("\n", lines));
+        assertTrue(lines[2].startsWith("{\"bench\":\"ab\"") && lines[5].startsWith("{\"bench\":\"ab\""), "each launch's own summary is passed through");
+        String last = lines[6];
+        assertTrue(last.startsWith("{\"bench\":\"ab_launches\"") && last.contains("\"launches\":2"), last);
+        assertTrue(last.contains("\"outputs_bit_identical_min\":1.00000"), last);
+        CanopyCliTest.Run none = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--n", "16", "--launches", "0");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("--launches must be at least 1"), none.err());
+    }
+
+    @Test
     void aMissingBuildOrOneWithoutTheApiIsNamed() throws Exception {
         String core = coreLocation();
         CanopyCliTest.Run missing = CanopyCliTest.run("bench", "ab", "--a", "/nonexistent/core.jar", "--b", core, "--n", "16");
