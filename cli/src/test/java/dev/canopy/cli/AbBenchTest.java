@@ -17,21 +17,27 @@ class AbBenchTest {
         return Path.of(Attention.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 
-    @Test
-    void aBuildAgainstItselfGivesIdenticalOutputsAndARatioPerRound() throws Exception {
+    /** Runs `bench ab` on this test's own core as both builds, tiny shapes, plus extra options; returns its stdout lines. */
+    private static String[] abAgainstItself(String... extra) throws Exception {
         String core = coreLocation();
+        String[] args = {"bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16", "--per-round", "2", "--warmup", "2"};
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(extra)).toArray(String[]::new);
         PrintStream saved = System.out;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         CanopyCliTest.Run r;
         try {
-            r = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16",
-                    "--rounds", "3", "--per-round", "2", "--warmup", "2");
+            r = CanopyCliTest.run(all);
         } finally {
             System.setOut(saved);
         }
         assertEquals(0, r.code(), r.err());
-        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        return bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+    }
+
+    @Test
+    void aBuildAgainstItselfGivesIdenticalOutputsAndARatioPerRound() throws Exception {
+        String[] lines = abAgainstItself("--rounds", "3");
         assertEquals(4, lines.length, String.join("\n", lines));
         for (int i = 0; i < 3; i++) assertTrue(lines[i].startsWith("{\"bench\":\"ab_round\"") && lines[i].contains("\"b_over_a\":"), lines[i]);
         assertTrue(lines[3].startsWith("{\"bench\":\"ab\"") && lines[3].contains("\"kind\":\"tf:h=2\""), lines[3]);
@@ -40,24 +46,13 @@ class AbBenchTest {
 
     @Test
     void launchesRepeatTheWholeAbInFreshJvmsAndSumThemUp() throws Exception {
-        String core = coreLocation();
-        PrintStream saved = System.out;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        CanopyCliTest.Run r;
-        try {
-            r = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16",
-                    "--rounds", "2", "--per-round", "2", "--warmup", "2", "--launches", "2");
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, r.code(), r.err());
-        String[] lines = bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        String[] lines = abAgainstItself("--rounds", "2", "--launches", "2");
         assertEquals(2 * 3 + 1, lines.length, String.join("\n", lines));
         assertTrue(lines[2].startsWith("{\"bench\":\"ab\"") && lines[5].startsWith("{\"bench\":\"ab\""), "each launch's own summary is passed through");
         String last = lines[6];
         assertTrue(last.startsWith("{\"bench\":\"ab_launches\"") && last.contains("\"launches\":2"), last);
         assertTrue(last.contains("\"outputs_bit_identical_min\":1.00000"), last);
+        String core = coreLocation();
         CanopyCliTest.Run none = CanopyCliTest.run("bench", "ab", "--a", core, "--b", core, "--n", "16", "--launches", "0");
         assertEquals(2, none.code());
         assertTrue(none.err().contains("--launches must be at least 1"), none.err());
