@@ -91,10 +91,11 @@ public final class TcAttention implements Attention {
     /**
      * Saved state. count [pairs, nodes], kbar [pairs, nodes, d], vbar [pairs, nodes, dv], alpha [pairs, nq, h+1] (0 for
      * empty groups), rowMax and rowSum [pairs, nq]: each query's largest score and sum_l exp(e_il - max) over non-empty
-     * groups (sum 0 when every key is padded); the backward takes their log-sum-exp.
+     * groups (sum 0 when every key is padded); the backward takes their log-sum-exp. bias [pairs, nodes]: each node's
+     * additive score term, B * log(c_n), or -inf for an empty node.
      */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, int[] leafQ, int[] leafK,
-                   float[] count, float[] kbar, float[] vbar, float[] alpha, float[] rowMax, float[] rowSum,
+                   float[] count, float[] kbar, float[] vbar, float[] bias, float[] alpha, float[] rowMax, float[] rowSum,
                    long flops, long backwardFlops, long workingBytes) implements Saved {}
 
     /**
@@ -156,7 +157,7 @@ public final class TcAttention implements Attention {
             backward += 2L * pairs * (nq + nk) * nodes * (d + dv) + 4L * pairs * (nq + nk) * internal * d + 8L * pairs * (nq + nk) * nodes;
         }
         long bytes = workingBytes(s, nodes, groupsPerQuery);
-        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
+        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, bias, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
     }
 
     /**
@@ -441,7 +442,7 @@ public final class TcAttention implements Attention {
         });
         if (treeGrad && h > 0) {
             TreeSurrogate.accumulate(trees, groups, countBias, c.shape(), c.mask(), c.q(), c.k(), c.v(), c.out(), dOut,
-                    c.count(), c.kbar(), c.vbar(), lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
+                    c.count(), c.kbar(), c.vbar(), c.bias(), lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
         }
     }
 

@@ -287,7 +287,7 @@ public final class TfAttention implements Attention {
         Arrays.fill(dk, 0f);
         Arrays.fill(dv, 0f);
         int leaves = c.qb().leaves();
-        float[] lse = logSumExp(c);
+        float[] lse = logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
         Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dq, dk, dv, task / leaves, task % leaves));
         backwardEmptyPolicy(c, dOut, dv);
     }
@@ -353,11 +353,6 @@ public final class TfAttention implements Attention {
             System.arraycopy(dkAcc, j * dp, dkOut, (kBase + key) * d, d);
             System.arraycopy(dvAcc, j * wp, dvOut, (kBase + key) * dv, dv);
         }
-    }
-
-    /** Each query's log-sum-exp of its visible scores, +inf where it saw none: m + log(l) from the forward's running max and sum. */
-    private static float[] logSumExp(Context c) {
-        return logSumExp(c.rowMax(), c.rowSum());
     }
 
     /** max + log(sum) per row, +inf where sum is 0 (the row saw nothing); TF and TC save max and sum for this. */

@@ -40,11 +40,12 @@ final class TreeSurrogate {
 
     /**
      * Adds the surrogate gradient into every head's tree. acc holds, per pair at offset pair * pieces * stride,
-     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). dq and dk,
+     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). logCount is
+     * the forward's per-node score term (beta * log(c_n), -inf for an empty node, so it drops out of exp). dq and dk,
      * when not null, receive the surrogate's input gradient (routegrad=on).
      */
     static void accumulate(TreeBank trees, TcAttention.Groups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
-                           float[] v, float[] out, float[] dOut, float[] count, float[] kbar, float[] vbar, float[] lse,
+                           float[] v, float[] out, float[] dOut, float[] count, float[] kbar, float[] vbar, float[] logCount, float[] lse,
                            float[] acc, int pieces, int stride, float[] dq, float[] dk) {
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv(), heads = s.heads();
@@ -69,11 +70,6 @@ final class TreeSurrogate {
                 dCount[base + n] = (-dot + beta * acc[a0 + nodes * (d + w) + n]) / c;
             }
         });
-        // beta * log(c_n) for the query scores, -inf for empty nodes (so they drop out of exp).
-        float[] logCount = new float[pairs * nodes];
-        for (int i = 0; i < logCount.length; i++) {
-            logCount[i] = count[i] == 0 ? Float.NEGATIVE_INFINITY : beta == 0f ? 0f : beta * (float) Math.log(count[i]);
-        }
         int keyChunks = TfAttention.ceilDiv(nk, CHUNK), queryChunks = TfAttention.ceilDiv(nq, CHUNK);
         int items = pairs * (keyChunks + queryChunks);
         int workers = Math.max(1, Math.min(items, 2 * Parallel.threads()));
