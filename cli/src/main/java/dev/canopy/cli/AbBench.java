@@ -1,6 +1,6 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
 import dev.canopy.io.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -45,7 +45,7 @@ public final class AbBench implements Runnable {
     @Option(names = "--b", required = true, description = "Build B: a canopy-core jar or classes folder.")
     Path b;
 
-    @Option(names = "--kind", description = "Attention spec (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
+    @Option(names = "--attention", description = "Attention spec (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
     String kind;
 
     @Option(names = "--n", description = "Sequence length (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
@@ -73,8 +73,6 @@ public final class AbBench implements Runnable {
             + "way, which alone moved results by 5% (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     int launches;
 
-    @Option(names = "--json", description = "Print JSON lines (the only output format).")
-    boolean json;
 
     @Override
     public void run() {
@@ -130,8 +128,8 @@ public final class AbBench implements Runnable {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM")));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Canopy.class.getName(), "bench", "ab", "--json", "--launches", "1",
-                "--a", a.toString(), "--b", b.toString(), "--kind", kind, "--n", String.valueOf(n), "--d", String.valueOf(d),
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Canopy.class.getName(), "bench", "ab", "--launches", "1",
+                "--a", a.toString(), "--b", b.toString(), "--attention", kind, "--n", String.valueOf(n), "--d", String.valueOf(d),
                 "--heads", String.valueOf(heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
                 "--per-round", String.valueOf(perRound), "--warmup", String.valueOf(warmup)));
         double[] ratios = new double[launches];
@@ -200,9 +198,10 @@ public final class AbBench implements Runnable {
                 Class<?> setupType = loader.loadClass("dev.canopy.attention.AttentionSetup");
                 Class<?> shapeType = loader.loadClass("dev.canopy.attention.AttentionShape");
                 Class<?> maskType = loader.loadClass("dev.canopy.attention.AttentionMask");
-                Class<?> passType = loader.loadClass("dev.canopy.attention.Pass");
+                // Older builds kept Pass and the registry in dev.canopy.attention: A/B must still load them.
+                Class<?> passType = firstClass(loader, "dev.canopy.nn.Pass", "dev.canopy.attention.Pass");
                 Object setup = setupType.getConstructor(int.class, int.class, int.class, long.class).newInstance(heads, d, n, 1L);
-                Object attention = loader.loadClass("dev.canopy.attention.Attentions").getMethod("create", String.class, setupType).invoke(null, kind, setup);
+                Object attention = firstClass(loader, "dev.canopy.attention.registry.Attentions", "dev.canopy.attention.Attentions").getMethod("create", String.class, setupType).invoke(null, kind, setup);
                 Method forward = loader.loadClass("dev.canopy.attention.Attention")
                         .getMethod("forward", shapeType, float[].class, float[].class, float[].class, maskType, passType, float[].class);
                 Object shape = shapeType.getMethod("self", int.class, int.class, int.class, int.class).invoke(null, batch, heads, n, d);
@@ -214,6 +213,14 @@ public final class AbBench implements Runnable {
                 throw new IllegalArgumentException(option + " " + location + ": " + e.getCause().getMessage());
             } catch (ReflectiveOperationException e) {
                 throw new IllegalArgumentException(option + " " + location + ": " + e);
+            }
+        }
+
+        private static Class<?> firstClass(ClassLoader loader, String name, String olderName) throws ClassNotFoundException {
+            try {
+                return loader.loadClass(name);
+            } catch (ClassNotFoundException e) {
+                return loader.loadClass(olderName);
             }
         }
 

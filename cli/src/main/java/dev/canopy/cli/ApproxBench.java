@@ -4,9 +4,9 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.nn.Pass;
+import dev.canopy.io.JsonLine;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 @Command(name = "approx", mixinStandardHelpOptions = true,
         description = "Relative L2 error of an approximate attention against exact attention, per k (JSON lines).")
 public final class ApproxBench implements Runnable {
-    @Option(names = "--kind", description = "Attention family taking option k, e.g. topk (default: ${DEFAULT-VALUE}); extra options may follow, e.g. topk:chunk=256.", defaultValue = "topk")
+    @Option(names = "--attention", description = "Attention family taking option k, e.g. topk (default: ${DEFAULT-VALUE}); extra options may follow, e.g. topk:chunk=256.", defaultValue = "topk")
     String kind;
 
     @Option(names = "--k", split = ",", description = "Budgets k to try (default: ${DEFAULT-VALUE}).", defaultValue = "8,16,32,64,128")
@@ -67,15 +67,13 @@ public final class ApproxBench implements Runnable {
     @Option(names = "--seed", description = "Input seed (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     long seed;
 
-    @Option(names = "--json", description = "Print JSON lines (the only output format).")
-    boolean json;
 
     @Override
     public void run() {
         if (n <= 0 || d <= 0 || heads <= 0) throw new IllegalArgumentException("--n, --d and --heads must be positive, got " + n + ", " + d + ", " + heads);
         if (clusterSize <= 0) throw new IllegalArgumentException("--cluster-size must be positive, got " + clusterSize);
         if (!(spread >= 0)) throw new IllegalArgumentException("--spread must be >= 0, got " + spread);
-        if (kind.contains(",") && !kind.contains(":")) throw new IllegalArgumentException("--kind takes one attention family, got '" + kind + "'");
+        if (kind.contains(",") && !kind.contains(":")) throw new IllegalArgumentException("--attention takes one attention family, got '" + kind + "'");
         for (int k : ks) if (k <= 0) throw new IllegalArgumentException("--k values must be positive, got " + k);
         if (massRows < 1) throw new IllegalArgumentException("--mass-rows must be positive, got " + massRows);
         AttentionShape shape = AttentionShape.self(1, heads, n, d);

@@ -5,10 +5,9 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.bench.FmaPeak;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
 import dev.canopy.bench.Timer;
 import java.util.List;
 import java.util.Random;
@@ -18,8 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = "Time attention forward (and backward) per kind and sequence length.")
 public final class AttentionBench implements Runnable {
-    @Option(names = "--kind", description = "Attention specs, comma-separated, e.g. exact,topk:k=64 (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
-    String kinds;
+    @Option(names = "--attention", description = "Attention specs, comma-separated, e.g. exact,topk:k=64 (default: ${DEFAULT-VALUE}). Known:%n"
+            + "${canopy.attentions}", defaultValue = "exact")
+    AttentionList attentions;
 
     @Option(names = "--n", split = ",", description = "Sequence lengths (default: ${DEFAULT-VALUE}).", defaultValue = "1024,4096")
     List<Integer> lengths;
@@ -42,15 +42,12 @@ public final class AttentionBench implements Runnable {
     @Option(names = "--min-seconds", description = "Measure each case for at least this long (default: ${DEFAULT-VALUE}).", defaultValue = "1.0")
     double minSeconds;
 
-    @Option(names = "--json", description = "Print JSON lines (the only output format).")
-    boolean json;
 
     @Override
     public void run() {
-        List<String> specs = AttentionSpec.splitList(kinds);
+        List<AttentionSpec> specs = attentions.specs();
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
         if (d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
-        for (String spec : specs) Attentions.create(spec, new AttentionSetup(heads, d, lengths.get(0), 1));  // fail fast on a bad spec
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", dev.canopy.kernels.Parallel.threads()).put("gflops", peak));
         Random rng = new Random(7);
@@ -62,15 +59,15 @@ public final class AttentionBench implements Runnable {
             float[] dq = new float[shape.qSize()], dk = new float[shape.kSize()], dv = new float[shape.vSize()];
             AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
             double exactFlops = 4.0 * batch * heads * (double) n * n * d * (causal ? 0.5 : 1.0);
-            for (String spec : specs) {
-                Attention attention = Attentions.create(spec, new AttentionSetup(heads, d, n, 1));
+            for (AttentionSpec spec : specs) {
+                Attention attention = spec.create(new AttentionSetup(heads, d, n, 1));
                 Attention.Saved[] saved = new Attention.Saved[1];
                 Timer.Result fwd = Timer.measure(() -> saved[0] = attention.forward(shape, q, k, v, mask, Pass.INFERENCE, out), 1, 3, 50, minSeconds);
-                emit("forward", spec, shape, fwd, saved[0].flops(), saved[0].workingBytes(), exactFlops, peak);
+                emit("forward", spec.toString(), shape, fwd, saved[0].flops(), saved[0].workingBytes(), exactFlops, peak);
                 if (backward) {
                     Attention.Saved s = attention.forward(shape, q, k, v, mask, Pass.INFERENCE, out);
                     Timer.Result bwd = Timer.measure(() -> attention.backward(s, dOut, dq, dk, dv), 1, 3, 50, minSeconds);
-                    emit("backward", spec, shape, bwd, s.backwardFlops(), s.workingBytes(), exactFlops * 2.5, peak);
+                    emit("backward", spec.toString(), shape, bwd, s.backwardFlops(), s.workingBytes(), exactFlops * 2.5, peak);
                 }
             }
         }

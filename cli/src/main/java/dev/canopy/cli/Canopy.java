@@ -1,5 +1,7 @@
 package dev.canopy.cli;
 
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +18,11 @@ public final class Canopy implements Runnable {
 
     /** The configured command line, shared by main and the tests. */
     public static CommandLine commandLine() {
+        System.setProperty("canopy.attentions", Attentions.help()); // the registry's list, for help texts as ${canopy.attentions}
         CommandLine cl = new CommandLine(new Canopy());
+        // Specs are parsed once, here at the edge; commands get typed values and a bad spec is a usage error.
+        cl.registerConverter(AttentionSpec.class, text -> converted(text, Attentions::parse));
+        cl.registerConverter(AttentionList.class, text -> converted(text, AttentionList::parse));
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("canopy: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 2;
@@ -29,6 +35,15 @@ public final class Canopy implements Runnable {
             throw ex;
         });
         return cl;
+    }
+
+    /** A parse error as picocli reports a bad option value: one line, no exception class name. */
+    private static <T> T converted(String text, java.util.function.Function<String, T> parse) {
+        try {
+            return parse.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
+        }
     }
 
     @Override

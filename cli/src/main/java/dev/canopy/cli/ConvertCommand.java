@@ -1,6 +1,6 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
 import dev.canopy.bert.MiniLm;
 import java.io.IOException;
 import java.nio.file.Files;

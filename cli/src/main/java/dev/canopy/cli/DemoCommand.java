@@ -1,7 +1,9 @@
 package dev.canopy.cli;
 
 import dev.canopy.attention.AttentionSpec;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.config.NamedOptions;
+import dev.canopy.io.JsonLine;
 import dev.canopy.data.ListOps;
 import dev.canopy.data.TaskData;
 import dev.canopy.io.AtomicFiles;
@@ -11,6 +13,7 @@ import dev.canopy.train.MetricsLog;
 import dev.canopy.train.Progress;
 import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
+import dev.canopy.train.TreeformerSchedule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,60 +33,58 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "The main job: train the same model on ListOps with every attention and compare accuracy, FLOPs, speed and memory.")
 public final class DemoCommand implements Callable<Integer> {
-    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=6,treeformer:h=4,linformer:k=8";
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=6,linformer:k=8";
+    static final String DEFAULT_SCHEDULE = "treeformer:h=4";
 
-    @Option(names = "--attentions", defaultValue = DEFAULT_ATTENTIONS, description = "Attentions to compare (default: ${DEFAULT-VALUE}).")
-    String attentions;
-    @Option(names = "--steps", defaultValue = "400", description = "Training steps per attention (default: ${DEFAULT-VALUE}).")
-    int steps;
-    @Option(names = "--batch", defaultValue = "32", description = "Examples per step (default: ${DEFAULT-VALUE}).")
-    int batch;
-    @Option(names = "--lr", defaultValue = "5e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for data, initialisation and order (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--attention", description = "Attentions to compare, comma-separated (default: " + DEFAULT_ATTENTIONS + ", and the schedule "
+            + DEFAULT_SCHEDULE + " as one more row unless --attention or --schedule is given).")
+    AttentionList attentions;
     @Option(names = "--out", defaultValue = "canopy-demo", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
-    @Option(names = "--preset", defaultValue = "demo", description = "ListOps size: demo, or tiny for a smoke run (default: ${DEFAULT-VALUE}).")
-    String preset;
     @Option(names = "--quiet", description = "No per-step progress.")
     boolean quiet;
     @Option(names = "--test-examples", defaultValue = "1000", description = "Test examples to evaluate on, at most 1000 (default: ${DEFAULT-VALUE}).")
     int testExamples;
+    @Mixin TrainOptions options = new TrainOptions();
+
+    /** One row of the table: a model with one attention throughout, or one trained on a Treeformer schedule. */
+    private record Contender(String label, ModelConfig model, TrainConfig training) {}
 
     @Override
     public Integer call() throws IOException {
         long started = System.nanoTime();
-        List<String> specs = AttentionSpec.splitList(attentions);
+        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1");
+        if (options.schedule == null && attentions == null) options.schedule = DEFAULT_SCHEDULE;
+        List<AttentionSpec> specs = (attentions != null ? attentions : AttentionList.parse(DEFAULT_ATTENTIONS)).specs();
+        String preset = options.preset;
+        TrainConfig train = withoutSchedule(options.training());
+        int steps = train.steps();
         Files.createDirectories(out);
+        long seed = options.seed;
         System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
         TaskData data = Tasks.load("listops", preset, seed);
-        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1");
         List<dev.canopy.data.Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
         double majority = data.majorityAccuracy(test);
-        TrainConfig train = Tasks.training("demo", seed).withSteps(steps);
-        train = new TrainConfig(steps, batch, lr, Math.max(1, steps / 10), train.schedule(), train.minLrRatio(), train.weightDecay(),
-                train.beta1(), train.beta2(), train.eps(), train.clipNorm(), seed, 0, 0, train.padMultiple());
-        ModelConfig base = Tasks.model(data, "demo", "exact", seed);
+        ModelConfig base = options.model(data, Attentions.parse("exact"));
+        List<Contender> contenders = new ArrayList<>();
+        for (AttentionSpec spec : specs) contenders.add(new Contender(spec.toString(), base.withAttention(spec), train));
+        if (options.schedule != null) {
+            TreeformerSchedule.Options plan = withPhases(options.schedule, (float) train.lr(), steps);
+            contenders.add(new Contender(plan.label(), base, train.toBuilder().treeformer(plan).build()));
+        }
+        int batch = train.batchSize();
+        double lr = train.lr();
         System.out.printf(Locale.ROOT, "canopy demo: model %d layers, width %d, %d heads, FFN %d, mean pooling; %d steps of %d examples, AdamW lr %.1e cosine%n",
                 base.layers(), base.dim(), base.heads(), base.ffnDim(), steps, batch, lr);
 
         List<DemoReport.Row> rows = new ArrayList<>();
         double exactFlops = Double.NaN;
         try (MetricsLog log = MetricsLog.open(out.resolve("results.jsonl"))) {
-            for (String listed : specs) {
-                String spec = withPhases(listed, steps);
-                EncoderClassifier model;
-                try {
-                    model = new EncoderClassifier(base.withAttention(spec));
-                } catch (IllegalArgumentException e) {
-                    String reason = e.getMessage().startsWith("unknown attention") ? "not in this build yet" : e.getMessage();
-                    rows.add(new DemoReport.Row(spec, reason, 0, 0, 0, 0, 0, 0, 0));
-                    System.out.println("canopy demo: skipping " + spec + ": " + reason);
-                    continue;
-                }
+            for (Contender c : contenders) {
+                String spec = c.label();
+                EncoderClassifier model = new EncoderClassifier(c.model());
                 long runStart = System.nanoTime();
-                Trainer.Result r = new Trainer(model, data, train).run(0, null, java.util.Map.of(), MetricsLog.none(), Progress.console(padRight(spec, 14), quiet));
+                Trainer.Result r = new Trainer(model, data, c.training()).run(0, null, java.util.Map.of(), MetricsLog.none(), Progress.console(padRight(spec, 14), quiet));
                 Trainer.Evaluation ev = Trainer.evaluate(model, test, batch, train.padMultiple());
                 if (spec.equals("exact")) exactFlops = ev.attentionFlopsPerExample();
                 DemoReport.Row row = new DemoReport.Row(spec, null, ev.accuracy(), ev.attentionFlopsPerExample(), Double.NaN,
@@ -120,13 +122,18 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * The Treeformer schedule without phase lengths trains dense for the first half of the demo's steps and with
-     * TC-Attention (trees fitted on the dense model's keys) for the second; any other spec is returned as is.
+     * A Treeformer schedule without phase lengths trains dense for the first half of the demo's steps and with
+     * TC-Attention (trees fitted on the dense model's keys) for the second.
      */
-    static String withPhases(String spec, int steps) {
-        AttentionSpec s = AttentionSpec.parse(spec);
-        if (!s.name().equals("treeformer") || s.options().containsKey("dense") || s.options().containsKey("tc") || s.options().containsKey("tf")) return spec;
-        return spec + (spec.contains(":") ? "," : ":") + "dense=" + steps / 2 + ",tc=" + (steps - steps / 2) + ",tf=0";
+    static TreeformerSchedule.Options withPhases(String schedule, float lr, int steps) {
+        TreeformerSchedule.Options plan = TreeformerSchedule.Options.parse(schedule, lr);
+        var given = NamedOptions.parse("schedule", schedule).values().keySet();
+        if (given.contains("dense") || given.contains("tc") || given.contains("tf")) return plan;
+        return plan.withPhases(steps / 2, steps - steps / 2, 0);
+    }
+
+    private static TrainConfig withoutSchedule(TrainConfig t) {
+        return t.toBuilder().treeformer(null).build();
     }
 
     /** CPU time of this process (all threads), or NaN where the platform does not report it. */

@@ -1,6 +1,8 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.data.BrownCorpus;
@@ -32,8 +34,9 @@ public final class DropinEval implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "minilm", description = "minilm or a BERT checkpoint directory (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--attention-k", split = ",", defaultValue = "8,16,32,64,128", description = "Top-k attention k values (default: ${DEFAULT-VALUE}).")
-    List<Integer> attentionK;
+    @Option(names = "--attention", defaultValue = "topk:k=8,topk:k=16,topk:k=32,topk:k=64,topk:k=128",
+            description = "Attentions to compare with exact, comma-separated (default: ${DEFAULT-VALUE}).")
+    AttentionList attentions;
 
     @Option(names = "--ffn-k", split = ",", defaultValue = "64,128,256,512", description = "Top-k feed-forward k values (default: ${DEFAULT-VALUE}).")
     List<Integer> ffnK;
@@ -47,13 +50,12 @@ public final class DropinEval implements Callable<Integer> {
     @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds for the spam/ham probe (default: ${DEFAULT-VALUE}).")
     int folds;
 
-    private record Variant(String attention, String ffn) {}
+    private record Variant(AttentionSpec attention, String ffn) {}
 
     @Override
     public Integer call() throws IOException {
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         if (folds < 2) throw new IllegalArgumentException("--folds must be >= 2, got " + folds);
-        for (int k : attentionK) if (k < 1) throw new IllegalArgumentException("--attention-k values must be >= 1, got " + k);
         for (int k : ffnK) if (k < 1) throw new IllegalArgumentException("--ffn-k values must be >= 1, got " + k);
         ModelOption m = ModelOption.load(model);
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
@@ -79,9 +81,10 @@ public final class DropinEval implements Callable<Integer> {
                 .put("threads", Parallel.threads()));
 
         List<Variant> variants = new ArrayList<>();
-        variants.add(new Variant("exact", "dense"));
-        for (int k : attentionK) variants.add(new Variant("topk:k=" + k, "dense"));
-        for (int k : ffnK) variants.add(new Variant("exact", "topk-ffn:k=" + k));
+        AttentionSpec exactSpec = Attentions.parse("exact");
+        variants.add(new Variant(exactSpec, "dense"));
+        for (AttentionSpec a : attentions.specs()) variants.add(new Variant(a, "dense"));
+        for (int k : ffnK) variants.add(new Variant(exactSpec, "topk-ffn:k=" + k));
 
         int[] genre = labels(brown);
         int[] isSpam = new int[spam.size()];
@@ -93,7 +96,7 @@ public final class DropinEval implements Callable<Integer> {
             try {
                 encoder = new BertEncoder(m.weights(), v.attention(), FeedForwardSpec.parse(v.ffn()));
             } catch (IllegalArgumentException ex) {
-                System.out.println(new JsonLine().put("eval", "dropin").put("attention", v.attention()).put("ffn", v.ffn()).put("error", ex.getMessage()));
+                System.out.println(new JsonLine().put("eval", "dropin").put("attention", v.attention().toString()).put("ffn", v.ffn()).put("error", ex.getMessage()));
                 continue;
             }
             float[][] emb = new float[docs.size()][];
@@ -113,7 +116,7 @@ public final class DropinEval implements Callable<Integer> {
             float[][] spamEmb = java.util.Arrays.copyOfRange(emb, brown.size(), docs.size());
             double nn = brown.size() > 1 ? Metrics.nearestNeighbourAccuracy(brownEmb, genre) : Double.NaN;
             double probe = spam.size() >= folds ? Metrics.probeAccuracy(spamEmb, spamEmb, isSpam, folds, 7) : Double.NaN;
-            JsonLine line = new JsonLine().put("eval", "dropin").put("attention", v.attention()).put("ffn", v.ffn());
+            JsonLine line = new JsonLine().put("eval", "dropin").put("attention", v.attention().toString()).put("ffn", v.ffn());
             if (exact == null) {
                 exact = emb;
                 exactNn = nn;

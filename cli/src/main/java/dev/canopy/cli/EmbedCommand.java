@@ -1,5 +1,6 @@
 package dev.canopy.cli;
 
+import dev.canopy.attention.AttentionSpec;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.io.Json;
@@ -22,7 +23,7 @@ public final class EmbedCommand implements Callable<Integer> {
     String model;
 
     @Option(names = "--attention", defaultValue = "exact", description = "Attention spec, e.g. exact or topk:k=32 (default: ${DEFAULT-VALUE}).")
-    String attention;
+    AttentionSpec attention;
 
     @Option(names = "--ffn", defaultValue = "dense", description = "Feed-forward: dense or topk-ffn:k=K (default: ${DEFAULT-VALUE}).")
     String ffn;
@@ -54,7 +55,7 @@ public final class EmbedCommand implements Callable<Integer> {
             float[] e = encoder.embed(enc.ids());
             StringBuilder line = new StringBuilder(8 * e.length + 100);
             line.append("{\"file\":").append(Json.quote(f.toString())).append(",\"tokens\":").append(enc.ids().length)
-                    .append(",\"attention\":").append(Json.quote(attention)).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
+                    .append(",\"attention\":").append(Json.quote(attention.toString())).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
             for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
             System.out.println(line.append("]}"));
             progress.step(i + 1);

@@ -1,17 +1,17 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
-import dev.canopy.io.Json;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
+import dev.canopy.train.RunDirectory;
 import dev.canopy.train.SafetensorsStore;
-import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +32,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--split", defaultValue = "test", description = "valid or test (default: ${DEFAULT-VALUE}).")
     String split;
     @Option(names = "--attention", description = "Evaluate with another attention than the one trained (e.g. topk:k=16 on an exact-trained model).")
-    String attention;
+    AttentionSpec attention;
     @Option(names = "--batch", defaultValue = "32", description = "Examples per forward pass.")
     int batch;
 
@@ -42,33 +42,36 @@ public final class EvalCommand implements Callable<Integer> {
             picocli.CommandLine.usage(this, System.out);
             return 0;
         }
-        Path runDir = Files.isRegularFile(checkpoint.resolve(TrainCommand.MODEL_FILE)) ? checkpoint : checkpoint.getParent();
-        if (runDir == null || !Files.isRegularFile(runDir.resolve(TrainCommand.MODEL_FILE)) || !Files.isRegularFile(runDir.resolve(TrainCommand.TASK_FILE))) {
-            throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no " + TrainCommand.MODEL_FILE + " and " + TrainCommand.TASK_FILE + " here or in the parent; pass a run directory written by 'canopy train'");
-        }
-        ModelConfig config = ModelConfig.fromJson(Files.readString(runDir.resolve(TrainCommand.MODEL_FILE)));
-        if (attention != null) config = config.withAttention(attention);
-        Map<String, Object> t = Json.parseObject(Files.readString(runDir.resolve(TrainCommand.TASK_FILE)));
-        String task = (String) t.get("task");
-        TaskData data = Tasks.load(task, (String) t.get("preset"), ((Number) t.get("data_seed")).longValue());
+        RunDirectory run = RunDirectory.containing(checkpoint);
+        RunDirectory.TaskRef ref = run.task();
+        TaskData data = Tasks.load(ref.task(), ref.preset(), ref.dataSeed());
         List<Sample> samples = switch (split) {
             case "test" -> data.test();
             case "valid" -> data.valid();
             default -> throw new IllegalArgumentException("--split must be valid or test, got " + split);
         };
-        EncoderClassifier model = new EncoderClassifier(config);
-        if (model.scheduled()) {
-            // A Treeformer-scheduled run: rebuild the attention of the checkpoint's phase so its trees load too.
-            TrainConfig train = TrainConfig.fromJson(Files.readString(runDir.resolve(TrainCommand.TRAIN_FILE)));
-            new Trainer(model, data, train).attentionAfter(Checkpoints.stepOf(checkpoint, new SafetensorsStore()));
-        }
+        ModelConfig config = run.model();
+        // The attention the checkpoint's model has (a scheduled run ends with trees), unless --attention overrides it.
+        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(Attentions::parse).orElse(config.attention());
+        EncoderClassifier model = new EncoderClassifier(config.withAttention(trained));
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
+        if (attention != null) model = withAttention(model, config.withAttention(attention));
         long t0 = System.nanoTime();
         double acc = Trainer.accuracy(model, samples, batch, 16);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println(new JsonLine().put("event", "eval").put("task", task).put("split", split).put("attention", config.attention())
+        System.out.println(new JsonLine().put("event", "eval").put("task", ref.task()).put("split", split).put("attention", (attention != null ? attention : trained).toString())
                 .put("step", meta.getOrDefault("step", "?")).put("examples", samples.size()).put("accuracy", acc)
                 .put("majority_accuracy", data.majorityAccuracy(samples)).put("seconds", seconds));
         return 0;
+    }
+
+    /** The trained weights in a model with another attention (its own parameters, if any, freshly initialised). */
+    private static EncoderClassifier withAttention(EncoderClassifier trained, ModelConfig config) {
+        EncoderClassifier other = new EncoderClassifier(config);
+        trained.namedParameters().forEach((name, p) -> {
+            var target = other.namedParameters().get(name);
+            if (target != null && target.size() == p.size()) System.arraycopy(p.data, 0, target.data, 0, p.size());
+        });
+        return other;
     }
 }

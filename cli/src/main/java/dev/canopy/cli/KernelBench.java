@@ -1,7 +1,7 @@
 package dev.canopy.cli;
 
 import dev.canopy.bench.FmaPeak;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
 import dev.canopy.bench.Timer;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
@@ -22,8 +22,6 @@ public final class KernelBench implements Runnable {
     @Option(names = "--cols", description = "Columns for the softmax/layernorm/gelu benchmarks (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
     int cols;
 
-    @Option(names = "--json", description = "Print JSON lines only (the default output is JSON lines too; kept for symmetry).")
-    boolean json;
 
     @Override
     public void run() {

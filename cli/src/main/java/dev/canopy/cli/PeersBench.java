@@ -4,9 +4,9 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.nn.Pass;
+import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.peers.OrtPeer;
@@ -80,8 +80,6 @@ public final class PeersBench implements Runnable {
             defaultValue = "512")
     int minilmTokens;
 
-    @Option(names = "--json", description = "Print JSON lines (the only output format).")
-    boolean json;
 
     private boolean rssMeasured;
     private TorchPeer torch;
@@ -211,7 +209,7 @@ public final class PeersBench implements Runnable {
         try {
             onnx = model.onnxFile();
             dev.canopy.bert.BertConfig config = dev.canopy.bert.BertConfig.read(model.configFile());
-            encoder = new dev.canopy.bert.BertEncoder(dev.canopy.bert.BertWeights.load(model.safetensorsFile(), config), "exact",
+            encoder = new dev.canopy.bert.BertEncoder(dev.canopy.bert.BertWeights.load(model.safetensorsFile(), config), Attentions.parse("exact"),
                     dev.canopy.bert.FeedForwardSpec.DENSE);
         } catch (java.io.IOException | RuntimeException e) {
             note("minilm_forward", minilmTokens, "MiniLM not available (" + e.getMessage() + "); skipped");

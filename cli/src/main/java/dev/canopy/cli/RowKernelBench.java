@@ -1,7 +1,7 @@
 package dev.canopy.cli;
 
-import dev.canopy.attention.Pass;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.nn.Pass;
+import dev.canopy.io.JsonLine;
 import dev.canopy.bench.Timer;
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.LayerNormRows;

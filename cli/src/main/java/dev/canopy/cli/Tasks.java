@@ -42,23 +42,22 @@ final class Tasks {
     }
 
     /** Default model shape for a preset (LRA: the released ListOps config: 4 layers, 512 wide, 8 heads, MLP 1024, CLS). */
-    static ModelConfig model(TaskData data, String preset, String attention, long seed) {
+    static ModelConfig.Builder model(TaskData data, String preset, long seed) {
+        ModelConfig.Builder b = ModelConfig.builder(data.vocabSize(), data.maxLength(), data.classes()).twoTower(data.pair()).seed(seed);
         return switch (preset) {
-            case "lra" -> new ModelConfig(data.vocabSize(), data.maxLength(), 512, 8, 4, 1024, attention,
-                    ModelConfig.Positions.LEARNED, ModelConfig.Pooling.CLS, data.classes(), 0.1f, data.pair(), seed);
-            case "small" -> new ModelConfig(data.vocabSize(), data.maxLength(), 128, 4, 2, 256, attention,
-                    ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, data.classes(), 0.1f, data.pair(), seed);
-            default -> new ModelConfig(data.vocabSize(), data.maxLength(), 64, 4, 2, 128, attention,
-                    ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, data.classes(), 0.0f, data.pair(), seed);
+            case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(ModelConfig.Pooling.CLS).dropout(0.1f);
+            case "small" -> b.dim(128).heads(4).layers(2).ffnDim(256).dropout(0.1f);
+            default -> b.dim(64).heads(4).layers(2).ffnDim(128).dropout(0f);
         };
     }
 
     /** Default training for a preset (LRA: batch 32, 5,000 steps, 1,000 warm-up steps; AdamW instead of LRA's Adam + rsqrt decay). */
     static TrainConfig training(String preset, long seed) {
         return switch (preset) {
-            case "lra" -> new TrainConfig(5000, 32, 1e-4, 1000, LrSchedule.Kind.LINEAR, 0.0, 0.1f, 0.9f, 0.98f, 1e-9f, 1.0, seed, 500, 500, 64);
-            case "small" -> new TrainConfig(3000, 32, 5e-4, 300, LrSchedule.Kind.COSINE, 0.1, 0.01f, 0.9f, 0.98f, 1e-8f, 1.0, seed, 500, 500, 32);
-            default -> new TrainConfig(400, 32, 5e-3, 40, LrSchedule.Kind.COSINE, 0.1, 0.01f, 0.9f, 0.98f, 1e-8f, 1.0, seed, 0, 0, 16);
+            case "lra" -> TrainConfig.builder(5000, 32, 1e-4).warmup(1000).decay(LrSchedule.Kind.LINEAR).minLrRatio(0.0).weightDecay(0.1f)
+                    .eps(1e-9f).seed(seed).evalEvery(500).checkpointEvery(500).padMultiple(64).build();
+            case "small" -> TrainConfig.builder(3000, 32, 5e-4).warmup(300).seed(seed).evalEvery(500).checkpointEvery(500).padMultiple(32).build();
+            default -> TrainConfig.builder(400, 32, 5e-3).warmup(40).seed(seed).build();
         };
     }
 }

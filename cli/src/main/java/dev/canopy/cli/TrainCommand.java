@@ -1,19 +1,18 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
+import dev.canopy.attention.AttentionSpec;
 import dev.canopy.data.TaskData;
-import dev.canopy.io.AtomicFiles;
-import dev.canopy.io.Json;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
 import dev.canopy.train.MetricsLog;
 import dev.canopy.train.Progress;
+import dev.canopy.train.RunDirectory;
 import dev.canopy.train.SafetensorsStore;
 import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,44 +35,41 @@ public final class TrainCommand implements Callable<Integer> {
     Path initFrom;
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
+    @Option(names = "--attention", description = "Attention, e.g. exact, topk:k=32, tf:h=6, tc:h=6, linformer:k=32, local:w=64 (default: ${DEFAULT-VALUE}); "
+            + "./canopy bench attention --help lists every option.", defaultValue = "exact")
+    AttentionSpec attention;
     @Mixin TrainOptions options = new TrainOptions();
-
-    static final String TASK_FILE = "task.json";
-    static final String MODEL_FILE = "model.json";
-    static final String TRAIN_FILE = "train.json";
 
     @Override
     public Integer call() throws IOException {
-        Path dir = out != null ? out : Path.of("runs", task + "-" + options.attention.replaceAll("[^A-Za-z0-9=]+", "_"));
+        String name = options.schedule != null ? options.schedule : attention.toString();
+        RunDirectory run = new RunDirectory(out != null ? out : Path.of("runs", task + "-" + name.replaceAll("[^A-Za-z0-9=]+", "_")));
         TaskData data;
         ModelConfig modelConfig;
         TrainConfig trainConfig;
         if (resume) {
-            if (!Files.isRegularFile(dir.resolve(TASK_FILE))) throw new IllegalArgumentException("--resume: " + dir + " has no " + TASK_FILE + "; nothing to resume");
-            Map<String, Object> t = Json.parseObject(Files.readString(dir.resolve(TASK_FILE)));
-            task = (String) t.get("task");
-            options.preset = (String) t.get("preset");
-            data = Tasks.load(task, options.preset, ((Number) t.get("data_seed")).longValue());
-            modelConfig = ModelConfig.fromJson(Files.readString(dir.resolve(MODEL_FILE)));
+            if (!run.holdsRun()) throw new IllegalArgumentException("--resume: " + run.path() + " has no " + RunDirectory.TASK + "; nothing to resume");
+            RunDirectory.TaskRef ref = run.task();
+            task = ref.task();
+            data = Tasks.load(task, ref.preset(), ref.dataSeed());
+            modelConfig = run.model();
             // The run continues with the configuration it started with; only --steps may change (to train longer).
-            trainConfig = TrainConfig.fromJson(Files.readString(dir.resolve(TRAIN_FILE)));
+            trainConfig = run.training();
             if (options.steps != null) trainConfig = trainConfig.withSteps(options.steps);
         } else {
-            if (Files.isDirectory(dir) && Files.exists(dir.resolve(TASK_FILE))) {
-                throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
+            if (run.holdsRun()) throw new IllegalArgumentException("run directory " + run.path() + " already holds a run; pass --resume to continue it or choose another --out");
+            if (options.schedule != null && !attention.name().equals("exact")) {
+                throw new IllegalArgumentException("--schedule starts from exact attention and brings in the trees itself; drop --attention " + attention);
             }
+            // Everything is checked (data, model, training) before the run directory gets its first file.
             data = Tasks.load(task, options.preset, options.seed);
-            modelConfig = options.model(data);
+            modelConfig = options.model(data, attention);
             trainConfig = options.training();
-            Files.createDirectories(dir);
-            AtomicFiles.writeString(dir.resolve(TASK_FILE), new JsonLine().put("task", task).put("preset", options.preset)
-                    .put("data_seed", options.seed).toString() + "\n");
-            AtomicFiles.writeString(dir.resolve(MODEL_FILE), modelConfig.toJson() + "\n");
-            AtomicFiles.writeString(dir.resolve(TRAIN_FILE), trainConfig.toJson() + "\n");
+            run.create(new RunDirectory.TaskRef(task, options.preset, options.seed), modelConfig, trainConfig);
         }
         EncoderClassifier model = new EncoderClassifier(modelConfig);
         Trainer trainer = new Trainer(model, data, trainConfig);
-        Checkpoints checkpoints = new Checkpoints(dir, new SafetensorsStore());
+        Checkpoints checkpoints = run.checkpoints(new SafetensorsStore());
         int start = 0;
         if (initFrom != null) {
             if (resume) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
@@ -82,24 +78,23 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (resume) {
             start = Integer.parseInt(trainer.resume(checkpoints).get("step"));
-            System.out.println("canopy train: resuming " + dir + " at step " + start + " of " + trainConfig.steps());
+            System.out.println("canopy train: resuming " + run.path() + " at step " + start + " of " + trainConfig.steps());
         }
         System.out.printf("canopy train: %s (%d train / %d valid / %d test, max length %d), attention %s, %d parameters, %d steps of %d%n",
-                task, data.train().size(), data.valid().size(), data.test().size(), data.maxLength(), modelConfig.attention(),
+                task, data.train().size(), data.valid().size(), data.test().size(), data.maxLength(), name,
                 model.namedParameters().values().stream().mapToLong(p -> p.size()).sum(), trainConfig.steps(), trainConfig.batchSize());
         Trainer.Result r;
-        try (MetricsLog log = MetricsLog.open(dir.resolve("metrics.jsonl"))) {
-            r = trainer.run(start, checkpoints, Map.of("task", task, "attention", modelConfig.attention()), log,
-                    Progress.console(modelConfig.attention(), quiet));
+        try (MetricsLog log = MetricsLog.open(run.metrics())) {
+            r = trainer.run(start, checkpoints, Map.of("task", task), log, Progress.console(name, quiet));
             double test = Trainer.accuracy(model, data.test(), trainConfig.batchSize(), trainConfig.padMultiple());
-            JsonLine summary = new JsonLine().put("event", "done").put("task", task).put("attention", modelConfig.attention())
+            JsonLine summary = new JsonLine().put("event", "done").put("task", task).put("attention", name)
                     .put("steps", r.steps()).put("final_loss", r.finalLoss()).put("valid_accuracy", r.validAccuracy()).put("test_accuracy", test)
                     .put("majority_accuracy", data.majorityAccuracy(data.test())).put("tokens_per_second", r.tokensPerSecond())
                     .put("train_attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
             log.write(summary);
             System.out.println(summary);
         }
-        System.out.println("canopy train: run directory " + dir.toAbsolutePath() + " (checkpoint, metrics.jsonl)");
+        System.out.println("canopy train: run directory " + run.path().toAbsolutePath() + " (checkpoint, metrics.jsonl)");
         return 0;
     }
 }

@@ -4,14 +4,16 @@ import dev.canopy.data.TaskData;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.LrSchedule;
 import dev.canopy.train.TrainConfig;
+import dev.canopy.train.TreeformerSchedule;
 import picocli.CommandLine.Option;
 
-/** Model and training options shared by train, lra and demo; anything left unset takes the preset's value. */
+/**
+ * Model and training options shared by train, lra and demo; anything left unset takes the preset's value. The
+ * attention is each command's own option (one spec for train, a list for demo).
+ */
 final class TrainOptions {
-    @Option(names = "--preset", description = "Size: demo, small or lra (default: ${DEFAULT-VALUE}).", defaultValue = "demo")
+    @Option(names = "--preset", description = "Size: " + Tasks.PRESETS + " (default: ${DEFAULT-VALUE}).", defaultValue = "demo")
     String preset;
-    @Option(names = "--attention", description = "Attention spec, e.g. exact, topk:k=32, tf:h=6, tc:h=6, linformer:k=32, or the Treeformer schedule treeformer:h=4,dense=150,tc=150,tf=100 (default: ${DEFAULT-VALUE}).", defaultValue = "exact")
-    String attention;
     @Option(names = "--seed", description = "Seed for data, initialisation, order and dropout (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     long seed;
     @Option(names = "--dim", description = "Model width.") Integer dim;
@@ -26,31 +28,41 @@ final class TrainOptions {
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
     @Option(names = "--lr", description = "Peak learning rate.") Double lr;
     @Option(names = "--warmup", description = "Warm-up steps.") Integer warmup;
-    @Option(names = "--schedule", description = "cosine, linear or constant decay after warm-up.") String schedule;
+    @Option(names = "--decay", description = "Learning-rate decay after warm-up: cosine, linear or constant.") String decay;
     @Option(names = "--weight-decay", description = "AdamW weight decay (not applied to biases, norms, embeddings).") Float weightDecay;
     @Option(names = "--clip", description = "Gradient clipping: max global L2 norm (0 = off).") Double clip;
     @Option(names = "--eval-every", description = "Validation accuracy every N steps (0 = only at the end).") Integer evalEvery;
     @Option(names = "--checkpoint-every", description = "Checkpoint every N steps (the last step always checkpoints).") Integer checkpointEvery;
+    @Option(names = "--schedule", description = "Treeformer two-level training: exact attention, then trees fitted on that model's keys and trained "
+            + "with TC, then TF, e.g. treeformer:h=4,dense=150,tc=150,tf=100; every phase's rate defaults to --lr. Options: "
+            + "h, h0, grow, dense, tc, tf, lr, denselr, tclr, treelr, tflr, tftreelr, countbias, groups, routegrad, empty.")
+    String schedule;
 
-    ModelConfig model(TaskData data) {
-        ModelConfig d = Tasks.model(data, preset, attention, seed);
-        return new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
-                attention, positions == null ? d.positions() : ModelConfig.positions(positions),
-                pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed,
-                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec);
+    ModelConfig model(TaskData data, dev.canopy.attention.AttentionSpec attention) {
+        ModelConfig.Builder b = Tasks.model(data, preset, seed).attention(attention);
+        if (dim != null) b.dim(dim);
+        if (heads != null) b.heads(heads);
+        if (layers != null) b.layers(layers);
+        if (ffn != null) b.ffnDim(ffn);
+        if (ffnSpec != null) b.ffn(ffnSpec);
+        if (positions != null) b.positions(ModelConfig.positions(positions));
+        if (pooling != null) b.pooling(ModelConfig.pooling(pooling));
+        if (dropout != null) b.dropout(dropout);
+        return b.build();
     }
 
     TrainConfig training() {
-        TrainConfig d = Tasks.training(preset, seed);
-        int s = or(steps, d.steps());
-        int w = warmup != null ? warmup : (steps != null ? Math.max(1, s / 10) : d.warmup());
-        return new TrainConfig(s, or(batch, d.batchSize()), lr == null ? d.lr() : lr, w,
-                schedule == null ? d.schedule() : LrSchedule.kind(schedule), d.minLrRatio(), weightDecay == null ? d.weightDecay() : weightDecay,
-                d.beta1(), d.beta2(), d.eps(), clip == null ? d.clipNorm() : clip, seed, or(evalEvery, d.evalEvery()),
-                or(checkpointEvery, d.checkpointEvery()), d.padMultiple());
-    }
-
-    private static int or(Integer v, int fallback) {
-        return v == null ? fallback : v;
+        TrainConfig.Builder b = Tasks.training(preset, seed).toBuilder();
+        if (steps != null) b.steps(steps).warmup(Math.max(1, steps / 10));
+        if (warmup != null) b.warmup(warmup);
+        if (batch != null) b.batchSize(batch);
+        if (lr != null) b.lr(lr);
+        if (decay != null) b.decay(LrSchedule.kind(decay));
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (clip != null) b.clipNorm(clip);
+        if (evalEvery != null) b.evalEvery(evalEvery);
+        if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+        TrainConfig t = b.build();
+        return schedule == null ? t : t.toBuilder().treeformer(TreeformerSchedule.Options.parse(schedule, (float) t.lr())).build();
     }
 }

@@ -20,7 +20,7 @@ class AbBenchTest {
     /** Runs `bench ab` on this test's own core as both builds, tiny shapes, plus extra options; returns its stdout lines. */
     private static String[] abAgainstItself(String... extra) throws Exception {
         String core = coreLocation();
-        String[] args = {"bench", "ab", "--a", core, "--b", core, "--kind", "tf:h=2", "--n", "64", "--d", "16", "--per-round", "2", "--warmup", "2"};
+        String[] args = {"bench", "ab", "--a", core, "--b", core, "--attention", "tf:h=2", "--n", "64", "--d", "16", "--per-round", "2", "--warmup", "2"};
         String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(extra)).toArray(String[]::new);
         PrintStream saved = System.out;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();

@@ -33,7 +33,7 @@ class ApproxBenchTest {
 
     @Test
     void errorShrinksWithKAndVanishesWhenKCoversEveryKey() {
-        String[] lines = runCapturing("bench", "approx", "--kind", "topk", "--k", "2,8,64", "--n", "64", "--d", "16", "--heads", "1",
+        String[] lines = runCapturing("bench", "approx", "--attention", "topk", "--k", "2,8,64", "--n", "64", "--d", "16", "--heads", "1",
                 "--inputs", "clustered", "--cluster-size", "8");
         assertEquals(3, lines.length, String.join("\n", lines));
         assertTrue(lines[0].contains("\"kind\":\"topk:k=2,chunk=1024\"") && lines[0].contains("\"inputs\":\"clustered\""), lines[0]);

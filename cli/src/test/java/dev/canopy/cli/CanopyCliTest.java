@@ -40,10 +40,10 @@ class CanopyCliTest {
 
     @Test
     void badValueIsNamed() {
-        Run r = run("bench", "attention", "--n", "0", "--kind", "exact");
+        Run r = run("bench", "attention", "--n", "0", "--attention", "exact");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--n must be positive"), r.err());
-        Run unknown = run("bench", "attention", "--n", "16", "--kind", "nonsense:k=3", "--min-seconds", "0");
+        Run unknown = run("bench", "attention", "--n", "16", "--attention", "nonsense:k=3", "--min-seconds", "0");
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown attention 'nonsense'"), unknown.err());
     }

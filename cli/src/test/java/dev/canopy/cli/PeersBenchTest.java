@@ -30,7 +30,7 @@ class PeersBenchTest {
     @Test
     void smallRunPrintsOneLinePerContenderAndRatios() {
         List<Map<String, Object>> lines = runBench("bench", "peers", "--ops", "sgemm,attention,backward,topk", "--size", "48", "--n", "40",
-                "--d", "8", "--heads", "2", "--topk", "5", "--min-seconds", "0", "--min-runs", "1", "--max-runs", "2", "--json");
+                "--d", "8", "--heads", "2", "--topk", "5", "--min-seconds", "0", "--min-runs", "1", "--max-runs", "2");
         List<Map<String, Object>> results = lines.stream().filter(l -> "peers".equals(l.get("bench"))).toList();
         // sgemm: 3 contenders, attention forward: 3, forward+backward and top-k: canopy and pytorch
         assertEquals(10, results.size(), lines.toString());

@@ -52,11 +52,12 @@ class TrainingCommandsTest {
     @Test
     void treeformerScheduleTrainsResumesAcrossAPhaseAndEvaluates() throws Exception {
         Path run = dir.resolve("sched");
-        var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "treeformer:h=2,dense=1,tc=1,tf=1", "--out", run.toString()}, "--steps", "2"));
+        var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--schedule", "treeformer:h=2,dense=1,tc=1,tf=1", "--out", run.toString()}, "--steps", "2"));
         assertEquals(0, r.code(), r.err());
         String metrics = Files.readString(run.resolve("metrics.jsonl"));
         assertTrue(metrics.contains("\"event\":\"phase\"") && metrics.contains("\"phase\":\"tc\""), metrics);
-        assertTrue(Files.readString(run.resolve("ckpt-00000002/state.json")).contains("treeformer"));
+        assertTrue(Files.readString(run.resolve("train.json")).contains("\"treeformer\":\"treeformer:h=2,"), "the schedule is a training option");
+        assertTrue(Files.readString(run.resolve("ckpt-00000002/state.json")).contains("\"attention\":\"tc:h=2\""), "the checkpoint names the model's attention now");
         // The checkpoint holds TC trees; resuming rebuilds that phase, loads them, and moves on to TF.
         var resumed = CanopyCliTest.run("train", "--resume", "--out", run.toString(), "--steps", "3", "--quiet");
         assertEquals(0, resumed.code(), resumed.err());
@@ -66,14 +67,17 @@ class TrainingCommandsTest {
     }
 
     @Test
-    void demoWritesTableJsonPlotAndReportAndSkipsUnknownAttentions() throws Exception {
+    void demoWritesTableJsonPlotAndReportAndRejectsUnknownAttentions() throws Exception {
         Path out = dir.resolve("demo");
-        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attentions", "exact,linformer:k=4,treeformer:h=2,nosuch:h=2",
-                "--out", out.toString(), "--quiet");
+        var unknown = CanopyCliTest.run("demo", "--attention", "exact,nosuch:h=2", "--out", out.toString());
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown attention 'nosuch'"), unknown.err());
+        assertFalse(Files.exists(out), "nothing is written for a rejected command line");
+        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attention", "exact,linformer:k=4",
+                "--schedule", "treeformer:h=2", "--out", out.toString(), "--quiet");
         assertEquals(0, r.code(), r.err());
         String table = Files.readString(out.resolve("table.txt"));
         assertTrue(table.contains("exact") && table.contains("linformer:k=4"), table);
-        assertTrue(table.contains("nosuch:h=2") && table.contains("skipped"), table);
         assertTrue(table.contains("treeformer:h=2,dense=1,tc=1,tf=0"), "the schedule's phases split the demo's steps: " + table);
         assertEquals(3, Files.readAllLines(out.resolve("results.jsonl")).size());
         byte[] png = Files.readAllBytes(out.resolve("accuracy-vs-flops.png"));

@@ -1,6 +1,7 @@
 package dev.canopy.attention;
 
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.Pass;
 import java.util.List;
 
 /**

@@ -2,9 +2,12 @@ package dev.canopy.attention;
 
 import static dev.canopy.kernels.Tiles.pad;
 
+import dev.canopy.config.OptionSchema;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.ScoreRows;
 import dev.canopy.kernels.Tiles;
+import dev.canopy.nn.Pass;
+import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -38,10 +41,14 @@ public final class ExactAttention implements Attention {
         this.keyBlock = keyBlock;
     }
 
-    public static ExactAttention fromSpec(AttentionSpec spec) {
-        spec.allowOnly("qblock", "kblock");
-        return new ExactAttention(spec.intOption("qblock", 64), spec.intOption("kblock", 128));
-    }
+    public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)",
+            new OptionSchema("exact", List.of(
+                    OptionSchema.optional("qblock", "64", "queries per tile"),
+                    OptionSchema.optional("kblock", "128", "keys per tile"))),
+            values -> {
+                ExactAttention attention = new ExactAttention(values.integer("qblock"), values.integer("kblock"));
+                return setup -> attention;
+            });
 
     @Override
     public String spec() {

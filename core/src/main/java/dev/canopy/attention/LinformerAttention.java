@@ -1,9 +1,11 @@
 package dev.canopy.attention;
 
+import dev.canopy.config.OptionSchema;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.Pass;
 import java.util.List;
 
 /**
@@ -37,11 +39,12 @@ public final class LinformerAttention implements Attention {
         }
     }
 
-    public static LinformerAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
-        spec.allowOnly("k");
-        if (!spec.options().containsKey("k")) throw new IllegalArgumentException("linformer needs k, e.g. linformer:k=64");
-        return new LinformerAttention(spec.intOption("k", 0), setup, "");
-    }
+    public static final AttentionFamily FAMILY = new AttentionFamily("keys and values projected along the sequence to k rows (learned E, F: k x n)",
+            new OptionSchema("linformer", List.of(OptionSchema.required("k", "projected length"))),
+            values -> {
+                int k = values.integer("k", 1, Integer.MAX_VALUE);
+                return setup -> new LinformerAttention(k, setup, "");
+            });
 
     public int k() { return k; }
 

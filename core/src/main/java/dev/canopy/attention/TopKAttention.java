@@ -3,12 +3,15 @@ package dev.canopy.attention;
 import static dev.canopy.kernels.Tiles.pad;
 
 import dev.canopy.kernels.KeyLists;
+import dev.canopy.config.OptionSchema;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Tiles;
 import dev.canopy.kernels.TopKSelect;
 import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.CounterRng;
+import dev.canopy.nn.Pass;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -61,13 +64,15 @@ public final class TopKAttention implements Attention {
         this.dropout = dropout;
     }
 
-    public static TopKAttention fromSpec(AttentionSpec spec) {
-        spec.allowOnly("k", "chunk", "dropout");
-        if (!spec.options().containsKey("k")) {
-            throw new IllegalArgumentException("attention 'topk' needs option k (keys kept per query), e.g. topk:k=64");
-        }
-        return new TopKAttention(spec.intOption("k", 0), spec.intOption("chunk", DEFAULT_CHUNK), spec.floatOption("dropout", 0f));
-    }
+    public static final AttentionFamily FAMILY = new AttentionFamily("per query, softmax over the k largest scores only (Gupta et al. 2021)",
+            new OptionSchema("topk", List.of(
+                    OptionSchema.required("k", "keys kept per query"),
+                    OptionSchema.optional("chunk", Integer.toString(DEFAULT_CHUNK), "queries selected together"),
+                    OptionSchema.optional("dropout", "0", "dropout on the kept probabilities in training"))),
+            values -> {
+                TopKAttention attention = new TopKAttention(values.integer("k"), values.integer("chunk"), values.number("dropout"));
+                return setup -> attention;
+            });
 
     public int k() {
         return k;

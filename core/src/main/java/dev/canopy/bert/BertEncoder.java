@@ -4,8 +4,8 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.nn.Pass;
 import dev.canopy.nn.Gelu;
 import dev.canopy.nn.LayerNorm;
 import dev.canopy.nn.Linear;
@@ -32,10 +32,10 @@ public final class BertEncoder {
     private record Block(Linear query, Linear key, Linear value, Linear attnOut, LayerNorm attnNorm,
                          Linear intermediate, Linear output, TopKFeedForward topk, LayerNorm outNorm) {}
 
-    public BertEncoder(BertWeights weights, String attentionSpec, FeedForwardSpec ffn) {
+    public BertEncoder(BertWeights weights, AttentionSpec attentionSpec, FeedForwardSpec ffn) {
         this.w = weights;
         this.c = weights.config();
-        this.attention = Attentions.create(attentionSpec, new AttentionSetup(c.heads(), c.headDim(), c.maxPositions(), 0L));
+        this.attention = attentionSpec.create(new AttentionSetup(c.heads(), c.headDim(), c.maxPositions(), 0L));
         this.ffnSpec = ffn;
         float eps = (float) c.layerNormEps();
         int h = c.hidden(), ff = c.intermediate();

@@ -1,7 +1,7 @@
 package dev.canopy.model;
 
 import dev.canopy.attention.AttentionMask;
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.data.Batch;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Dropout;

@@ -4,10 +4,7 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.AttentionSpec;
-import dev.canopy.attention.ExactAttention;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Dropout;
 import dev.canopy.nn.Gelu;
@@ -53,8 +50,7 @@ final class EncoderBlock {
         ffnDrop = new Dropout(c.dropout(), 16L * layer + 2);
         this.prefix = prefix;
         setup = new AttentionSetup(heads, headDim, c.tokensPerSequence(), seed);
-        // A Treeformer schedule starts dense; the trainer swaps in the tree attention as the schedule says.
-        attention = isSchedule(c.attention()) ? new ExactAttention() : Attentions.create(c.attention(), setup);
+        attention = c.attention().create(setup);
         // GPT-2 style: N(0, 0.02), residual projections scaled down by the depth so the residual stream stays O(1).
         float residualStd = 0.02f / (float) Math.sqrt(2.0 * Math.max(1, c.layers()));
         Init.normal(qkv.weight, 0.02f, seed + 1);
@@ -74,10 +70,6 @@ final class EncoderBlock {
 
     Map<String, Parameter> namedParameters() {
         return named;
-    }
-
-    static boolean isSchedule(String attentionSpec) {
-        return AttentionSpec.parse(attentionSpec).name().equals("treeformer");
     }
 
     /** Replaces the attention (and its parameters under this block's names). */

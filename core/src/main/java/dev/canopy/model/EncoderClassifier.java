@@ -2,8 +2,8 @@ package dev.canopy.model;
 
 import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionSetup;
-import dev.canopy.attention.Pass;
-import dev.canopy.attention.tree.TreeformerSchedule;
+import dev.canopy.nn.Pass;
+import dev.canopy.attention.tree.KeySample;
 import dev.canopy.data.Batch;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Gelu;
@@ -50,11 +50,6 @@ public final class EncoderClassifier implements SequenceClassifier {
         for (Parameter p : head.parameters()) named.put(p.name, p);
     }
 
-    /** Whether the config's attention is a Treeformer training schedule (the model then starts with exact attention). */
-    public boolean scheduled() {
-        return EncoderBlock.isSchedule(config.attention());
-    }
-
     /** Replaces layer's attention (a Treeformer schedule step); its parameters are named blocks.L.attn.*. */
     public void setAttention(int layer, Attention attention) {
         encoder.blocks().get(layer).setAttention(attention);
@@ -69,9 +64,9 @@ public final class EncoderClassifier implements SequenceClassifier {
 
     /**
      * Keys of every layer on a batch (inference pass of the first tower), each as [heads, rows, headDim] over the
-     * unpadded tokens only: what a Treeformer schedule fits its trees on.
+     * unpadded tokens only: what a Treeformer training schedule fits its trees on.
      */
-    public List<TreeformerSchedule.KeySample> sampleKeys(Batch batch) {
+    public List<KeySample> sampleKeys(Batch batch) {
         List<EncoderBlock> blocks = encoder.blocks();
         for (EncoderBlock b : blocks) b.captureKeys = true;
         try {
@@ -83,7 +78,7 @@ public final class EncoderClassifier implements SequenceClassifier {
         boolean[] pad = batch.padding();
         int rows = 0;
         for (boolean p : pad) if (!p) rows++;
-        List<TreeformerSchedule.KeySample> out = new ArrayList<>();
+        List<KeySample> out = new ArrayList<>();
         for (EncoderBlock b : blocks) {
             float[] k = b.capturedKeys, keys = new float[heads * rows * hd];
             b.capturedKeys = null;
@@ -96,7 +91,7 @@ public final class EncoderClassifier implements SequenceClassifier {
                     }
                 }
             }
-            out.add(new TreeformerSchedule.KeySample(keys, rows));
+            out.add(new KeySample(keys, rows));
         }
         return out;
     }

@@ -1,24 +1,23 @@
 package dev.canopy.model;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.io.Json;
+import dev.canopy.io.JsonLine;
+import dev.canopy.nn.TopKFeedForward;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
- * attention by spec string, positions, pooling, classes, dropout, and whether it is the two-tower (pair) variant.
+ * attention, positions, pooling, classes, dropout, whether it is the two-tower (pair) variant, the initialisation
+ * seed and the feed-forward kind. Build one with {@link #builder}; every field not set keeps the default below.
  */
-public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
+public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, AttentionSpec attention,
                           Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
 
     /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
     public static final String DENSE_FFN = "dense";
-
-    /** A model with the dense feed-forward. */
-    public ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
-                       Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed) {
-        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, DENSE_FFN);
-    }
 
     public enum Positions { LEARNED, SINUSOIDAL }
 
@@ -26,17 +25,24 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
 
     public ModelConfig {
         if (vocab < 2 || maxLength < 1 || dim < 1 || heads < 1 || layers < 0 || ffnDim < 1 || classes < 2) {
-            throw new IllegalArgumentException("model config needs vocab >= 2, maxLength, dim, heads, ffn >= 1, layers >= 0, classes >= 2; got " + describe(vocab, maxLength, dim, heads, layers, ffnDim, classes));
+            throw new IllegalArgumentException("model config needs vocab >= 2, maxLength, dim, heads, ffn >= 1, layers >= 0, classes >= 2; got vocab=" + vocab
+                    + " maxLength=" + maxLength + " dim=" + dim + " heads=" + heads + " layers=" + layers + " ffn=" + ffnDim + " classes=" + classes);
         }
         if (dim % heads != 0) throw new IllegalArgumentException("model width " + dim + " is not divisible by heads " + heads);
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
-        if (attention == null || attention.isBlank()) throw new IllegalArgumentException("model config needs an attention spec");
+        if (attention == null) throw new IllegalArgumentException("model config needs an attention");
         if (ffn == null || ffn.isBlank()) ffn = DENSE_FFN;
-        if (!ffn.equals(DENSE_FFN)) dev.canopy.nn.TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
+        if (!ffn.equals(DENSE_FFN)) TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
     }
 
-    private static String describe(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, int classes) {
-        return "vocab=" + vocab + " maxLength=" + maxLength + " dim=" + dim + " heads=" + heads + " layers=" + layers + " ffn=" + ffnDim + " classes=" + classes;
+    /** A config with the defaults: width 64, 4 heads, 2 layers, FFN 128, exact attention, learned positions, mean pooling. */
+    public static Builder builder(int vocab, int maxLength, int classes) {
+        return new Builder(vocab, maxLength, classes);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(vocab, maxLength, classes).dim(dim).heads(heads).layers(layers).ffnDim(ffnDim).attention(attention)
+                .positions(positions).pooling(pooling).dropout(dropout).twoTower(twoTower).seed(seed).ffn(ffn);
     }
 
     public int headDim() {
@@ -48,30 +54,26 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return maxLength + (pooling == Pooling.CLS ? 1 : 0);
     }
 
-    public ModelConfig withAttention(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn);
-    }
-
-    public ModelConfig withFfn(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec);
+    public ModelConfig withAttention(AttentionSpec spec) {
+        return toBuilder().attention(spec).build();
     }
 
     public String toJson() {
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
-                .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention)
-                .put("positions", positions.name().toLowerCase(java.util.Locale.ROOT)).put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT))
+                .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention.toString())
+                .put("positions", positions.name().toLowerCase(Locale.ROOT)).put("pooling", pooling.name().toLowerCase(Locale.ROOT))
                 .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).toString();
     }
 
     public static ModelConfig fromJson(String json) {
         Map<String, Object> m = Json.parseObject(json);
         try {
-            return new ModelConfig(num(m, "vocab"), num(m, "max_length"), num(m, "dim"), num(m, "heads"), num(m, "layers"),
-                    num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
-                    Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
-                    Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue(),
-                    m.get("ffn") instanceof String f ? f : DENSE_FFN);
-        } catch (ClassCastException | NullPointerException e) {
+            return builder(num(m, "vocab"), num(m, "max_length"), num(m, "classes")).dim(num(m, "dim")).heads(num(m, "heads"))
+                    .layers(num(m, "layers")).ffnDim(num(m, "ffn_dim")).attention(Attentions.parse((String) m.get("attention")))
+                    .positions(positions((String) m.get("positions"))).pooling(pooling((String) m.get("pooling")))
+                    .dropout(Float.parseFloat((String) m.get("dropout"))).twoTower(Boolean.TRUE.equals(m.get("two_tower")))
+                    .seed(((Number) m.get("seed")).longValue()).ffn(m.get("ffn") instanceof String f ? f : DENSE_FFN).build();
+        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
             throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
         }
     }
@@ -83,7 +85,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public static Positions positions(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
             case "learned" -> Positions.LEARNED;
             case "sinusoidal" -> Positions.SINUSOIDAL;
             default -> throw new IllegalArgumentException("unknown positions '" + name + "'; known: learned, sinusoidal");
@@ -91,10 +93,47 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public static Pooling pooling(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
             case "mean" -> Pooling.MEAN;
             case "cls" -> Pooling.CLS;
             default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls");
         };
+    }
+
+    /** Named settings over the defaults; {@link #build} checks them all. */
+    public static final class Builder {
+        private final int vocab, maxLength, classes;
+        private int dim = 64, heads = 4, layers = 2, ffnDim = 128;
+        private AttentionSpec attention = Attentions.parse("exact");
+        private Positions positions = Positions.LEARNED;
+        private Pooling pooling = Pooling.MEAN;
+        private float dropout = 0f;
+        private boolean twoTower = false;
+        private long seed = 1;
+        private String ffn = DENSE_FFN;
+
+        private Builder(int vocab, int maxLength, int classes) {
+            this.vocab = vocab;
+            this.maxLength = maxLength;
+            this.classes = classes;
+        }
+
+        public Builder dim(int v) { dim = v; return this; }
+        public Builder heads(int v) { heads = v; return this; }
+        public Builder layers(int v) { layers = v; return this; }
+        public Builder ffnDim(int v) { ffnDim = v; return this; }
+        public Builder attention(AttentionSpec v) { attention = v; return this; }
+        public Builder attention(String spec) { attention = Attentions.parse(spec); return this; }
+        public Builder positions(Positions v) { positions = v; return this; }
+        public Builder pooling(Pooling v) { pooling = v; return this; }
+        public Builder dropout(float v) { dropout = v; return this; }
+        public Builder twoTower(boolean v) { twoTower = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        /** {@code dense} or {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}. */
+        public Builder ffn(String v) { ffn = v; return this; }
+
+        public ModelConfig build() {
+            return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn);
+        }
     }
 }

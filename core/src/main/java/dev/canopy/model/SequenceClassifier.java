@@ -1,6 +1,6 @@
 package dev.canopy.model;
 
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.data.Batch;
 import dev.canopy.nn.Parameter;
 import java.util.Map;

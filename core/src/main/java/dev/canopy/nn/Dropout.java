@@ -1,6 +1,6 @@
 package dev.canopy.nn;
 
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;

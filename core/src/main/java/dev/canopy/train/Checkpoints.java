@@ -1,6 +1,7 @@
 package dev.canopy.train;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.Json;
+import dev.canopy.io.JsonLine;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.Parameter;
 import java.io.IOException;
@@ -25,6 +26,8 @@ public final class Checkpoints {
     public static final String MODEL = "model.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
+    /** Metadata key: the spec of the attention the model had when the checkpoint was written. */
+    public static final String ATTENTION = "attention";
 
     private final Path runDir;
     private final TensorStore store;
@@ -78,8 +81,7 @@ public final class Checkpoints {
 
     /** The step of a checkpoint directory, or of a run directory's newest checkpoint (as loadWeights picks it). */
     public static int stepOf(Path dirOrRun, TensorStore store) throws IOException {
-        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
-                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        Path dir = checkpointDir(dirOrRun, store);
         if (!dir.getFileName().toString().matches("ckpt-\\d{8}")) throw new IOException(dir + " is not a ckpt-NNNNNNNN checkpoint directory");
         return stepOfDir(dir);
     }
@@ -107,8 +109,7 @@ public final class Checkpoints {
 
     /** Loads model weights from a checkpoint directory (or a run directory: its newest checkpoint). */
     public static Map<String, String> loadWeights(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
-        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
-                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        Path dir = checkpointDir(dirOrRun, store);
         TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
         for (var e : model.namedParameters().entrySet()) {
             float[] data = require(loaded, e.getKey(), dir);
@@ -124,8 +125,7 @@ public final class Checkpoints {
      * of the model parameters that were not in the checkpoint.
      */
     public static List<String> loadMatching(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
-        Path dir = Files.isRegularFile(dirOrRun.resolve(MODEL)) ? dirOrRun
-                : new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+        Path dir = checkpointDir(dirOrRun, store);
         TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
         List<String> missing = new ArrayList<>();
         for (var e : model.namedParameters().entrySet()) {
@@ -139,6 +139,23 @@ public final class Checkpoints {
             }
         }
         return missing;
+    }
+
+    /** A checkpoint directory as given, or a run directory's newest checkpoint. */
+    private static Path checkpointDir(Path dirOrRun, TensorStore store) throws IOException {
+        if (Files.isRegularFile(dirOrRun.resolve(MODEL))) return dirOrRun;
+        return new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
+    }
+
+    /** The attention spec a checkpoint recorded for its model (absent in checkpoints written before it was recorded). */
+    public static Optional<String> attentionOf(Path dirOrRun, TensorStore store) throws IOException {
+        Path state = checkpointDir(dirOrRun, store).resolve(STATE);
+        if (!Files.isRegularFile(state)) return Optional.empty();
+        try {
+            return Json.parseObject(Files.readString(state)).get(ATTENTION) instanceof String spec ? Optional.of(spec) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(state + ": " + e.getMessage(), e);
+        }
     }
 
     private static float[] require(TensorStore.Loaded loaded, String name, Path dir) throws IOException {

@@ -16,7 +16,7 @@ public record LrSchedule(Kind kind, double peak, int warmup, int total, double m
             case "cosine" -> Kind.COSINE;
             case "linear" -> Kind.LINEAR;
             case "constant" -> Kind.CONSTANT;
-            default -> throw new IllegalArgumentException("unknown schedule '" + name + "'; known: cosine, linear, constant");
+            default -> throw new IllegalArgumentException("unknown learning-rate decay '" + name + "'; known: cosine, linear, constant");
         };
     }
 

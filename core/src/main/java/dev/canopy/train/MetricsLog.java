@@ -1,6 +1,6 @@
 package dev.canopy.train;
 
-import dev.canopy.bench.JsonLine;
+import dev.canopy.io.JsonLine;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;

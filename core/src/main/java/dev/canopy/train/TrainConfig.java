@@ -1,12 +1,18 @@
 package dev.canopy.train;
 
+import dev.canopy.io.Json;
+import dev.canopy.io.JsonLine;
+import java.util.Locale;
+import java.util.Map;
+
 /**
- * How to train: steps and batch, the learning-rate schedule, AdamW settings, clipping, the seed, and how often to
- * evaluate and checkpoint (0 = never during the run).
+ * How to train: steps and batch, the learning rate with its warm-up and decay, AdamW settings, clipping, the seed, how
+ * often to evaluate and checkpoint (0 = never during the run), padding, and optionally a Treeformer schedule (null:
+ * the model's attention throughout). Build one with {@link #builder}; every field not set keeps the default below.
  */
-public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSchedule.Kind schedule, double minLrRatio,
+public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSchedule.Kind decay, double minLrRatio,
                           float weightDecay, float beta1, float beta2, float eps, double clipNorm, long seed,
-                          int evalEvery, int checkpointEvery, int padMultiple) {
+                          int evalEvery, int checkpointEvery, int padMultiple, TreeformerSchedule.Options treeformer) {
 
     public TrainConfig {
         if (steps < 1 || batchSize < 1) throw new IllegalArgumentException("training needs steps >= 1 and batch >= 1, got steps=" + steps + " batch=" + batchSize);
@@ -14,55 +20,110 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         if (evalEvery < 0 || checkpointEvery < 0) throw new IllegalArgumentException("eval/checkpoint intervals must be >= 0");
     }
 
-    public static TrainConfig defaults(int steps, int batchSize, double lr, long seed) {
-        return new TrainConfig(steps, batchSize, lr, Math.max(1, steps / 10), LrSchedule.Kind.COSINE, 0.1, 0.01f,
-                0.9f, 0.98f, 1e-8f, 1.0, seed, 0, 0, 16);
+    /** Defaults: cosine decay to 0.1 of the peak after steps/10 warm-up steps, AdamW (0.9, 0.98, 1e-8, decay 0.01), clip 1. */
+    public static Builder builder(int steps, int batchSize, double lr) {
+        return new Builder(steps, batchSize, lr);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(steps, batchSize, lr).warmup(warmup).decay(decay).minLrRatio(minLrRatio).weightDecay(weightDecay)
+                .betas(beta1, beta2).eps(eps).clipNorm(clipNorm).seed(seed).evalEvery(evalEvery).checkpointEvery(checkpointEvery)
+                .padMultiple(padMultiple).treeformer(treeformer);
     }
 
     public TrainConfig withSteps(int newSteps) {
-        return new TrainConfig(newSteps, batchSize, lr, warmup, schedule, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed, evalEvery, checkpointEvery, padMultiple);
+        return toBuilder().steps(newSteps).build();
     }
 
     public TrainConfig withCheckpointEvery(int every) {
-        return new TrainConfig(steps, batchSize, lr, warmup, schedule, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed, evalEvery, every, padMultiple);
+        return toBuilder().checkpointEvery(every).build();
     }
 
     public TrainConfig withEvalEvery(int every) {
-        return new TrainConfig(steps, batchSize, lr, warmup, schedule, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed, every, checkpointEvery, padMultiple);
+        return toBuilder().evalEvery(every).build();
     }
 
     public String toJson() {
-        return new dev.canopy.bench.JsonLine().put("steps", steps).put("batch", batchSize).put("lr", Double.toString(lr)).put("warmup", warmup)
-                .put("schedule", schedule.name().toLowerCase(java.util.Locale.ROOT)).put("min_lr_ratio", Double.toString(minLrRatio))
+        JsonLine json = new JsonLine().put("steps", steps).put("batch", batchSize).put("lr", Double.toString(lr)).put("warmup", warmup)
+                .put("decay", decay.name().toLowerCase(Locale.ROOT)).put("min_lr_ratio", Double.toString(minLrRatio))
                 .put("weight_decay", Float.toString(weightDecay)).put("beta1", Float.toString(beta1)).put("beta2", Float.toString(beta2))
                 .put("eps", Float.toString(eps)).put("clip", Double.toString(clipNorm)).put("seed", seed).put("eval_every", evalEvery)
-                .put("checkpoint_every", checkpointEvery).put("pad_multiple", padMultiple).toString();
+                .put("checkpoint_every", checkpointEvery).put("pad_multiple", padMultiple);
+        if (treeformer != null) json.put("treeformer", treeformer.toSpec());
+        return json.toString();
     }
 
     /** Parses {@link #toJson()} (numbers that must round-trip exactly are stored as strings). */
     public static TrainConfig fromJson(String json) {
-        java.util.Map<String, Object> m = dev.canopy.io.Json.parseObject(json);
+        Map<String, Object> m = Json.parseObject(json);
         try {
-            return new TrainConfig(integer(m, "steps"), integer(m, "batch"), Double.parseDouble((String) m.get("lr")), integer(m, "warmup"),
-                    LrSchedule.kind((String) m.get("schedule")), Double.parseDouble((String) m.get("min_lr_ratio")),
-                    Float.parseFloat((String) m.get("weight_decay")), Float.parseFloat((String) m.get("beta1")), Float.parseFloat((String) m.get("beta2")),
-                    Float.parseFloat((String) m.get("eps")), Double.parseDouble((String) m.get("clip")), ((Number) m.get("seed")).longValue(),
-                    integer(m, "eval_every"), integer(m, "checkpoint_every"), integer(m, "pad_multiple"));
+            double lr = Double.parseDouble((String) m.get("lr"));
+            Builder b = builder(integer(m, "steps"), integer(m, "batch"), lr).warmup(integer(m, "warmup"))
+                    .decay(LrSchedule.kind((String) (m.containsKey("decay") ? m.get("decay") : m.get("schedule")))) // "schedule" before the Treeformer schedule took the name.minLrRatio(Double.parseDouble((String) m.get("min_lr_ratio")))
+                    .weightDecay(Float.parseFloat((String) m.get("weight_decay")))
+                    .betas(Float.parseFloat((String) m.get("beta1")), Float.parseFloat((String) m.get("beta2")))
+                    .eps(Float.parseFloat((String) m.get("eps"))).clipNorm(Double.parseDouble((String) m.get("clip")))
+                    .seed(((Number) m.get("seed")).longValue()).evalEvery(integer(m, "eval_every"))
+                    .checkpointEvery(integer(m, "checkpoint_every")).padMultiple(integer(m, "pad_multiple"));
+            if (m.get("treeformer") != null) b.treeformer(TreeformerSchedule.Options.parse((String) m.get("treeformer"), (float) lr));
+            return b.build();
         } catch (ClassCastException | NullPointerException | NumberFormatException e) {
             throw new IllegalArgumentException("training config JSON is missing a field or has a wrong type: " + e.getMessage());
         }
     }
 
-    private static int integer(java.util.Map<String, Object> m, String key) {
+    private static int integer(Map<String, Object> m, String key) {
         if (!(m.get(key) instanceof Number n)) throw new IllegalArgumentException("training config JSON: '" + key + "' is missing or not a number");
         return n.intValue();
     }
 
     public LrSchedule lrSchedule() {
-        return new LrSchedule(schedule, lr, warmup, steps, minLrRatio);
+        return new LrSchedule(decay, lr, warmup, steps, minLrRatio);
     }
 
     public AdamW.Settings adamW() {
         return new AdamW.Settings(beta1, beta2, eps, weightDecay);
+    }
+
+    /** Named settings over the defaults; {@link #build} checks them all. */
+    public static final class Builder {
+        private int steps, batchSize;
+        private double lr;
+        private Integer warmup;
+        private LrSchedule.Kind decay = LrSchedule.Kind.COSINE;
+        private double minLrRatio = 0.1, clipNorm = 1.0;
+        private float weightDecay = 0.01f, beta1 = 0.9f, beta2 = 0.98f, eps = 1e-8f;
+        private long seed = 1;
+        private int evalEvery = 0, checkpointEvery = 0, padMultiple = 16;
+        private TreeformerSchedule.Options treeformer;
+
+        private Builder(int steps, int batchSize, double lr) {
+            this.steps = steps;
+            this.batchSize = batchSize;
+            this.lr = lr;
+        }
+
+        public Builder steps(int v) { steps = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder lr(double v) { lr = v; return this; }
+        /** Warm-up steps (default: a tenth of the steps, at least one). */
+        public Builder warmup(int v) { warmup = v; return this; }
+        public Builder decay(LrSchedule.Kind v) { decay = v; return this; }
+        public Builder minLrRatio(double v) { minLrRatio = v; return this; }
+        public Builder weightDecay(float v) { weightDecay = v; return this; }
+        public Builder betas(float b1, float b2) { beta1 = b1; beta2 = b2; return this; }
+        public Builder eps(float v) { eps = v; return this; }
+        public Builder clipNorm(double v) { clipNorm = v; return this; }
+        public Builder seed(long v) { seed = v; return this; }
+        public Builder evalEvery(int v) { evalEvery = v; return this; }
+        public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+        public Builder padMultiple(int v) { padMultiple = v; return this; }
+        public Builder treeformer(TreeformerSchedule.Options v) { treeformer = v; return this; }
+
+        public TrainConfig build() {
+            int w = warmup != null ? warmup : Math.max(1, steps / 10);
+            return new TrainConfig(steps, batchSize, lr, w, decay, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed,
+                    evalEvery, checkpointEvery, padMultiple, treeformer);
+        }
     }
 }

@@ -1,10 +1,9 @@
 package dev.canopy.train;
 
 import dev.canopy.attention.Attention;
-import dev.canopy.attention.AttentionSpec;
-import dev.canopy.attention.Pass;
-import dev.canopy.attention.tree.TreeformerSchedule;
-import dev.canopy.bench.JsonLine;
+import dev.canopy.attention.tree.KeySample;
+import dev.canopy.nn.Pass;
+import dev.canopy.io.JsonLine;
 import dev.canopy.data.Batch;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
@@ -29,8 +28,8 @@ import java.util.Set;
  * AdamW with a warm-up + decay schedule, periodic evaluation and checkpoints. Everything random is derived from
  * (seed, step), so a run resumed from a checkpoint continues bit-for-bit as the straight run would have.
  *
- * <p>A model whose attention is a Treeformer schedule ({@code treeformer:h=4,dense=..,tc=..,tf=..}) is trained in its
- * phases: at each change the schedule builds every layer's new attention (trees fitted or grown on that layer's keys for
+ * <p>With a Treeformer schedule in the config ({@code --schedule treeformer:h=4,dense=..,tc=..,tf=..}) the model is trained
+ * in its phases: at each change the schedule builds every layer's new attention (trees fitted or grown on that layer's keys for
  * the step's batch), AdamW tracks the new tree parameters from zero moments, and the phase's learning rates (scaled by
  * the run's warm-up/decay shape) apply, the trees' own rate to the attention parameters.
  */
@@ -43,7 +42,7 @@ public final class Trainer {
     private final AdamW optimizer;
     private final DataOrder order;
     private final LrSchedule schedule;
-    private final TreeformerSchedule trees;      // null unless the model's attention is a Treeformer schedule
+    private final TreeformerSchedule trees;      // null unless the config has a Treeformer schedule
     private final List<String> treeLog = new ArrayList<>();
     private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
 
@@ -55,14 +54,8 @@ public final class Trainer {
         this.optimizer = new AdamW(params, config.adamW());
         this.order = new DataOrder(task.train(), CounterRng.mix(config.seed(), 0xDA7A));
         this.schedule = config.lrSchedule();
-        this.trees = model instanceof EncoderClassifier ec && ec.scheduled() ? scheduleOf(ec.config().attention(), config.lr(), treeLog) : null;
-    }
-
-    /** The spec's rates; without lr= the phases default to the run's --lr rather than the schedule's own default. */
-    private static TreeformerSchedule scheduleOf(String spec, double lr, List<String> log) {
-        boolean hasLr = AttentionSpec.parse(spec).options().containsKey("lr");
-        String full = hasLr ? spec : spec + (spec.contains(":") ? "," : ":") + "lr=" + (float) lr;
-        return TreeformerSchedule.parse(full, log::add);
+        if (config.treeformer() != null && !(model instanceof EncoderClassifier)) throw new IllegalArgumentException("a Treeformer schedule needs an encoder classifier");
+        this.trees = config.treeformer() == null ? null : new TreeformerSchedule(config.treeformer(), treeLog::add);
     }
 
     /**
@@ -92,7 +85,7 @@ public final class Trainer {
     private void applySchedule(int step) {
         EncoderClassifier ec = (EncoderClassifier) model;
         // Keys of every layer from one inference pass of the current model, taken at most once and only if a fit needs them.
-        List<List<TreeformerSchedule.KeySample>> keys = new ArrayList<>();
+        List<List<KeySample>> keys = new ArrayList<>();
         int layers = ec.attentions().size();
         List<Attention> next = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -194,7 +187,7 @@ public final class Trainer {
                 log.write(new JsonLine().put("event", "eval").put("step", done).put("split", "valid").put("accuracy", acc));
             }
             if (checkpoints != null && (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0))) {
-                checkpoints.save(done, model, optimizer, checkpointInfo);
+                checkpoints.save(done, model, optimizer, withAttention(checkpointInfo));
             }
         }
         if (!task.valid().isEmpty()) {
@@ -203,6 +196,14 @@ public final class Trainer {
         }
         double perExample = examples == 0 ? 0 : flopsSum / examples;
         return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
+    }
+
+    /** The checkpoint's metadata names the attention the model has now (a scheduled run changes it). */
+    private Map<String, String> withAttention(Map<String, String> info) {
+        if (!(model instanceof EncoderClassifier ec) || ec.attentions().isEmpty()) return info;
+        Map<String, String> all = new java.util.LinkedHashMap<>(info);
+        all.put(Checkpoints.ATTENTION, ec.attentions().get(0).spec());
+        return all;
     }
 
     /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */

@@ -2,6 +2,8 @@ package dev.canopy.attention;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
 import java.util.Random;

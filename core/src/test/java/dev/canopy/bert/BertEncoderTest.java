@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.io.NamedTensor;
 import dev.canopy.io.Safetensors;
 import java.io.IOException;
@@ -32,7 +33,7 @@ class BertEncoderTest {
         Map<String, float[]> w = randomWeights(new Random(11));
         BertWeights weights = BertWeights.load(write(w, ""), C);
         int[] ids = {2, 7, 7, 29, 0, 13, 3};
-        float[] ours = new BertEncoder(weights, "exact", FeedForwardSpec.DENSE).forward(ids).hidden();
+        float[] ours = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.DENSE).forward(ids).hidden();
         assertArrayEquals(toFloat(reference(w, ids, 0)), ours, 1e-4f);
     }
 
@@ -41,12 +42,12 @@ class BertEncoderTest {
         Map<String, float[]> w = randomWeights(new Random(12));
         BertWeights weights = BertWeights.load(write(w, "bert."), C); // BertForX-style prefix is accepted too
         int[] ids = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-        float[] dense = new BertEncoder(weights, "exact", FeedForwardSpec.DENSE).forward(ids).hidden();
-        float[] full = new BertEncoder(weights, "exact", FeedForwardSpec.parse("topk-ffn:k=24")).forward(ids).hidden();
-        float[] beyond = new BertEncoder(weights, "exact", FeedForwardSpec.parse("topk-ffn:k=100,chunk=3")).forward(ids).hidden();
+        float[] dense = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.DENSE).forward(ids).hidden();
+        float[] full = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.parse("topk-ffn:k=24")).forward(ids).hidden();
+        float[] beyond = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.parse("topk-ffn:k=100,chunk=3")).forward(ids).hidden();
         assertArrayEquals(dense, beyond, 1e-5f);
         assertArrayEquals(dense, full, 1e-5f);
-        float[] sparse = new BertEncoder(weights, "exact", FeedForwardSpec.parse("topk-ffn:k=5")).forward(ids).hidden();
+        float[] sparse = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.parse("topk-ffn:k=5")).forward(ids).hidden();
         assertArrayEquals(toFloat(reference(w, ids, 5)), sparse, 1e-4f);
         assertTrue(maxDiff(dense, sparse) > 1e-2, "k=5 of 24 must change the output");
     }
@@ -61,7 +62,7 @@ class BertEncoderTest {
     @Test
     void rejectsBadInputs() throws IOException {
         BertWeights weights = BertWeights.load(write(randomWeights(new Random(1)), ""), C);
-        BertEncoder e = new BertEncoder(weights, "exact", FeedForwardSpec.DENSE);
+        BertEncoder e = new BertEncoder(weights, Attentions.parse("exact"), FeedForwardSpec.DENSE);
         assertThrows(IllegalArgumentException.class, () -> e.forward(new int[0]));
         assertThrows(IllegalArgumentException.class, () -> e.forward(new int[] {30}));
         assertThrows(IllegalArgumentException.class, () -> e.forward(new int[21]));

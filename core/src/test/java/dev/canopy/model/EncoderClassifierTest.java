@@ -2,7 +2,7 @@ package dev.canopy.model;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.data.Batch;
 import dev.canopy.data.Sample;
 import dev.canopy.nn.CounterRng;
@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class EncoderClassifierTest {
 
     static ModelConfig tiny(String attention, String pooling, String positions, boolean twoTower) {
-        return new ModelConfig(9, 6, 8, 2, 2, 12, attention, ModelConfig.positions(positions), ModelConfig.pooling(pooling), 3, 0.1f, twoTower, 42);
+        return ModelConfig.builder(9, 6, 3).dim(8).heads(2).layers(2).ffnDim(12).attention(attention).positions(ModelConfig.positions(positions))
+                .pooling(ModelConfig.pooling(pooling)).dropout(0.1f).twoTower(twoTower).seed(42).build();
     }
 
     static Batch batch(boolean cls, boolean pair) {
@@ -46,7 +47,7 @@ class EncoderClassifierTest {
     @CsvSource({"exact,mean,learned,false,dense", "exact,cls,sinusoidal,false,dense", "linformer:k=3,mean,learned,false,dense",
             "exact,mean,learned,true,dense", "exact,cls,learned,false,topk-ffn:k=12"})
     void everyParameterGradientMatchesFiniteDifferences(String attention, String pooling, String positions, boolean twoTower, String ffn) {
-        EncoderClassifier model = new EncoderClassifier(tiny(attention, pooling, positions, twoTower).withFfn(ffn));
+        EncoderClassifier model = new EncoderClassifier(tiny(attention, pooling, positions, twoTower).toBuilder().ffn(ffn).build());
         randomise(model);
         Batch batch = batch(model.clsToken(), twoTower);
         Pass pass = Pass.training(1234); // dropout on, with a fixed mask: the loss stays a deterministic function
@@ -83,7 +84,7 @@ class EncoderClassifierTest {
     @Test
     void topkFeedForwardKeepingEveryUnitEqualsTheDenseModel() {
         EncoderClassifier dense = new EncoderClassifier(tiny("exact", "mean", "learned", false));
-        EncoderClassifier topk = new EncoderClassifier(tiny("exact", "mean", "learned", false).withFfn("topk-ffn:k=12"));
+        EncoderClassifier topk = new EncoderClassifier(tiny("exact", "mean", "learned", false).toBuilder().ffn("topk-ffn:k=12").build());
         randomise(dense);
         var d = dense.namedParameters();
         for (var e : topk.namedParameters().entrySet()) {
@@ -121,8 +122,8 @@ class EncoderClassifierTest {
 
     @Test
     void configSurvivesJson() {
-        ModelConfig c = tiny("linformer:k=3", "cls", "sinusoidal", true).withFfn("topk-ffn:k=4");
+        ModelConfig c = tiny("linformer:k=3", "cls", "sinusoidal", true).toBuilder().ffn("topk-ffn:k=4").build();
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
-        assertThrows(IllegalArgumentException.class, () -> new ModelConfig(9, 6, 10, 3, 1, 4, "exact", ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, 2, 0f, false, 1));
+        assertThrows(IllegalArgumentException.class, () -> ModelConfig.builder(9, 6, 2).dim(10).heads(3).layers(1).ffnDim(4).build());
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

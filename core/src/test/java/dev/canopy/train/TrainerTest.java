@@ -18,11 +18,11 @@ class TrainerTest {
     @TempDir Path dir;
 
     static ModelConfig config(String attention) {
-        return new ModelConfig(10, 16, 16, 2, 1, 32, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, 2, 0.1f, false, 7);
+        return ModelConfig.builder(10, 16, 2).dim(16).heads(2).layers(1).ffnDim(32).attention(attention).dropout(0.1f).seed(7).build();
     }
 
     static TrainConfig train(int steps) {
-        return TrainConfig.defaults(steps, 16, 3e-3, 11).withEvalEvery(0);
+        return TrainConfig.builder(steps, 16, 3e-3).seed(11).build().withEvalEvery(0);
     }
 
     @Test

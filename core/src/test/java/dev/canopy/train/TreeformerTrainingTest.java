@@ -25,8 +25,8 @@ class TreeformerTrainingTest {
     @Test
     void passesThroughDenseTcTfAndTheTreesLearnDuringTc() throws Exception {
         TaskData task = ContainsTask.of(100, 3);
-        EncoderClassifier model = new EncoderClassifier(TrainerTest.config(SCHEDULE));
-        Trainer t = new Trainer(model, task, TrainerTest.train(STEPS));
+        EncoderClassifier model = new EncoderClassifier(TrainerTest.config("exact"));
+        Trainer t = new Trainer(model, task, scheduled(STEPS));
         Path metrics = dir.resolve("metrics.jsonl");
         try (MetricsLog log = MetricsLog.open(metrics)) {
             t.runSteps(0, 3, null, Map.of(), log, TrainerTest.quietProgress());
@@ -59,16 +59,16 @@ class TreeformerTrainingTest {
     @Test
     void resumingInAnyPhaseGivesTheSameWeightsAsAStraightRun() throws Exception {
         TaskData task = ContainsTask.of(100, 2);
-        EncoderClassifier straight = new EncoderClassifier(TrainerTest.config(SCHEDULE));
-        new Trainer(straight, task, TrainerTest.train(STEPS)).run(0, null, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
+        EncoderClassifier straight = new EncoderClassifier(TrainerTest.config("exact"));
+        new Trainer(straight, task, scheduled(STEPS)).run(0, null, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
         // Stops at the TC boundary, before growth, inside TC after growth, at the TF boundary.
         for (int stop : new int[] {3, 4, 5, 6}) {
             Checkpoints ckpt = new Checkpoints(dir.resolve("run" + stop), new SafetensorsStore());
-            Trainer first = new Trainer(new EncoderClassifier(TrainerTest.config(SCHEDULE)), task, TrainerTest.train(STEPS).withCheckpointEvery(stop));
+            Trainer first = new Trainer(new EncoderClassifier(TrainerTest.config("exact")), task, scheduled(STEPS).withCheckpointEvery(stop));
             first.runSteps(0, stop, ckpt, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
 
-            EncoderClassifier resumed = new EncoderClassifier(TrainerTest.config(SCHEDULE));
-            Trainer second = new Trainer(resumed, task, TrainerTest.train(STEPS));
+            EncoderClassifier resumed = new EncoderClassifier(TrainerTest.config("exact"));
+            Trainer second = new Trainer(resumed, task, scheduled(STEPS));
             Map<String, String> meta = second.resume(ckpt);
             assertEquals(Integer.toString(stop), meta.get("step"));
             second.run(stop, null, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
@@ -78,6 +78,12 @@ class TreeformerTrainingTest {
                 assertArrayEquals(e.getValue().data, resumed.namedParameters().get(e.getKey()).data, "stop " + stop + ": " + e.getKey());
             }
         }
+    }
+
+    /** The trainer's steps with the schedule, its phases at the run's learning rate. */
+    static TrainConfig scheduled(int steps) {
+        TrainConfig plain = TrainerTest.train(steps);
+        return plain.toBuilder().treeformer(TreeformerSchedule.Options.parse(SCHEDULE, (float) plain.lr())).build();
     }
 
     private static Map<String, float[]> treeSnapshot(EncoderClassifier model) {

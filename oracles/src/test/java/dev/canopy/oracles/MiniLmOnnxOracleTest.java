@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import java.util.Arrays;
@@ -19,7 +20,7 @@ class MiniLmOnnxOracleTest {
 
     @Test
     void exactAttentionMatchesOnnxRuntime() throws Exception {
-        BertEncoder encoder = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.DENSE);
+        BertEncoder encoder = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.DENSE);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(1);
@@ -41,23 +42,23 @@ class MiniLmOnnxOracleTest {
 
     @Test
     void goldenVectorFromTheResearchNotes() {
-        BertEncoder encoder = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.DENSE);
+        BertEncoder encoder = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.DENSE);
         float[] hidden = encoder.forward(new int[] {101, 2146, 10071, 2342, 8114, 3086, 1012, 102}).hidden();
         assertArrayEquals(new float[] {-0.05007f, -0.35995f, -0.18789f}, Arrays.copyOf(hidden, 3), 1e-4f);
     }
 
     @Test
     void topKAttentionWithKAtLeastTheLengthEqualsExact() {
-        BertEncoder exact = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.DENSE);
+        BertEncoder exact = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.DENSE);
         for (String text : MiniLmFixture.TEXTS.subList(0, 3)) {
             int[] ids = MiniLmFixture.tokenizer().encode(text, 512).ids();
             float[] e = exact.embed(ids);
             for (String spec : new String[] {"topk:k=" + ids.length, "topk:k=512", "topk:k=" + ids.length + ",chunk=3"}) {
-                BertEncoder topk = new BertEncoder(MiniLmFixture.weights(), spec, FeedForwardSpec.DENSE);
+                BertEncoder topk = new BertEncoder(MiniLmFixture.weights(), Attentions.parse(spec), FeedForwardSpec.DENSE);
                 assertArrayEquals(e, topk.embed(ids), 1e-5f, spec + " on '" + text + "'");
             }
             // And k below the length really is a different model (so the equality above is not vacuous).
-            BertEncoder small = new BertEncoder(MiniLmFixture.weights(), "topk:k=2", FeedForwardSpec.DENSE);
+            BertEncoder small = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("topk:k=2"), FeedForwardSpec.DENSE);
             float[] s = small.embed(ids);
             double diff = 0;
             for (int i = 0; i < e.length; i++) diff = Math.max(diff, Math.abs(e[i] - s[i]));
@@ -67,9 +68,9 @@ class MiniLmOnnxOracleTest {
 
     @Test
     void topKFeedForwardWithKAtFullWidthEqualsDense() {
-        BertEncoder dense = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.DENSE);
-        BertEncoder full = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.parse("topk-ffn:k=1536"));
-        BertEncoder sparse = new BertEncoder(MiniLmFixture.weights(), "exact", FeedForwardSpec.parse("topk-ffn:k=64"));
+        BertEncoder dense = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.DENSE);
+        BertEncoder full = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.parse("topk-ffn:k=1536"));
+        BertEncoder sparse = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.parse("topk-ffn:k=64"));
         int[] ids = MiniLmFixture.tokenizer().encode(MiniLmFixture.TEXTS.get(1), 512).ids();
         float[] d = dense.embed(ids);
         assertArrayEquals(d, full.embed(ids), 1e-5f);

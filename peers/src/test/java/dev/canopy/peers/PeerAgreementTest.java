@@ -7,7 +7,7 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.ExactAttention;
-import dev.canopy.attention.Pass;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Sgemm;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;

@@ -4,8 +4,9 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.AttentionSpec;
-import dev.canopy.attention.Pass;
+import dev.canopy.attention.AttentionFamily;
+import dev.canopy.config.OptionSchema;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.SixteenDots;
 import dev.canopy.kernels.SpecialFunctions;
@@ -41,20 +42,18 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code routegrad=on} adds its input term dz . W to dq and dk as well (DGT's chain continued into the routed vectors).
  */
 public final class TcAttention implements Attention {
-    public enum Groups { PATH, SIBLINGS }
-
     private final TreeBank trees;
     private final float countBias;
-    private final Groups groups;
+    private final CentroidGroups groups;
     private final boolean treeGrad;
     private final boolean routeGrad;
     private final String spec;
 
-    public TcAttention(TreeBank trees, float countBias, Groups groups, boolean treeGrad) {
+    public TcAttention(TreeBank trees, float countBias, CentroidGroups groups, boolean treeGrad) {
         this(trees, countBias, groups, treeGrad, false);
     }
 
-    public TcAttention(TreeBank trees, float countBias, Groups groups, boolean treeGrad, boolean routeGrad) {
+    public TcAttention(TreeBank trees, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad) {
         if (!Float.isFinite(countBias)) throw new IllegalArgumentException("tc: countbias must be finite, got " + countBias);
         this.trees = trees;
         this.countBias = countBias;
@@ -65,28 +64,30 @@ public final class TcAttention implements Attention {
     }
 
     /** The spec string of a TC attention with these options. */
-    public static String specOf(int height, float countBias, Groups groups, boolean treeGrad, boolean routeGrad) {
+    public static String specOf(int height, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad) {
         return "tc:h=" + height + (countBias != 0f ? ",countbias=" + countBias : "")
-                + (groups == Groups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
+                + (groups == CentroidGroups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
     }
 
-    public static TcAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
-        spec.allowOnly("h", "countbias", "groups", "treegrad", "routegrad", "init");
-        int h = TreeSpecs.height(spec);
-        Groups groups = switch (spec.stringOption("groups", "path")) {
-            case "path" -> Groups.PATH;
-            case "siblings" -> Groups.SIBLINGS;
-            default -> throw new IllegalArgumentException("tc: option groups=" + spec.stringOption("groups", "") + " is not one of path, siblings");
-        };
-        return new TcAttention(new TreeBank(setup.heads(), h, setup.headDim(), TreeSpecs.randomInit(spec), setup.seed()),
-                spec.floatOption("countbias", 0f), groups, spec.boolOption("treegrad", true), spec.boolOption("routegrad", false));
-    }
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path",
+            TreeOptions.schema("tc",
+                    OptionSchema.optional("countbias", "0", "B: each group's score gets B log(its key count)"),
+                    OptionSchema.optional("groups", "path", "path (the h+1 nodes on the query's path) or siblings (off-path siblings + leaf)"),
+                    OptionSchema.optional("treegrad", "on", "trees learn through the dense-gradient surrogate"),
+                    OptionSchema.optional("routegrad", "off", "the surrogate's gradient also flows into q and k")),
+            values -> {
+                TreeOptions trees = TreeOptions.read(values);
+                float countBias = values.number("countbias");
+                CentroidGroups groups = values.choice("groups", CentroidGroups.class);
+                boolean treeGrad = values.flag("treegrad"), routeGrad = values.flag("routegrad");
+                return setup -> new TcAttention(trees.bank(setup), countBias, groups, treeGrad, routeGrad);
+            });
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
     public TreeBank trees() { return trees; }
     public float countBias() { return countBias; }
-    public Groups groups() { return groups; }
+    public CentroidGroups groups() { return groups; }
 
     /**
      * Saved state. count [pairs, nodes], kbar [pairs, nodes, d], vbar [pairs, nodes, dv], alpha [pairs, nq, h+1] (0 for
@@ -102,9 +103,9 @@ public final class TcAttention implements Attention {
      * Node ids of a query's groups for a query in leaf node x of a tree of height h. PATH: out[l] = its ancestor at level
      * l (root first, leaf last). SIBLINGS: out[0] = its leaf, out[l] = the sibling of its level-l ancestor (l = 1..h).
      */
-    static void groupNodes(Groups groups, int h, int leafNode, int[] out) {
+    static void groupNodes(CentroidGroups groups, int h, int leafNode, int[] out) {
         for (int l = 0; l <= h; l++) out[l] = ((leafNode + 1) >> (h - l)) - 1;
-        if (groups == Groups.SIBLINGS) {
+        if (groups == CentroidGroups.SIBLINGS) {
             for (int l = 1; l <= h; l++) out[l] = sibling(out[l]);
             out[0] = leafNode;
         }

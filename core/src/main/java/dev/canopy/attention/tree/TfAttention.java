@@ -6,8 +6,9 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.AttentionSpec;
-import dev.canopy.attention.Pass;
+import dev.canopy.attention.AttentionFamily;
+import dev.canopy.config.OptionSchema;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.ScoreRows;
@@ -55,17 +56,13 @@ public final class TfAttention implements Attention {
         return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
     }
 
-    public static TfAttention fromSpec(AttentionSpec spec, AttentionSetup setup) {
-        spec.allowOnly("h", "empty", "init");
-        int h = TreeSpecs.height(spec);
-        EmptyLeaf empty = switch (spec.stringOption("empty", "zero")) {
-            case "zero" -> EmptyLeaf.ZERO;
-            case "self" -> EmptyLeaf.SELF;
-            case "rootmean" -> EmptyLeaf.ROOTMEAN;
-            default -> throw new IllegalArgumentException("tf: option empty=" + spec.stringOption("empty", "") + " is not one of zero, self, rootmean");
-        };
-        return new TfAttention(new TreeBank(setup.heads(), h, setup.headDim(), TreeSpecs.randomInit(spec), setup.seed()), empty);
-    }
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree",
+            TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean")),
+            values -> {
+                TreeOptions trees = TreeOptions.read(values);
+                EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
+                return setup -> new TfAttention(trees.bank(setup), empty);
+            });
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }

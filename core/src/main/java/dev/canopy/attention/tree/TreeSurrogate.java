@@ -44,7 +44,7 @@ final class TreeSurrogate {
      * the forward's per-node score term (beta * log(c_n), -inf for an empty node, so it drops out of exp). dq and dk,
      * when not null, receive the surrogate's input gradient (routegrad=on).
      */
-    static void accumulate(TreeBank trees, TcAttention.Groups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
+    static void accumulate(TreeBank trees, CentroidGroups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
                            float[] v, float[] out, float[] dOut, float[] count, float[] kbar, float[] vbar, float[] logCount, float[] lse,
                            float[] acc, int pieces, int stride, float[] dq, float[] dk) {
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
@@ -163,7 +163,7 @@ final class TreeSurrogate {
      * g[L][r] for queries r0..r0+rows of pair, the sums of dL/dm over the group nodes leaf L would give the query (0 for
      * a query that saw nothing), into t's leaf gradients (in t.a for path groups, t.g for sibling groups).
      */
-    private static void queryLeafGradients(TcAttention.Groups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
+    private static void queryLeafGradients(CentroidGroups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
                                           float[] q, float[] out, float[] dOut, float[] logCount, float[] kbar, float[] vbar, float[] lse,
                                           float scale, int base, Scratch t) {
         int row0 = pair * nq + r0;
@@ -187,7 +187,7 @@ final class TreeSurrogate {
         }
         float[] g;
         int gOff;
-        if (groups == TcAttention.Groups.PATH) { // a leaf's group is its path: top-down sums, in place
+        if (groups == CentroidGroups.PATH) { // a leaf's group is its path: top-down sums, in place
             g = e;
             gOff = (leaves - 1) * CHUNK;
             for (int c0 = 0; c0 < rows; c0 += L) {

@@ -9,8 +9,8 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.Attentions;
-import dev.canopy.attention.Pass;
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
 import java.util.Arrays;
@@ -264,7 +264,7 @@ class TreeAttentionTest {
             for (int trial = 0; trial < 200; trial++) {
                 float[] p = rnd(r, 6);
                 int leaf = t.leaf(p, 0);
-                TcAttention.groupNodes(TcAttention.Groups.PATH, h, t.leafNode(leaf), path);
+                TcAttention.groupNodes(CentroidGroups.PATH, h, t.leafNode(leaf), path);
                 assertEquals(0, path[0]);
                 for (int l = 0; l < h; l++) {
                     int expectedChild = t.z(path[l], p, 0) >= 0 ? 2 * path[l] + 1 : 2 * path[l] + 2;
@@ -289,7 +289,7 @@ class TreeAttentionTest {
         int h = 4, leaves = 1 << h;
         int[] g = new int[h + 1];
         for (int leaf = 0; leaf < leaves; leaf++) {
-            TcAttention.groupNodes(TcAttention.Groups.SIBLINGS, h, leaves - 1 + leaf, g);
+            TcAttention.groupNodes(CentroidGroups.SIBLINGS, h, leaves - 1 + leaf, g);
             int[] covered = new int[leaves];
             for (int node : g) for (int l = 0; l < leaves; l++) if (TreeTestSupport.isAncestorOrSelf(node, leaves - 1 + l)) covered[l]++;
             for (int c : covered) assertEquals(1, c, "leaf " + leaf + " groups " + Arrays.toString(g));
@@ -302,7 +302,7 @@ class TreeAttentionTest {
         Random r = new Random(31);
         AttentionShape s = new AttentionShape(2, 2, 40, 90, 32, 24);
         float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
-        for (TcAttention.Groups groups : TcAttention.Groups.values()) {
+        for (CentroidGroups groups : CentroidGroups.values()) {
             for (float beta : new float[] {0f, 0.7f}) {
                 AttentionMask mask = someKeysPadded(2, 90, r);
                 TcAttention tc = new TcAttention(new TreeBank(2, 4, 32, false, 5), beta, groups, true);
@@ -321,10 +321,10 @@ class TreeAttentionTest {
             AttentionShape s = new AttentionShape(1, 2, 20, nk, 16, 8);
             float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize());
             AttentionMask mask = someKeysPadded(1, nk, r);
-            TcAttention tc = new TcAttention(new TreeBank(2, 3, 16, false, 7), 0.4f, TcAttention.Groups.PATH, true);
+            TcAttention tc = new TcAttention(new TreeBank(2, 3, 16, false, 7), 0.4f, CentroidGroups.PATH, true);
             float[] out = new float[s.outSize()];
             tc.forward(s, q, k, v, mask, Pass.INFERENCE, out);
-            assertClose("tc with " + nk + " keys", TreeTestSupport.tcReference(tc.trees(), TcAttention.Groups.PATH, 0.4f, s, q, k, v, mask), out, 2e-5);
+            assertClose("tc with " + nk + " keys", TreeTestSupport.tcReference(tc.trees(), CentroidGroups.PATH, 0.4f, s, q, k, v, mask), out, 2e-5);
         }
     }
 
@@ -333,7 +333,7 @@ class TreeAttentionTest {
         Random r = new Random(32);
         AttentionShape all = new AttentionShape(1, 1, 48, 70, 16, 16), one = new AttentionShape(1, 1, 1, 70, 16, 16);
         float[] q = rnd(r, all.qSize()), k = rnd(r, all.kSize()), v = rnd(r, all.vSize());
-        TcAttention tc = new TcAttention(new TreeBank(1, 3, 16, false, 6), 0.3f, TcAttention.Groups.PATH, true);
+        TcAttention tc = new TcAttention(new TreeBank(1, 3, 16, false, 6), 0.3f, CentroidGroups.PATH, true);
         float[] out = new float[all.outSize()];
         tc.forward(all, q, k, v, AttentionMask.NONE, Pass.INFERENCE, out);
         for (int i = 0; i < 48; i++) {
@@ -490,7 +490,7 @@ class TreeAttentionTest {
 
     @Test
     void tcTreeSurrogateIsNonZeroAndMatchesItsAnalyticForm() {
-        for (TcAttention.Groups groups : TcAttention.Groups.values()) {
+        for (CentroidGroups groups : CentroidGroups.values()) {
             for (boolean padded : new boolean[] {false, true}) checkTreeSurrogate(groups, padded);
         }
     }
@@ -500,7 +500,7 @@ class TreeAttentionTest {
      * double fed with finite-difference leaf gradients of the soft TC forward. 20 queries and 24 keys: the vectorised
      * surrogate's last lanes run past the tokens.
      */
-    private static void checkTreeSurrogate(TcAttention.Groups groups, boolean padded) {
+    private static void checkTreeSurrogate(CentroidGroups groups, boolean padded) {
         Random r = new Random(21);
         int h = 2, leaves = 4, heads = 2, nq = 20, nk = 24, d = 4, dv = 3;
         AttentionShape s = new AttentionShape(1, heads, nq, nk, d, dv);

@@ -48,7 +48,7 @@ final class TreeTestSupport {
      * TC oracle: node centroids of the unpadded keys and values, then each query's softmax over its non-empty groups of
      * q . Kbar / sqrt(d) + beta log c; a query whose groups are all empty outputs zero.
      */
-    static double[] tcReference(TreeBank bank, TcAttention.Groups groups, double beta, AttentionShape s, float[] q, float[] k, float[] v,
+    static double[] tcReference(TreeBank bank, CentroidGroups groups, double beta, AttentionShape s, float[] q, float[] k, float[] v,
                                 AttentionMask mask) {
         int h = bank.height(), leaves = 1 << h, nodes = 2 * leaves - 1, nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         int[] lq = leaves(bank, s, q, nq), lk = leaves(bank, s, k, nk);
@@ -100,7 +100,7 @@ final class TreeTestSupport {
      * At one-hot rows (the traversal leaves) it is TC-Attention; its derivatives there are what the DGT surrogate
      * calls dL/d(one-hot). Returns sum(out * wOut). Padded keys have all-zero rows in pk.
      */
-    static double softTcLoss(TcAttention.Groups groups, double beta, int h, int nq, int nk, int d, int dv, float[] q, int qOff, float[] k,
+    static double softTcLoss(CentroidGroups groups, double beta, int h, int nq, int nk, int d, int dv, float[] q, int qOff, float[] k,
                              int kOff, float[] v, int vOff, double[][] pk, double[][] pq, float[] wOut, int wOff) {
         int leaves = 1 << h, nodes = (2 << h) - 1;
         double[] c = new double[nodes];

@@ -1,14 +1,23 @@
-package dev.canopy.attention.tree;
+package dev.canopy.train;
 
 import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionSetup;
-import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.ExactAttention;
+import dev.canopy.attention.tree.CentroidGroups;
+import dev.canopy.attention.tree.KeySample;
+import dev.canopy.attention.tree.TcAttention;
+import dev.canopy.attention.tree.TfAttention;
+import dev.canopy.attention.tree.TreeBank;
+import dev.canopy.config.NamedOptions;
+import dev.canopy.config.OptionSchema;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Two-level bootstrapped training of a Treeformer layer (research/treeformer.md section 6; the schedule is our design,
- * the paper only names "two-level bootstrapped training"):
+ * Two-level bootstrapped training of a Treeformer model (the paper names "two-level bootstrapped training"; the
+ * phases below are our design). A training option ({@code --schedule}), not an attention: the model starts with exact
+ * attention and the trainer swaps in tree attention as the schedule says.
  * <ol>
  *   <li>DENSE: steps [0, dense) with exact attention (or start from a dense checkpoint with dense = 0);</li>
  *   <li>tree init: at the first TC step every head's tree is fitted (balanced: principal direction + median split per
@@ -24,16 +33,12 @@ import java.util.function.Consumer;
  * returned at every change, with new tree {@link dev.canopy.nn.Parameter}s: the trainer must re-read
  * {@code attention.parameters()} (and reset their optimiser state) when {@link #changesAt} says so.
  *
- * <p>Spec form (for configs and the command line):
- * {@code treeformer:h=8[,h0=8][,grow=0][,dense=1000][,tc=1000][,tf=1000][,lr=1e-3][,denselr=lr][,tclr=lr][,treelr=1e-2][,tflr=lr]
- * [,tftreelr=0][,countbias=0][,groups=path][,routegrad=off][,empty=zero]}.
+ * <p>Spec form (run files and the command line): {@link Options#SCHEMA}'s usage,
+ * {@code treeformer:h=H[,h0=h][,grow=0][,dense=1000][,tc=1000][,tf=1000][,lr=RUN][,denselr=lr][,tclr=lr][,treelr=0.01]...}.
  */
 public final class TreeformerSchedule {
 
     public enum Phase { DENSE, TC, TF }
-
-    /** Sample keys of one layer from the current model: [heads, rows, d] (only unpadded keys). */
-    public record KeySample(float[] keys, int rows) {}
 
     @FunctionalInterface
     public interface KeySampler {
@@ -42,7 +47,7 @@ public final class TreeformerSchedule {
 
     public record Options(int height, int startHeight, int growEvery, int denseSteps, int tcSteps, int tfSteps,
                           float denseLr, float tcLr, float treeLr, float tfLr, float tfTreeLr,
-                          float countBias, TcAttention.Groups groups, boolean routeGrad, TfAttention.EmptyLeaf empty) {
+                          float countBias, CentroidGroups groups, boolean routeGrad, TfAttention.EmptyLeaf empty) {
         public Options {
             if (height < 0 || height > 16) throw new IllegalArgumentException("treeformer: h must be in [0, 16], got " + height);
             if (startHeight < 0 || startHeight > height) throw new IllegalArgumentException("treeformer: h0 must be in [0, h=" + height + "], got " + startHeight);
@@ -51,6 +56,61 @@ public final class TreeformerSchedule {
             for (float lr : new float[] {denseLr, tcLr, treeLr, tfLr, tfTreeLr}) {
                 if (!(lr >= 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("treeformer: learning rates must be finite and >= 0");
             }
+        }
+
+        /** lr is the rate of every phase that names none (the run's --lr when parsing a command line). */
+        public static final OptionSchema SCHEMA = new OptionSchema("treeformer", List.of(
+                OptionSchema.required("h", "final tree height"),
+                OptionSchema.optional("h0", "h", "tree height when TC starts (grows one level every grow steps up to h)"),
+                OptionSchema.optional("grow", "0", "steps per added level while h0 < h"),
+                OptionSchema.optional("dense", "1000", "steps with exact attention"),
+                OptionSchema.optional("tc", "1000", "steps with TC attention, trees learning"),
+                OptionSchema.optional("tf", "1000", "steps with TF attention on the trained trees"),
+                OptionSchema.optional("lr", "RUN", "learning rate of every phase (default: the run's --lr)"),
+                OptionSchema.optional("denselr", "lr", "dense phase rate"),
+                OptionSchema.optional("tclr", "lr", "TC phase rate (all but the trees)"),
+                OptionSchema.optional("treelr", "0.01", "TC phase rate of the trees"),
+                OptionSchema.optional("tflr", "lr", "TF phase rate"),
+                OptionSchema.optional("tftreelr", "0", "TF phase rate of the trees (0: frozen)"),
+                OptionSchema.optional("countbias", "0", "TC's count bias B"),
+                OptionSchema.optional("groups", "path", "TC's groups: path or siblings"),
+                OptionSchema.optional("routegrad", "off", "TC's surrogate gradient into q and k"),
+                OptionSchema.optional("empty", "zero", "TF's empty-leaf policy: zero, self or rootmean")));
+
+        /** Parses {@code treeformer:h=4,dense=..,tc=..,tf=..}; phases without a rate of their own take runLr. */
+        public static Options parse(String text, float runLr) {
+            NamedOptions named = NamedOptions.parse("schedule", text);
+            if (!named.name().equals("treeformer")) {
+                throw new IllegalArgumentException("schedule '" + text + "' is not a treeformer schedule; expected " + SCHEMA.usage());
+            }
+            OptionSchema.Values v = SCHEMA.read(named);
+            int h = v.integer("h", 0, 16);
+            float lr = v.text("lr").equals("RUN") ? runLr : v.number("lr");
+            return new Options(h, v.text("h0").equals("h") ? h : v.integer("h0"), v.integer("grow"), v.integer("dense"), v.integer("tc"), v.integer("tf"),
+                    rate(v, "denselr", lr), rate(v, "tclr", lr), v.number("treelr"), rate(v, "tflr", lr), v.number("tftreelr"),
+                    v.number("countbias"), v.choice("groups", CentroidGroups.class), v.flag("routegrad"), v.choice("empty", TfAttention.EmptyLeaf.class));
+        }
+
+        private static float rate(OptionSchema.Values v, String key, float lr) {
+            return v.text(key).equals("lr") ? lr : v.number(key);
+        }
+
+        /** Every option written out, so the text parses back to these options whatever the run's rate. */
+        public String toSpec() {
+            return "treeformer:h=" + height + ",h0=" + startHeight + ",grow=" + growEvery + ",dense=" + denseSteps + ",tc=" + tcSteps + ",tf=" + tfSteps
+                    + ",denselr=" + denseLr + ",tclr=" + tcLr + ",treelr=" + treeLr + ",tflr=" + tfLr + ",tftreelr=" + tfTreeLr
+                    + ",countbias=" + countBias + ",groups=" + groups.name().toLowerCase(Locale.ROOT) + ",routegrad=" + (routeGrad ? "on" : "off")
+                    + ",empty=" + empty.name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The same schedule with other phase lengths (the demo fits the phases into its step budget). */
+        public Options withPhases(int dense, int tc, int tf) {
+            return new Options(height, startHeight, growEvery, dense, tc, tf, denseLr, tcLr, treeLr, tfLr, tfTreeLr, countBias, groups, routeGrad, empty);
+        }
+
+        /** A short label for tables: {@code treeformer:h=4,dense=200,tc=200,tf=0}. */
+        public String label() {
+            return "treeformer:h=" + height + ",dense=" + denseSteps + ",tc=" + tcSteps + ",tf=" + tfSteps;
         }
     }
 
@@ -62,27 +122,8 @@ public final class TreeformerSchedule {
         this.log = log;
     }
 
-    public static TreeformerSchedule parse(String text, Consumer<String> log) {
-        AttentionSpec spec = AttentionSpec.parse(text);
-        if (!spec.name().equals("treeformer")) throw new IllegalArgumentException("schedule '" + text + "' is not a treeformer schedule (treeformer:h=8,...)");
-        spec.allowOnly("h", "h0", "grow", "dense", "tc", "tf", "lr", "denselr", "tclr", "treelr", "tflr", "tftreelr", "countbias", "groups", "routegrad", "empty");
-        int h = TreeSpecs.height(spec);
-        float lr = spec.floatOption("lr", 1e-3f);
-        TcAttention.Groups groups = switch (spec.stringOption("groups", "path")) {
-            case "path" -> TcAttention.Groups.PATH;
-            case "siblings" -> TcAttention.Groups.SIBLINGS;
-            default -> throw new IllegalArgumentException("treeformer: groups must be path or siblings");
-        };
-        TfAttention.EmptyLeaf empty = switch (spec.stringOption("empty", "zero")) {
-            case "zero" -> TfAttention.EmptyLeaf.ZERO;
-            case "self" -> TfAttention.EmptyLeaf.SELF;
-            case "rootmean" -> TfAttention.EmptyLeaf.ROOTMEAN;
-            default -> throw new IllegalArgumentException("treeformer: empty must be zero, self or rootmean");
-        };
-        return new TreeformerSchedule(new Options(h, spec.intOption("h0", h), spec.intOption("grow", 0), spec.intOption("dense", 1000),
-                spec.intOption("tc", 1000), spec.intOption("tf", 1000), spec.floatOption("denselr", lr), spec.floatOption("tclr", lr),
-                spec.floatOption("treelr", 1e-2f), spec.floatOption("tflr", lr), spec.floatOption("tftreelr", 0f),
-                spec.floatOption("countbias", 0f), groups, spec.boolOption("routegrad", false), empty), log);
+    public static TreeformerSchedule parse(String text, float runLr, Consumer<String> log) {
+        return new TreeformerSchedule(Options.parse(text, runLr), log);
     }
 
     public Options options() { return options; }

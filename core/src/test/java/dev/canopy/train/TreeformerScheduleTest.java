@@ -1,4 +1,4 @@
-package dev.canopy.attention.tree;
+package dev.canopy.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +8,10 @@ import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
-import dev.canopy.attention.Pass;
+import dev.canopy.attention.tree.KeySample;
+import dev.canopy.attention.tree.TcAttention;
+import dev.canopy.attention.tree.TfAttention;
+import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.nn.Parameter;
 import java.util.ArrayList;
@@ -129,12 +132,12 @@ class TreeformerScheduleTest {
         Random r = new Random(42);
         Model model = new Model(r);
         List<String> log = new ArrayList<>();
-        TreeformerSchedule schedule = TreeformerSchedule.parse("treeformer:h=2,h0=1,grow=60,dense=150,tc=300,tf=60,lr=0.03,treelr=0.05", log::add);
+        TreeformerSchedule schedule = TreeformerSchedule.parse("treeformer:h=2,h0=1,grow=60,dense=150,tc=300,tf=60,lr=0.03,treelr=0.05", 1e-3f, log::add);
         AttentionSetup setup = new AttentionSetup(1, D, N, 7);
         Random sampleRng = new Random(5);
         TreeformerSchedule.KeySampler sampler = () -> {
             Batch b = batch(sampleRng, 4);
-            return new TreeformerSchedule.KeySample(model.project(model.embed(b.keys()), model.wk), 4 * N);
+            return new KeySample(model.project(model.embed(b.keys()), model.wk), 4 * N);
         };
         Adam adam = new Adam();
         Attention attention = null;
@@ -175,7 +178,7 @@ class TreeformerScheduleTest {
 
     @Test
     void scheduleAnswersPhasesHeightsAndRates() {
-        TreeformerSchedule s = TreeformerSchedule.parse("treeformer:h=4,h0=2,grow=10,dense=5,tc=40,tf=5,lr=0.1,tclr=0.05,treelr=0.2,countbias=1", x -> {});
+        TreeformerSchedule s = TreeformerSchedule.parse("treeformer:h=4,h0=2,grow=10,dense=5,tc=40,tf=5,lr=0.1,tclr=0.05,treelr=0.2,countbias=1", 1e-3f, x -> {});
         assertEquals(TreeformerSchedule.Phase.DENSE, s.phase(4));
         assertEquals("exact", s.attentionSpec(0));
         assertEquals("tc:h=2,countbias=1.0", s.attentionSpec(5));
@@ -189,9 +192,9 @@ class TreeformerScheduleTest {
         assertEquals(0.2f, s.treeLearningRate(20));
         assertEquals(0f, s.treeLearningRate(46));
         // A resumed run hands in its restored attention: same spec, so it is kept (trees not refitted).
-        Attention restored = dev.canopy.attention.Attentions.create("tc:h=3,countbias=1.0", new AttentionSetup(1, 4, 16, 1));
+        Attention restored = dev.canopy.attention.registry.Attentions.create("tc:h=3,countbias=1.0", new AttentionSetup(1, 4, 16, 1));
         assertTrue(s.attentionFor(20, restored, new AttentionSetup(1, 4, 16, 1), () -> { throw new AssertionError("no refit"); }) == restored);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,h0=2", x -> {})).getMessage().contains("grow"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,speed=2", x -> {})).getMessage().contains("speed"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,h0=2", 1e-3f, x -> {})).getMessage().contains("grow"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TreeformerSchedule.parse("treeformer:h=4,speed=2", 1e-3f, x -> {})).getMessage().contains("speed"));
     }
 }

@@ -1,4 +1,4 @@
-package dev.canopy.attention;
+package dev.canopy.nn;
 
 /**
  * What kind of forward pass this is. Dropout is active only in training; the seed names the pass so a

@@ -1,0 +1,12 @@
+package dev.canopy.cli;
+
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
+import java.util.List;
+
+/** A comma-separated list of attention specs from the command line, parsed and checked when the option is read. */
+record AttentionList(List<AttentionSpec> specs) {
+    static AttentionList parse(String text) {
+        return new AttentionList(Attentions.parseList(text));
+    }
+}

@@ -1,0 +1,98 @@
+package dev.canopy.train;
+
+import dev.canopy.io.AtomicFiles;
+import dev.canopy.io.Json;
+import dev.canopy.io.JsonLine;
+import dev.canopy.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A training run's directory: task.json (which data), model.json, train.json, metrics.jsonl and the checkpoints. The
+ * one place that reads and writes these files, for train, eval and sweeps; every error names the file it is about.
+ */
+public final class RunDirectory {
+    public static final String TASK = "task.json";
+    public static final String MODEL = "model.json";
+    public static final String TRAIN = "train.json";
+    public static final String METRICS = "metrics.jsonl";
+
+    /** Which data a run trains on: the task, its size preset and the seed the data was generated or split with. */
+    public record TaskRef(String task, String preset, long dataSeed) {
+        String toJson() {
+            return new JsonLine().put("task", task).put("preset", preset).put("data_seed", dataSeed).toString();
+        }
+
+        static TaskRef fromJson(String json) {
+            Map<String, Object> m = Json.parseObject(json);
+            if (!(m.get("task") instanceof String task)) throw new IllegalArgumentException("'task' is missing or not a string");
+            if (!(m.get("preset") instanceof String preset)) throw new IllegalArgumentException("'preset' is missing or not a string");
+            if (!(m.get("data_seed") instanceof Number seed)) throw new IllegalArgumentException("'data_seed' is missing or not a number");
+            return new TaskRef(task, preset, seed.longValue());
+        }
+    }
+
+    private final Path dir;
+
+    public RunDirectory(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * The run a checkpoint belongs to: the directory itself when it holds model.json, else its parent (a
+     * ckpt-NNNNNNNN directory inside a run).
+     */
+    public static RunDirectory containing(Path runOrCheckpoint) {
+        if (Files.isRegularFile(runOrCheckpoint.resolve(MODEL))) return new RunDirectory(runOrCheckpoint);
+        Path parent = runOrCheckpoint.toAbsolutePath().getParent();
+        if (parent != null && Files.isRegularFile(parent.resolve(MODEL))) return new RunDirectory(parent);
+        throw new IllegalArgumentException(runOrCheckpoint + ": no " + MODEL + " here or in the parent; pass a run directory written by 'canopy train'");
+    }
+
+    public Path path() { return dir; }
+
+    public Path metrics() { return dir.resolve(METRICS); }
+
+    /** Whether a run was started here (its task file exists). */
+    public boolean holdsRun() {
+        return Files.exists(dir.resolve(TASK));
+    }
+
+    /** Starts a run: writes the three configuration files, each atomically. The values are already checked. */
+    public void create(TaskRef task, ModelConfig model, TrainConfig training) throws IOException {
+        if (holdsRun()) throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve(MODEL), model.toJson() + "\n");
+        AtomicFiles.writeString(dir.resolve(TRAIN), training.toJson() + "\n");
+        AtomicFiles.writeString(dir.resolve(TASK), task.toJson() + "\n"); // last: its presence marks a complete start
+    }
+
+    public TaskRef task() throws IOException {
+        return read(TASK, TaskRef::fromJson);
+    }
+
+    public ModelConfig model() throws IOException {
+        return read(MODEL, ModelConfig::fromJson);
+    }
+
+    public TrainConfig training() throws IOException {
+        return read(TRAIN, TrainConfig::fromJson);
+    }
+
+    public Checkpoints checkpoints(TensorStore store) {
+        return new Checkpoints(dir, store);
+    }
+
+    private <T> T read(String name, Function<String, T> parse) throws IOException {
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(dir + " has no " + name + "; is it a run directory written by 'canopy train'?");
+        try {
+            return parse.apply(Files.readString(file));
+        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+}
