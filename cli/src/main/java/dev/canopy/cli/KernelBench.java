@@ -1,8 +1,8 @@
 package dev.canopy.cli;
 
-import dev.canopy.bench.FmaPeak;
+import dev.canopy.cli.bench.FmaPeak;
 import dev.canopy.io.JsonLine;
-import dev.canopy.bench.Timer;
+import dev.canopy.cli.bench.Timer;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import java.util.List;

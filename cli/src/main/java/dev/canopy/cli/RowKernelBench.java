@@ -2,7 +2,7 @@ package dev.canopy.cli;
 
 import dev.canopy.nn.Pass;
 import dev.canopy.io.JsonLine;
-import dev.canopy.bench.Timer;
+import dev.canopy.cli.bench.Timer;
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.LayerNormRows;
 import dev.canopy.kernels.Parallel;

@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Multi-head attention over [batch, heads, n, d] tensors. Implementations: exact, top-k, Treeformer TF/TC, Linformer.
- * Chosen by name with {@link Attentions#create}. Instances are thread-safe; all per-call state lives in the returned
+ * Chosen by name through the registry (Attentions.create in attention.registry). Instances are thread-safe; all per-call state lives in the returned
  * {@link Saved}, which backward consumes.
  */
 public interface Attention {

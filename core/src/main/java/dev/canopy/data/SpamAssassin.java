@@ -1,5 +1,7 @@
 package dev.canopy.data;
 
+import dev.canopy.fetch.NpmPackages;
+import dev.canopy.fetch.TarGz;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -12,6 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Reductions accumulate in float across vector lanes (several partial sums, then a lane reduction), so they differ
  * from a sequential double sum by rounding only: the tests bound the error by 1e-6 · n · Σ|x|-scale.
+ *
+ * <p>RowOps or {@link VecOps}? Both have dot and axpy. RowOps' are for whole contiguous rows (dot keeps two
+ * accumulators, axpy ends on a masked vector); VecOps' are for the short gathered rows of the attention kernels (one
+ * accumulator, scalar tail). Their last bits differ, and seeded results depend on which a layer calls: do not swap
+ * one for the other in existing code without accepting new bits.
  */
 public final class RowOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

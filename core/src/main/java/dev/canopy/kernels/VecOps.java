@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vectorised dot product and axpy over unpadded rows of any length (scalar tail), for gather/scatter loops. */
+/** Vectorised dot product and axpy over unpadded rows of any length (scalar tail), for gather/scatter loops; see {@link RowOps} for which to use. */
 public final class VecOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();

@@ -3,6 +3,7 @@ package dev.canopy.nn;
 import dev.canopy.kernels.KeyLists;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
+import dev.canopy.kernels.SpecialFunctions;
 import dev.canopy.kernels.TopKSelect;
 import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
@@ -48,27 +49,15 @@ public final class TopKFeedForward {
         public float apply(float x) {
             return switch (this) {
                 case RELU -> x > 0f ? x : 0f;
-                case GELU -> (float) (0.5 * x * (1.0 + erf(x / Math.sqrt(2.0))));
+                case GELU -> (float) (0.5 * x * (1.0 + SpecialFunctions.erf((float) (x / Math.sqrt(2.0)))));
             };
         }
 
         public float derivative(float x) {
             return switch (this) {
                 case RELU -> x > 0f ? 1f : 0f;
-                case GELU -> (float) (0.5 * (1.0 + erf(x / Math.sqrt(2.0))) + x * Math.exp(-0.5 * (double) x * x) / Math.sqrt(2 * Math.PI));
+                case GELU -> (float) (0.5 * (1.0 + SpecialFunctions.erf((float) (x / Math.sqrt(2.0)))) + x * Math.exp(-0.5 * (double) x * x) / Math.sqrt(2 * Math.PI));
             };
-        }
-
-        /**
-         * erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7, under float resolution of GELU's output
-         * scale); Java's Math has no erf.
-         */
-        static double erf(double x) {
-            double sign = Math.signum(x);
-            double a = Math.abs(x);
-            double t = 1.0 / (1.0 + 0.3275911 * a);
-            double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-            return sign * (1.0 - poly * Math.exp(-a * a));
         }
     }
 

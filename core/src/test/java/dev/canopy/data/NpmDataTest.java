@@ -2,6 +2,8 @@ package dev.canopy.data;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.fetch.NpmPackages;
+import dev.canopy.fetch.TarGz;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

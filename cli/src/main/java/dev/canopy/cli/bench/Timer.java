@@ -1,4 +1,4 @@
-package dev.canopy.bench;
+package dev.canopy.cli.bench;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;

@@ -1,4 +1,4 @@
-package dev.canopy.data;
+package dev.canopy.fetch;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

@@ -1,4 +1,4 @@
-package dev.canopy.data;
+package dev.canopy.fetch;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +15,7 @@ public final class NpmPackages {
     private NpmPackages() {}
 
     public static Path cacheDir() {
-        String configured = System.getenv("CANOPY_CACHE");
-        Path base = configured != null && !configured.isBlank() ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".cache", "canopy");
-        return base.resolve("npm");
+        return CanopyCache.npm();
     }
 
     /** The tarball npm pack writes for name@version (scoped names become scope-name-version.tgz). */

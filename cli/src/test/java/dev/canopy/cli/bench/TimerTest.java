@@ -1,4 +1,4 @@
-package dev.canopy.bench;
+package dev.canopy.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.canopy.eval;
+package dev.canopy.cli.eval;
 
 import dev.canopy.data.BrownCorpus;
 import dev.canopy.data.SpamAssassin;

@@ -1,4 +1,4 @@
-package dev.canopy.eval;
+package dev.canopy.cli.eval;
 
 /**
  * Binary logistic regression on standardised features, fitted by full-batch gradient descent with L2 on the weights:
