@@ -7,6 +7,7 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.nn.Pass;
 import dev.canopy.io.JsonLine;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
@@ -130,7 +131,7 @@ public final class ApproxBench implements Runnable {
                 }
                 double sum = 0;
                 for (int j = 0; j < visible; j++) sum += p[j] = Math.exp(p[j] - max);
-                java.util.Arrays.sort(p);
+                Arrays.sort(p);
                 for (int ki = 0; ki < ks.size(); ki++) {
                     double top = 0;
                     for (int x = 0; x < Math.min(ks.get(ki), visible); x++) top += p[visible - 1 - x];

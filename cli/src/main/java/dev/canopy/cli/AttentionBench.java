@@ -5,6 +5,7 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
+import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
 import dev.canopy.cli.bench.FmaPeak;
 import dev.canopy.io.JsonLine;
@@ -49,7 +50,7 @@ public final class AttentionBench implements Runnable {
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
         if (d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
         double peak = FmaPeak.measureGflops();
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", dev.canopy.kernels.Parallel.threads()).put("gflops", peak));
+        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
         Random rng = new Random(7);
         for (int n : lengths) {
             AttentionShape shape = AttentionShape.self(batch, heads, n, d);

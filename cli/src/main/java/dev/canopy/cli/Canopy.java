@@ -2,6 +2,9 @@ package dev.canopy.cli;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +31,7 @@ public final class Canopy implements Runnable {
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, command, parseResult) -> {
-            if (ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException || ex instanceof java.io.IOException) {
+            if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException || ex instanceof IOException) {
                 command.getErr().println("canopy: " + ex.getMessage());
                 return 2;
             }
@@ -38,7 +41,7 @@ public final class Canopy implements Runnable {
     }
 
     /** A parse error as picocli reports a bad option value: one line, no exception class name. */
-    private static <T> T converted(String text, java.util.function.Function<String, T> parse) {
+    private static <T> T converted(String text, Function<String, T> parse) {
         try {
             return parse.apply(text);
         } catch (IllegalArgumentException e) {

@@ -1,8 +1,10 @@
 package dev.canopy.cli;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.config.NamedOptions;
+import dev.canopy.data.Sample;
 import dev.canopy.io.JsonLine;
 import dev.canopy.data.ListOps;
 import dev.canopy.data.TaskData;
@@ -15,11 +17,13 @@ import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
 import dev.canopy.train.TreeformerSchedule;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -63,7 +67,7 @@ public final class DemoCommand implements Callable<Integer> {
         long seed = options.seed;
         System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
         TaskData data = Tasks.load("listops", preset, seed);
-        List<dev.canopy.data.Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
+        List<Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
         double majority = data.majorityAccuracy(test);
         ModelConfig base = options.model(data, Attentions.parse("exact"));
         List<Contender> contenders = new ArrayList<>();
@@ -84,7 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
                 String spec = c.label();
                 EncoderClassifier model = new EncoderClassifier(c.model());
                 long runStart = System.nanoTime();
-                Trainer.Result r = new Trainer(model, data, c.training()).run(0, null, java.util.Map.of(), MetricsLog.none(), Progress.console(padRight(spec, 14), quiet));
+                Trainer.Result r = new Trainer(model, data, c.training()).run(0, null, Map.of(), MetricsLog.none(), Progress.console(padRight(spec, 14), quiet));
                 Trainer.Evaluation ev = Trainer.evaluate(model, test, batch, train.padMultiple());
                 if (spec.equals("exact")) exactFlops = ev.attentionFlopsPerExample();
                 DemoReport.Row row = new DemoReport.Row(spec, null, ev.accuracy(), ev.attentionFlopsPerExample(), Double.NaN,
@@ -138,7 +142,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** CPU time of this process (all threads), or NaN where the platform does not report it. */
     static double processCpuSeconds() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             return os.getProcessCpuTime() / 1e9;
         }
         return Double.NaN;

@@ -15,6 +15,7 @@ import dev.canopy.kernels.Parallel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -112,8 +113,8 @@ public final class DropinEval implements Callable<Integer> {
                 progress.step(i + 1);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            float[][] brownEmb = java.util.Arrays.copyOfRange(emb, 0, brown.size());
-            float[][] spamEmb = java.util.Arrays.copyOfRange(emb, brown.size(), docs.size());
+            float[][] brownEmb = Arrays.copyOfRange(emb, 0, brown.size());
+            float[][] spamEmb = Arrays.copyOfRange(emb, brown.size(), docs.size());
             double nn = brown.size() > 1 ? Metrics.nearestNeighbourAccuracy(brownEmb, genre) : Double.NaN;
             double probe = spam.size() >= folds ? Metrics.probeAccuracy(spamEmb, spamEmb, isSpam, folds, 7) : Double.NaN;
             JsonLine line = new JsonLine().put("eval", "dropin").put("attention", v.attention().toString()).put("ffn", v.ffn());
@@ -125,7 +126,7 @@ public final class DropinEval implements Callable<Integer> {
             double[] cos = new double[docs.size()];
             for (int i = 0; i < cos.length; i++) cos[i] = Metrics.cosine(emb[i], exact[i]);
             double frozen = spam.size() >= folds
-                    ? Metrics.probeAccuracy(java.util.Arrays.copyOfRange(exact, brown.size(), docs.size()), spamEmb, isSpam, folds, 7) : Double.NaN;
+                    ? Metrics.probeAccuracy(Arrays.copyOfRange(exact, brown.size(), docs.size()), spamEmb, isSpam, folds, 7) : Double.NaN;
             line.put("cos_mean", Metrics.mean(cos)).put("cos_p5", Metrics.percentile(cos, 5))
                     .put("brown_nn_acc", nn).put("brown_nn_delta", nn - exactNn)
                     .put("spam_probe_acc", probe).put("spam_probe_delta", probe - exactProbe)

@@ -5,6 +5,11 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.bert.BertConfig;
+import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.BertWeights;
+import dev.canopy.bert.FeedForwardSpec;
+import dev.canopy.bert.MiniLm;
 import dev.canopy.nn.Pass;
 import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
@@ -13,6 +18,9 @@ import dev.canopy.peers.OrtPeer;
 import dev.canopy.peers.PeerOp;
 import dev.canopy.peers.ProcessMemory;
 import dev.canopy.peers.TorchPeer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -203,15 +211,15 @@ public final class PeersBench implements Runnable {
             note("minilm_forward", minilmTokens, "needs --peers onnxruntime");
             return;
         }
-        dev.canopy.bert.MiniLm model = dev.canopy.bert.MiniLm.inCache();
-        java.nio.file.Path onnx;
-        dev.canopy.bert.BertEncoder encoder;
+        MiniLm model = MiniLm.inCache();
+        Path onnx;
+        BertEncoder encoder;
         try {
             onnx = model.onnxFile();
-            dev.canopy.bert.BertConfig config = dev.canopy.bert.BertConfig.read(model.configFile());
-            encoder = new dev.canopy.bert.BertEncoder(dev.canopy.bert.BertWeights.load(model.safetensorsFile(), config), Attentions.parse("exact"),
-                    dev.canopy.bert.FeedForwardSpec.DENSE);
-        } catch (java.io.IOException | RuntimeException e) {
+            BertConfig config = BertConfig.read(model.configFile());
+            encoder = new BertEncoder(BertWeights.load(model.safetensorsFile(), config), Attentions.parse("exact"),
+                    FeedForwardSpec.DENSE);
+        } catch (IOException | RuntimeException e) {
             note("minilm_forward", minilmTokens, "MiniLM not available (" + e.getMessage() + "); skipped");
             return;
         }
@@ -224,8 +232,8 @@ public final class PeersBench implements Runnable {
                 () -> new float[][] {encoder.forward(ids).hidden()}, -1, null));
         try {
             cs.add(Contender.peer("onnxruntime", ort.bert(onnx, ids)));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("reading " + onnx + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + onnx + ": " + e.getMessage(), e);
         }
         compare("minilm_forward", minilmTokens, Double.NaN, cs);
     }

@@ -1,5 +1,6 @@
 package dev.canopy.cli;
 
+import java.io.Console;
 import java.io.PrintStream;
 
 /** A one-line progress bar on stderr, drawn only when stderr is a terminal (never in pipes, logs or CI). */
@@ -14,7 +15,7 @@ final class ProgressBar {
     ProgressBar(String label, int total) {
         this.label = label;
         this.total = total;
-        java.io.Console console = System.console();
+        Console console = System.console();
         this.enabled = total > 1 && console != null && console.isTerminal();
     }
 

@@ -9,6 +9,7 @@ import java.awt.Font;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -78,10 +79,10 @@ final class ReportCharts {
     private static void attention(BenchRecords records, List<Figure> figures) {
         List<Map<String, Object>> all = records.bench("attention");
         // Runs of different shapes (heads, d, batch) must not share a line: name the shape when the input mixes them.
-        java.util.function.Function<Map<String, Object>, String> shape =
+        Function<Map<String, Object>, String> shape =
                 l -> "heads=" + text(l, "heads") + " d=" + text(l, "d") + " batch=" + text(l, "batch");
         boolean mixed = all.stream().map(shape).distinct().count() > 1;
-        java.util.function.Function<Map<String, Object>, String> label =
+        Function<Map<String, Object>, String> label =
                 l -> mixed ? text(l, "kind") + " (" + shape.apply(l) + ")" : text(l, "kind");
         Map<String, List<Map<String, Object>>> byPass = group(all, l -> text(l, "pass"));
         byPass.forEach((pass, lines) -> {
@@ -203,6 +204,6 @@ final class ReportCharts {
     }
 
     static String fmt(double x) {
-        return x == Math.rint(x) && Math.abs(x) < 1e6 ? Long.toString((long) x) : String.format(java.util.Locale.ROOT, "%.3g", x);
+        return x == Math.rint(x) && Math.abs(x) < 1e6 ? Long.toString((long) x) : String.format(Locale.ROOT, "%.3g", x);
     }
 }

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import picocli.CommandLine.Command;
@@ -82,7 +83,7 @@ public final class ReportCommand implements Runnable {
 
     private static String num(Map<String, Object> line, String key) {
         double x = number(line, key);
-        return Double.isNaN(x) ? "" : String.format(java.util.Locale.ROOT, "%.4g", x);
+        return Double.isNaN(x) ? "" : String.format(Locale.ROOT, "%.4g", x);
     }
 
     private static String escape(String s) {

@@ -7,6 +7,7 @@ import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.ScoreRows;
 import dev.canopy.kernels.Tiles;
 import dev.canopy.nn.Pass;
+import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -144,9 +145,9 @@ public final class ExactAttention implements Attention {
             for (int c = 0; c < d; c++) qs[r * dp + c] = q[qBase + r * d + c] * scale;
             for (int c = d; c < dp; c++) qs[r * dp + c] = 0f;
         }
-        java.util.Arrays.fill(acc, 0, rows * wp, 0f);
-        java.util.Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(l, 0, rows, 0f);
+        Arrays.fill(acc, 0, rows * wp, 0f);
+        Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+        Arrays.fill(l, 0, rows, 0f);
 
         int keyEnd = mask.keyLimit(s, i0 + rows - 1);
         for (int j0 = 0; j0 < keyEnd; j0 += bc) {
@@ -201,7 +202,7 @@ public final class ExactAttention implements Attention {
         });
         int kBlocks = ceilDiv(s.nk(), keyBlock);
         int splits = splitsPerPair(s);
-        java.util.Arrays.fill(dq, 0f);
+        Arrays.fill(dq, 0f);
         float[] dqExtra = splits > 1 ? new float[s.pairs() * (splits - 1) * nq * d] : null;
         Parallel.forEach(s.pairs() * splits, task -> {
             int pair = task / splits, split = task % splits;
@@ -253,8 +254,8 @@ public final class ExactAttention implements Attention {
             Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, 0, colsP);
             Tiles.transposePadded(v, (pair * nk + j0) * dv, dv, cols, dv, vt, 0, colsP);
             Tiles.copyPadded(k, (pair * nk + j0) * d, d, cols, d, ks, 0, dp);
-            java.util.Arrays.fill(dkAcc, 0, cols * dp, 0f);
-            java.util.Arrays.fill(dvAcc, 0, cols * wp, 0f);
+            Arrays.fill(dkAcc, 0, cols * dp, 0f);
+            Arrays.fill(dvAcc, 0, cols * wp, 0f);
             int firstQuery = mask.causal() ? Math.max(0, j0 - (nk - nq)) : 0;
             for (int i0 = firstQuery / br * br; i0 < nq; i0 += br) {
                 int rows = Math.min(br, nq - i0);
@@ -269,7 +270,7 @@ public final class ExactAttention implements Attention {
                 // dS = P * (dP - D) * scale, written over dP.
                 for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDot[pair * nq + i0 + r], scale);
                 Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, 0);
-                java.util.Arrays.fill(dqAcc, 0, rows * dp, 0f);
+                Arrays.fill(dqAcc, 0, rows * dp, 0f);
                 Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, 0, dp, dqAcc, 0);
                 int qBase = dqOff + i0 * d;
                 for (int r = 0; r < rows; r++) {

@@ -6,6 +6,7 @@ import dev.canopy.kernels.Sgemm;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
 import dev.canopy.nn.Pass;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -146,7 +147,7 @@ public final class LinformerAttention implements Attention {
             int b = pair / s.heads();
             for (int j = 0; j < nk; j++) {
                 int dst = (pair * nk + j) * width;
-                if (pad != null && pad[b * nk + j]) java.util.Arrays.fill(x, dst, dst + width, 0f);
+                if (pad != null && pad[b * nk + j]) Arrays.fill(x, dst, dst + width, 0f);
                 else System.arraycopy(cat, j * ld + pair * width, x, dst, width);
             }
         });

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.LongAdder;
  * (query row, key) is a pure hash of (pass seed, global query row, key index) via {@link CounterRng}, so the backward
  * replays exactly the forward's mask in every chunk (the official code replays the last chunk's RNG state for all).
  *
- * <p><b>Backward</b> works from the cached indices and scores only (research/topk.md 1.7, "further saving"): per row,
+ * <p><b>Backward</b> works from the cached indices and scores only (the paper's memory saving: no n x n matrix): per row,
  * recompute the k probabilities, g_s = dO_i·v_{j_s}, ds_s = p_s (g_s - sum_t p_t g_t) / sqrt(d), dQ_i = sum_s ds_s k_{j_s}.
  * dK and dV are gathered per key from the rows that selected it ({@link KeyLists}), so key ranges run in parallel
  * without locks or per-thread partial buffers (one head on two threads is as safe as many heads). No nq x nk buffer.

@@ -1,6 +1,7 @@
 package dev.canopy.bert;
 
 import dev.canopy.nn.TopKFeedForward;
+import java.util.Locale;
 
 /**
  * How the encoder's feed-forward runs: {@code dense}, or {@code topk-ffn:k=K[,chunk=C]} ({@link TopKFeedForward}: per
@@ -20,7 +21,7 @@ public record FeedForwardSpec(TopKFeedForward.Config topk) {
         if (text == null || text.isBlank()) throw new IllegalArgumentException("feed-forward spec is empty; known: " + KNOWN);
         String t = text.trim();
         if (t.equalsIgnoreCase("dense")) return DENSE;
-        if (!t.toLowerCase(java.util.Locale.ROOT).startsWith("topk-ffn")) {
+        if (!t.toLowerCase(Locale.ROOT).startsWith("topk-ffn")) {
             throw new IllegalArgumentException("unknown feed-forward '" + t + "'; known: " + KNOWN);
         }
         TopKFeedForward.Config c = TopKFeedForward.Config.parse(t);

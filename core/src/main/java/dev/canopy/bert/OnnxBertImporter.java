@@ -6,6 +6,7 @@ import dev.canopy.onnx.OnnxNode;
 import dev.canopy.onnx.OnnxTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -85,7 +86,7 @@ public final class OnnxBertImporter {
     }
 
     private static Map<String, OnnxTensor> constants(OnnxModel onnx) {
-        Map<String, OnnxTensor> constants = new java.util.HashMap<>();
+        Map<String, OnnxTensor> constants = new HashMap<>();
         for (OnnxNode node : onnx.nodes()) {
             if (node.opType().equals("Constant") && node.tensorAttributes().containsKey("value") && node.outputs().size() == 1) {
                 constants.put(node.outputs().get(0), node.tensorAttributes().get("value"));

@@ -1,5 +1,6 @@
 package dev.canopy.config;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -118,7 +119,7 @@ public record OptionSchema(String name, List<Option> options) {
         public <E extends Enum<E>> E choice(String key, Class<E> type) {
             String v = text(key);
             for (E e : type.getEnumConstants()) if (e.name().toLowerCase(Locale.ROOT).equals(v.toLowerCase(Locale.ROOT))) return e;
-            String known = java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+            String known = Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
             throw new IllegalArgumentException(owner + ": option " + key + "=" + v + " is not one of " + known);
         }
     }

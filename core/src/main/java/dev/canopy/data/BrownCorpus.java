@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -102,6 +103,6 @@ public final class BrownCorpus {
 
     private static int[] window(byte[] text, int maxLength, Random rng) {
         int start = text.length > maxLength ? rng.nextInt(text.length - maxLength + 1) : 0;
-        return Vocab.bytes(java.util.Arrays.copyOfRange(text, start, text.length), maxLength);
+        return Vocab.bytes(Arrays.copyOfRange(text, start, text.length), maxLength);
     }
 }

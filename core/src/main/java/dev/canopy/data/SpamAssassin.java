@@ -5,6 +5,7 @@ import dev.canopy.fetch.TarGz;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -65,8 +66,8 @@ public final class SpamAssassin {
     /** The part after the first empty line (RFC 822 header/body separator). */
     static byte[] body(byte[] raw) {
         for (int i = 0; i + 1 < raw.length; i++) {
-            if (raw[i] == '\n' && raw[i + 1] == '\n') return java.util.Arrays.copyOfRange(raw, i + 2, raw.length);
-            if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < raw.length && raw[i + 2] == '\n') return java.util.Arrays.copyOfRange(raw, i + 3, raw.length);
+            if (raw[i] == '\n' && raw[i + 1] == '\n') return Arrays.copyOfRange(raw, i + 2, raw.length);
+            if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < raw.length && raw[i + 2] == '\n') return Arrays.copyOfRange(raw, i + 3, raw.length);
         }
         return raw;
     }

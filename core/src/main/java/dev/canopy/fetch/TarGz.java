@@ -7,7 +7,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * Reads the regular files of a .tgz (ustar, as npm pack writes) without unpacking it to disk, so no external tar
@@ -81,7 +84,7 @@ public final class TarGz {
     }
 
     /** Writes a minimal ustar .tgz (used by tests to build small fixtures). */
-    public static byte[] write(java.util.Map<String, byte[]> files) throws IOException {
+    public static byte[] write(Map<String, byte[]> files) throws IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         for (var e : files.entrySet()) {
             byte[] h = new byte[512];
@@ -95,7 +98,7 @@ public final class TarGz {
             put(h, 136, "00000000000");
             h[156] = '0';
             put(h, 257, "ustar");
-            java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+            Arrays.fill(h, 148, 156, (byte) ' ');
             int sum = 0;
             for (byte b : h) sum += b & 0xFF;
             put(h, 148, String.format("%06o", sum));
@@ -106,7 +109,7 @@ public final class TarGz {
         }
         raw.write(new byte[1024]);
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (var out = new java.util.zip.GZIPOutputStream(gz)) {
+        try (var out = new GZIPOutputStream(gz)) {
             out.write(raw.toByteArray());
         }
         return gz.toByteArray();

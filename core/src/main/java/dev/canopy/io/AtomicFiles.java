@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes files so a reader never sees a half-written one: the bytes go to a temporary file in the same directory,
@@ -27,7 +28,7 @@ public final class AtomicFiles {
         try {
             // Temporary files start private (0600); the result is an ordinary readable file.
             try {
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
             } catch (UnsupportedOperationException ex) {
                 // not a POSIX file system: keep its default
             }

@@ -1,5 +1,7 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
+
 /**
  * The transpose of a top-k selection: for every key, the flat slots (row * k + s) whose selection chose it, in
  * increasing row order (compressed sparse rows). Backward passes use it to gather each key's gradient from the rows
@@ -29,7 +31,7 @@ public final class KeyLists {
         }
         for (int j = 0; j < keys; j++) offsets[j + 1] += offsets[j];
         int[] entries = new int[offsets[keys]];
-        int[] cursor = java.util.Arrays.copyOf(offsets, keys);
+        int[] cursor = Arrays.copyOf(offsets, keys);
         for (int s = 0; s < slots; s++) {
             int j = idx[idxOff + s];
             if (j >= 0) entries[cursor[j]++] = s;

@@ -1,5 +1,6 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -145,7 +146,7 @@ public final class RowOps {
     public static void softmax(float[] x, int xOff, float[] out, int outOff, int n) {
         float max = max(x, xOff, n);
         if (max == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(out, outOff, outOff + n, 0f);
+            Arrays.fill(out, outOff, outOff + n, 0f);
             return;
         }
         float total = expShifted(x, xOff, out, outOff, n, max);

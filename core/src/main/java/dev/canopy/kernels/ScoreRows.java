@@ -1,5 +1,6 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -57,7 +58,7 @@ public final class ScoreRows {
             float mNew = park[maxAt + i] = Math.max(m[r0 + i], park[maxAt + i]);
             FloatVector sum = FloatVector.zero(S);
             if (mNew == Float.NEGATIVE_INFINITY) {
-                java.util.Arrays.fill(sc, row, row + len, 0f);
+                Arrays.fill(sc, row, row + len, 0f);
             } else {
                 FloatVector sh = FloatVector.broadcast(S, mNew);
                 for (int j = 0; j < len; j += L) {

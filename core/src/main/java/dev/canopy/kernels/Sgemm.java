@@ -1,5 +1,6 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -63,7 +64,7 @@ public final class Sgemm {
         checkBounds("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
         checkBounds("C", c, cOff, ldc, m, n);
         if (k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+            if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
         int nc = Math.min(NC, roundUp(n, NR));
@@ -141,7 +142,7 @@ public final class Sgemm {
                         int src = bOff + (pc + kk) * ldb + j0;
                         int dst = base + kk * NR;
                         System.arraycopy(b, src, out, dst, w);
-                        if (w < NR) java.util.Arrays.fill(out, dst + w, dst + NR, 0f);
+                        if (w < NR) Arrays.fill(out, dst + w, dst + NR, 0f);
                     }
                 } else {
                     for (int jj = 0; jj < NR; jj++) {

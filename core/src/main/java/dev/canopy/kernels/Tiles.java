@@ -1,5 +1,6 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -182,7 +183,7 @@ public final class Tiles {
     public static void copyPadded(float[] src, int srcOff, int lds, int rows, int width, float[] dst, int dstOff, int ldd) {
         for (int r = 0; r < rows; r++) {
             System.arraycopy(src, srcOff + r * lds, dst, dstOff + r * ldd, width);
-            if (ldd > width) java.util.Arrays.fill(dst, dstOff + r * ldd + width, dstOff + (r + 1) * ldd, 0f);
+            if (ldd > width) Arrays.fill(dst, dstOff + r * ldd + width, dstOff + (r + 1) * ldd, 0f);
         }
     }
 
@@ -208,7 +209,7 @@ public final class Tiles {
             }
         }
         for (; r < rows; r++) for (int c = 0; c < width; c++) dst[dstOff + c * ldd + r] = src[srcOff + r * lds + c];
-        if (ldd > rows) for (int c = 0; c < width; c++) java.util.Arrays.fill(dst, dstOff + c * ldd + rows, dstOff + (c + 1) * ldd, 0f);
+        if (ldd > rows) for (int c = 0; c < width; c++) Arrays.fill(dst, dstOff + c * ldd + rows, dstOff + (c + 1) * ldd, 0f);
     }
 
     private static final ThreadLocal<int[]> ROWS = ThreadLocal.withInitial(() -> new int[16]);

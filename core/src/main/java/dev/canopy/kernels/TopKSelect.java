@@ -1,5 +1,6 @@
 package dev.canopy.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -147,7 +148,7 @@ public final class TopKSelect {
         int budget = 2 * (32 - Integer.numberOfLeadingZeros(m)) + 4;
         while (true) {
             if (n <= SMALL || budget-- == 0) {
-                java.util.Arrays.sort(a, 0, n);
+                Arrays.sort(a, 0, n);
                 return a[n - want];
             }
             float pivot = medianOfThree(a[0], a[n >>> 1], a[n - 1]);

@@ -14,6 +14,7 @@ import dev.canopy.nn.Linear;
 import dev.canopy.nn.Parameter;
 import dev.canopy.nn.TopKFeedForward;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,8 +62,8 @@ final class EncoderBlock {
         } else {
             Init.normal(topkFfn.values, residualStd, seed + 4);
         }
-        var ffnParams = dense ? java.util.List.of(fc1.weight, fc1.bias, fc2.weight, fc2.bias) : topkFfn.parameters();
-        for (var layerParams : java.util.List.of(ln1.parameters(), qkv.parameters(), proj.parameters(), ln2.parameters(), ffnParams)) {
+        var ffnParams = dense ? List.of(fc1.weight, fc1.bias, fc2.weight, fc2.bias) : topkFfn.parameters();
+        for (var layerParams : List.of(ln1.parameters(), qkv.parameters(), proj.parameters(), ln2.parameters(), ffnParams)) {
             for (Parameter p : layerParams) named.put(p.name, p);
         }
         for (Parameter p : attention.parameters()) named.put(prefix + "attn." + p.name, p);

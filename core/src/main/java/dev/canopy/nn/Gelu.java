@@ -2,6 +2,7 @@ package dev.canopy.nn;
 
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.Parallel;
+import java.util.Objects;
 
 /**
  * GELU activation, element-wise over n values. {@link Kind#ERF} is the exact x·Φ(x) (BERT / MiniLM, PyTorch's default);
@@ -17,7 +18,7 @@ public final class Gelu implements Layer {
 
     /** GELU of the given form: ERF for BERT-family checkpoints, TANH for GPT-2-family ones. */
     public Gelu(Kind kind) {
-        this.kind = java.util.Objects.requireNonNull(kind, "kind");
+        this.kind = Objects.requireNonNull(kind, "kind");
     }
 
     /** y[n] = gelu(x[n]) (y must not alias x, which backward reads). */

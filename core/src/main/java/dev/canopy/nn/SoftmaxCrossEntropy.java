@@ -2,6 +2,7 @@ package dev.canopy.nn;
 
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
+import java.util.Arrays;
 
 /**
  * Softmax followed by the negative log-likelihood of integer labels, averaged over the rows that count.
@@ -75,7 +76,7 @@ public final class SoftmaxCrossEntropy {
             for (int r = r0; r < r1; r++) {
                 int off = r * classes;
                 if (labels[r] == ignoreLabel || scale == 0f) {
-                    java.util.Arrays.fill(dLogits, off, off + classes, 0f);
+                    Arrays.fill(dLogits, off, off + classes, 0f);
                     continue;
                 }
                 RowOps.expShifted(logits, off, dLogits, off, classes, lse[r]);

@@ -1,6 +1,8 @@
 package dev.canopy.onnx;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,7 +103,7 @@ public record OnnxModel(Map<String, OnnxTensor> initializers, List<OnnxNode> nod
                         int[] span = r.lengthDelimited();
                         if ((span[1] - span[0]) % 4 != 0) throw new IllegalArgumentException("float_data length not a multiple of 4");
                         floatData = new float[(span[1] - span[0]) / 4];
-                        java.nio.ByteBuffer.wrap(bytes, span[0], span[1] - span[0]).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        ByteBuffer.wrap(bytes, span[0], span[1] - span[0]).order(ByteOrder.LITTLE_ENDIAN)
                                 .asFloatBuffer().get(floatData);
                     } else r.skip();
                 }

@@ -1,6 +1,7 @@
 package dev.canopy.onnx;
 
 import java.nio.charset.StandardCharsets;
+import java.util.function.LongConsumer;
 
 /**
  * Reads the protobuf wire format field by field over a byte range, without generated classes: each call to
@@ -73,7 +74,7 @@ final class ProtoReader {
     }
 
     /** Reads a repeated int64 field that may come packed (one length-delimited run) or as single varints. */
-    void int64s(java.util.function.LongConsumer sink) {
+    void int64s(LongConsumer sink) {
         if (wireType == VARINT) {
             sink.accept(varint());
             return;

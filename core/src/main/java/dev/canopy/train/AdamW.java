@@ -2,6 +2,7 @@ package dev.canopy.train;
 
 import dev.canopy.nn.Parameter;
 import java.util.List;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter): p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p), with
@@ -63,7 +64,7 @@ public final class AdamW {
     }
 
     /** One update where each parameter has its own learning rate (e.g. tree hyperplanes). */
-    public void step(java.util.function.ToDoubleFunction<Parameter> lrOf) {
+    public void step(ToDoubleFunction<Parameter> lrOf) {
         steps++;
         float b1 = settings.beta1(), b2 = settings.beta2(), eps = settings.eps();
         double c1 = 1 - Math.pow(b1, steps), c2 = 1 - Math.pow(b2, steps);

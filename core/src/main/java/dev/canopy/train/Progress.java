@@ -1,5 +1,6 @@
 package dev.canopy.train;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -24,7 +25,7 @@ public final class Progress {
 
     /** A progress bar on System.out, drawn in place only if the JVM has a terminal. */
     public static Progress console(String label, boolean quiet) {
-        java.io.Console c = System.console();
+        Console c = System.console();
         return new Progress(System.out, c != null && c.isTerminal(), quiet, label);
     }
 

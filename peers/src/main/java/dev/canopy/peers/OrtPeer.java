@@ -8,12 +8,17 @@ import dev.canopy.attention.AttentionShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * ONNX Runtime (CPU) running graphs of standard operators written by {@link OnnxModels}. Inputs live in direct
@@ -80,7 +85,7 @@ public final class OrtPeer implements AutoCloseable {
             tokens[i] = ids[i];
             ones[i] = 1;
         }
-        Map<String, OnnxTensor> inputs = new java.util.HashMap<>();
+        Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
             for (String name : session.getInputNames()) {
                 long[] values = switch (name) {
@@ -90,7 +95,7 @@ public final class OrtPeer implements AutoCloseable {
                     default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
                             + "'; expected input_ids, attention_mask, token_type_ids");
                 };
-                OnnxTensor t = OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(values), new long[] {1, ids.length});
+                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(values), new long[] {1, ids.length});
                 owned.add(t);
                 inputs.put(name, t);
             }
@@ -190,7 +195,7 @@ public final class OrtPeer implements AutoCloseable {
 
         @Override
         public void close() {
-            java.util.Set<AutoCloseable> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<AutoCloseable> mine = Collections.newSetFromMap(new IdentityHashMap<>());
             for (Map<String, OnnxTensor> call : calls) mine.addAll(call.values());  // chunks share K and V tensors
             mine.add(session);
             owned.removeIf(mine::contains);

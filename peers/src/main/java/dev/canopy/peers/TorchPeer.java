@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.canopy.attention.AttentionShape;
+import java.util.Arrays;
 import java.util.function.Function;
 
 /**
@@ -65,8 +66,8 @@ public final class TorchPeer implements AutoCloseable {
             public float[][] outputs() {
                 float[] all = super.outputs()[0];
                 int nq = s.qSize(), nk = s.kSize();
-                return new float[][] {java.util.Arrays.copyOfRange(all, 0, nq), java.util.Arrays.copyOfRange(all, nq, nq + nk),
-                        java.util.Arrays.copyOfRange(all, nq + nk, all.length)};
+                return new float[][] {Arrays.copyOfRange(all, 0, nq), Arrays.copyOfRange(all, nq, nq + nk),
+                        Arrays.copyOfRange(all, nq + nk, all.length)};
             }
         };
     }

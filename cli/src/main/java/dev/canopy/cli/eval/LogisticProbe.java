@@ -1,5 +1,7 @@
 package dev.canopy.cli.eval;
 
+import java.util.Arrays;
+
 /**
  * Binary logistic regression on standardised features, fitted by full-batch gradient descent with L2 on the weights:
  * the usual "linear probe" on frozen embeddings. Labels are 0 or 1.
@@ -28,7 +30,7 @@ public final class LogisticProbe {
         double[] w = new double[d], g = new double[d];
         double b = 0, lr = 0.5;
         for (int step = 0; step < steps; step++) {
-            java.util.Arrays.fill(g, 0);
+            Arrays.fill(g, 0);
             double gb = 0;
             for (int i = 0; i < n; i++) {
                 double err = sigmoid(dot(w, z[i]) + b) - y[i];

@@ -1,6 +1,7 @@
 package dev.canopy.cli.eval;
 
 import java.util.Arrays;
+import java.util.Random;
 
 /** Small statistics for comparing embeddings: cosine, percentiles, nearest-neighbour accuracy, cross-validated probes. */
 public final class Metrics {
@@ -59,7 +60,7 @@ public final class Metrics {
         int n = labels.length;
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        java.util.Random rng = new java.util.Random(seed);
+        Random rng = new Random(seed);
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int t = order[i];

@@ -1,9 +1,11 @@
 package dev.canopy.attention.tree;
 
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntPredicate;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -267,7 +269,7 @@ public final class DecisionTree {
         return swaps;
     }
 
-    private static boolean[] lanesWith(java.util.function.IntPredicate p) {
+    private static boolean[] lanesWith(IntPredicate p) {
         boolean[] set = new boolean[LANES];
         for (int i = 0; i < LANES; i++) set[i] = p.test(i);
         return set;
@@ -429,6 +431,6 @@ public final class DecisionTree {
 
     /** Dot product with a fixed lane-summation order, so routing decisions are the same bits in every JIT tier. */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return dev.canopy.kernels.VecOps.dot(a, aOff, b, bOff, n);
+        return VecOps.dot(a, aOff, b, bOff, n);
     }
 }

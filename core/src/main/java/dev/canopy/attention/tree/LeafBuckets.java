@@ -1,5 +1,9 @@
 package dev.canopy.attention.tree;
 
+import dev.canopy.kernels.Parallel;
+import dev.canopy.kernels.RowOps;
+import java.util.Arrays;
+
 /**
  * Tokens grouped by leaf with a stable counting sort, for every (batch, head) pair at once: the tokens of leaf L in
  * pair p are order[p * n + start[p * (leaves + 1) + L] ... p * n + start[p * (leaves + 1) + L + 1]), in increasing
@@ -14,7 +18,7 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
      */
     static LeafBuckets[] of(int[] leafQ, int nq, int[] leafK, int nk, int pairs, int heads, int leaves, boolean[] keyPadding) {
         LeafBuckets qb = empty(pairs, nq, leaves), kb = empty(pairs, nk, leaves);
-        dev.canopy.kernels.Parallel.forEach(2 * pairs, t -> {
+        Parallel.forEach(2 * pairs, t -> {
             if (t < pairs) qb.sortPair(leafQ, t, heads, null);
             else kb.sortPair(leafK, t - pairs, heads, keyPadding);
         });
@@ -48,8 +52,8 @@ record LeafBuckets(int n, int leaves, int[] start, int[] order) {
     void gatherRows(int pair, int from, int count, float[] x, int width, float scale, float[] dst, int dstOff, int ld) {
         for (int j = 0; j < count; j++) {
             int to = dstOff + j * ld;
-            dev.canopy.kernels.RowOps.scale(x, rowOffset(pair, from + j, width), scale, dst, to, width);
-            if (ld > width) java.util.Arrays.fill(dst, to + width, to + ld, 0f);
+            RowOps.scale(x, rowOffset(pair, from + j, width), scale, dst, to, width);
+            if (ld > width) Arrays.fill(dst, to + width, to + ld, 0f);
         }
     }
 

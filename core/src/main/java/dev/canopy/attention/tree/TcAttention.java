@@ -31,7 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  *   e_il = q_i . Kbar_l / sqrt(d) + B * log(c_l),   alpha_il = softmax_l(e_il),   out_i = sum_l alpha_il Vbar_l
  * </pre>
- * (B = countbias, default 0). Causal masks are not supported (spec section 9.13 leaves them optional).
+ * (B = countbias, default 0). Causal masks are not supported (a centroid mixes keys from both sides of a query; the
+ * paper defines TC for bidirectional models).
  *
  * <p>Backward, routing held fixed: dq, dk, dv are the exact gradients of the formula above (every key reaches the
  * root centroid, so every key and value gets gradient). Trees (unless {@code treegrad=off}) get the Dense Gradient

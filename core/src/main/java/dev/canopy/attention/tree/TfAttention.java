@@ -16,6 +16,7 @@ import dev.canopy.kernels.Tiles;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Treeformer TF-Attention (fine): every query attends, with an ordinary softmax, to the keys that reach the same leaf
@@ -32,7 +33,7 @@ import java.util.List;
  * all values it may see.
  *
  * <p>Backward: ordinary softmax-attention gradients inside each leaf (tasks per (pair, leaf), so writes to dq/dk/dv are
- * disjoint), routing held fixed. The trees get no gradient in TF mode (spec section 9.11: trees are learned in TC
+ * disjoint), routing held fixed. The trees get no gradient in TF mode (hard leaf membership has none; trees are learned in TC
  * mode and frozen here).
  */
 public final class TfAttention implements Attention {
@@ -53,7 +54,7 @@ public final class TfAttention implements Attention {
 
     /** The spec string of a TF attention with these options. */
     public static String specOf(int height, EmptyLeaf empty) {
-        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(java.util.Locale.ROOT));
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(Locale.ROOT));
     }
 
     public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree",

@@ -5,6 +5,7 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -61,7 +62,7 @@ public final class TreeBank {
         DecisionTree[] next = new DecisionTree[trees.length];
         int d = dim();
         for (int h = 0; h < trees.length; h++) {
-            float[] headKeys = java.util.Arrays.copyOfRange(keys, h * rows * d, (h + 1) * rows * d);
+            float[] headKeys = Arrays.copyOfRange(keys, h * rows * d, (h + 1) * rows * d);
             next[h] = trees[h].grow("tree.head" + h, headKeys, rows, seed * 1_000_003L + h);
         }
         return new TreeBank(next, seed);
@@ -72,7 +73,7 @@ public final class TreeBank {
         checkSample(keys, rows);
         int d = dim();
         for (int h = 0; h < trees.length; h++) {
-            trees[h].initBalanced(java.util.Arrays.copyOfRange(keys, h * rows * d, (h + 1) * rows * d), rows, seed * 1_000_003L + h);
+            trees[h].initBalanced(Arrays.copyOfRange(keys, h * rows * d, (h + 1) * rows * d), rows, seed * 1_000_003L + h);
         }
     }
 
