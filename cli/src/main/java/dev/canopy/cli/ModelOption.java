@@ -1,12 +1,9 @@
 package dev.canopy.cli;
 
-import dev.canopy.bert.BertConfig;
+import dev.canopy.bert.BertCheckpoint;
 import dev.canopy.bert.BertWeights;
-import dev.canopy.bert.MiniLm;
 import dev.canopy.tokenizer.WordPieceTokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Resolves {@code --model}: "minilm" (all-MiniLM-L6-v2, fetched and converted into the cache on first use) or a
@@ -15,25 +12,7 @@ import java.nio.file.Path;
 record ModelOption(String name, WordPieceTokenizer tokenizer, BertWeights weights) {
 
     static ModelOption load(String model) throws IOException {
-        Path safetensors, config, tokenizer;
-        if (model.equals("minilm")) {
-            MiniLm m = MiniLm.inCache();
-            safetensors = m.safetensorsFile();
-            config = m.configFile();
-            tokenizer = m.tokenizerFile();
-        } else {
-            Path dir = Path.of(model);
-            if (!Files.isDirectory(dir)) {
-                throw new IllegalArgumentException("--model " + model + ": expected 'minilm' or a directory with model.safetensors, config.json and tokenizer.json");
-            }
-            safetensors = dir.resolve("model.safetensors");
-            config = dir.resolve("config.json");
-            tokenizer = dir.resolve("tokenizer.json");
-            for (Path p : new Path[] {safetensors, config, tokenizer}) {
-                if (!Files.isRegularFile(p)) throw new IllegalArgumentException("--model " + model + ": missing " + p.getFileName());
-            }
-        }
-        BertConfig c = BertConfig.read(config);
-        return new ModelOption(model, WordPieceTokenizer.fromJson(tokenizer), BertWeights.load(safetensors, c));
+        BertCheckpoint c = BertCheckpoint.load(model);
+        return new ModelOption(model, c.tokenizer(), c.weights());
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,8 @@ public final class WordPieceTokenizer {
     private final int unk, cls, sep;
     /** Special tokens written literally in the text ("[MASK]") that map to their id before any normalisation. */
     private final Map<String, Integer> addedTokens;
+    /** Ids of the pieces that continue a word ("##ing"). */
+    private final BitSet continuations = new BitSet();
 
     WordPieceTokenizer(Map<String, Integer> vocab, Map<String, Integer> addedTokens, BertNormalizer normalizer, String prefix,
                        int maxCharsPerWord, String unkToken) {
@@ -34,6 +37,9 @@ public final class WordPieceTokenizer {
         this.unk = id(unkToken);
         this.cls = id("[CLS]");
         this.sep = id("[SEP]");
+        vocab.forEach((token, id) -> {
+            if (token.startsWith(prefix)) continuations.set(id);
+        });
     }
 
     /** An encoding: ids with [CLS]/[SEP], and how many tokens the text had before truncation (specials included). */
@@ -91,6 +97,27 @@ public final class WordPieceTokenizer {
 
     public int vocabSize() {
         return vocab.size();
+    }
+
+    /** @return the id of [CLS], which {@link #encode} puts first */
+    public int clsId() {
+        return cls;
+    }
+
+    /** @return the id of [SEP], which {@link #encode} puts last */
+    public int sepId() {
+        return sep;
+    }
+
+    /**
+     * Whether the piece continues a word ("##ing" after "runn"): cutting a text into parts right before such a piece
+     * would split the word.
+     *
+     * @param id a token id
+     * @return true for a continuation piece, false for any other id
+     */
+    public boolean isContinuation(int id) {
+        return id >= 0 && continuations.get(id);
     }
 
     /** [CLS] tokens [SEP], keeping the first maxLength - 2 tokens of the text. */

@@ -1,0 +1,18 @@
+package dev.canopy.langchain4j;
+
+/**
+ * What {@link CanopyEmbeddingModel} needs from a model: the token ids of one sequence in, the mean of its hidden
+ * states out. A seam, so that a faster inference path can replace {@link BertTokenEncoder} without the langchain4j
+ * side noticing.
+ */
+interface TokenEncoder {
+
+    /** Width of the pooled vector. */
+    int dimension();
+
+    /** The longest sequence accepted, [CLS] and [SEP] included. */
+    int maxTokens();
+
+    /** Mean over the sequence of the last hidden states, not normalised; callable from several threads at once. */
+    float[] meanPooled(int[] ids);
+}
