@@ -13,6 +13,13 @@ public final class AttentionSpec {
     private final NamedOptions text;
     private final AttentionFamily.Builder builder;
 
+    /**
+     * Checks the options against the family's; Attentions.parse is the usual way to get one.
+     *
+     * @param family the family the spec names
+     * @param text   the spec's name and options as written
+     * @throws IllegalArgumentException if an option is unknown or its value out of range
+     */
     public AttentionSpec(AttentionFamily family, NamedOptions text) {
         if (!family.name().equals(text.name())) throw new IllegalArgumentException("spec " + text + " is not of family " + family.name());
         this.family = family;
@@ -20,11 +27,18 @@ public final class AttentionSpec {
         this.builder = family.parser().parse(family.options().read(text));
     }
 
+    /** {@return the family this spec belongs to} */
     public AttentionFamily family() { return family; }
 
+    /** {@return the family's name, e.g. {@code topk}} */
     public String name() { return family.name(); }
 
-    /** A new attention for this shape (fresh parameters, if the family has any). */
+    /**
+     * A new attention for this shape (fresh parameters, if the family has any).
+     *
+     * @param setup heads, head width, longest sequence and seed
+     * @return the attention
+     */
     public Attention create(AttentionSetup setup) {
         return builder.build(setup);
     }

@@ -6,9 +6,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The shape of a BERT encoder, read from and written as a Hugging Face config.json. */
+/**
+ * The shape of a BERT encoder, read from and written as a Hugging Face config.json.
+ *
+ * @param vocabSize     tokens in the vocabulary
+ * @param hidden        model width
+ * @param layers        encoder layers
+ * @param heads         attention heads
+ * @param intermediate  hidden width of the feed-forward
+ * @param maxPositions  position embeddings: the longest sequence
+ * @param typeVocabSize token types (segments)
+ * @param layerNormEps  epsilon of every layer norm
+ */
 public record BertConfig(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
                          int typeVocabSize, double layerNormEps) {
+    /** Checks that every size is positive and the width divides into the heads. */
     public BertConfig {
         if (vocabSize <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || intermediate <= 0 || maxPositions <= 0 || typeVocabSize <= 0) {
             throw new IllegalArgumentException("BERT config needs positive sizes: " + this);
@@ -16,10 +28,12 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
         if (hidden % heads != 0) throw new IllegalArgumentException("hidden size " + hidden + " is not divisible by " + heads + " heads");
     }
 
+    /** {@return width of each head: hidden / heads} */
     public int headDim() {
         return hidden / heads;
     }
 
+    /** {@return this shape as a Hugging Face config.json} */
     public String toJson() {
         return """
                 {
@@ -40,6 +54,13 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
                 """.formatted(vocabSize, hidden, layers, heads, intermediate, maxPositions, typeVocabSize, Double.toString(layerNormEps));
     }
 
+    /**
+     * Reads a Hugging Face config.json.
+     *
+     * @param path the file
+     * @return the shape
+     * @throws IOException if the file cannot be read or lacks a field
+     */
     public static BertConfig read(Path path) throws IOException {
         Map<String, Object> m;
         try {

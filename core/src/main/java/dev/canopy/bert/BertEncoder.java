@@ -32,6 +32,13 @@ public final class BertEncoder {
     private record Block(Linear query, Linear key, Linear value, Linear attnOut, LayerNorm attnNorm,
                          Linear intermediate, Linear output, TopKFeedForward topk, LayerNorm outNorm) {}
 
+    /**
+     * An encoder over the given weights (copied into its layers).
+     *
+     * @param weights       a pretrained BERT
+     * @param attentionSpec the attention every layer uses in place of the original
+     * @param ffn           dense, or a top-k feed-forward over the same weights
+     */
     public BertEncoder(BertWeights weights, AttentionSpec attentionSpec, FeedForwardSpec ffn) {
         this.w = weights;
         this.c = weights.config();
@@ -65,14 +72,17 @@ public final class BertEncoder {
         }
     }
 
+    /** {@return the model's shape} */
     public BertConfig config() {
         return c;
     }
 
+    /** {@return the attention every layer runs} */
     public Attention attention() {
         return attention;
     }
 
+    /** {@return the feed-forward every layer runs} */
     public FeedForwardSpec feedForward() {
         return ffnSpec;
     }
@@ -81,10 +91,22 @@ public final class BertEncoder {
      * Hidden states [n, hidden], attention FLOPs summed over layers, and the largest per-layer working memory the attention and the feed-forward reported
      * (attention: its Saved.workingBytes; dense FFN: the [n, intermediate] activation; top-k FFN: the forward's score
      * chunk plus the kept (index, value) pairs).
+     *
+     * @param length                tokens
+     * @param hidden                last hidden states [length, hidden]
+     * @param attentionFlops        attention FLOPs over all layers
+     * @param attentionWorkingBytes largest attention working memory of one layer
+     * @param ffnWorkingBytes       largest feed-forward working memory of one layer
      */
     public record Output(int length, float[] hidden, long attentionFlops, long attentionWorkingBytes, long ffnWorkingBytes) {}
 
-    /** Runs the encoder over token ids (type ids all 0, no padding). */
+    /**
+     * Runs the encoder over token ids (type ids all 0, no padding).
+     *
+     * @param ids token ids, [CLS] first and [SEP] last as the tokenizer writes them
+     * @return the hidden states and what they cost
+     * @throws IllegalArgumentException for no ids, too many, or an id outside the vocabulary
+     */
     public Output forward(int[] ids) {
         int n = ids.length, h = c.hidden(), heads = c.heads(), d = c.headDim(), ff = c.intermediate();
         if (n == 0) throw new IllegalArgumentException("cannot encode an empty token sequence");
@@ -135,11 +157,24 @@ public final class BertEncoder {
         return new Output(n, x, flops, attnBytes, ffnBytes);
     }
 
-    /** The sentence embedding: mean of the hidden states over the sequence, L2-normalised. */
+    /**
+     * The sentence embedding: mean of the hidden states over the sequence, L2-normalised.
+     *
+     * @param ids token ids, as for {@link #forward}
+     * @return the embedding [hidden]
+     */
     public float[] embed(int[] ids) {
         return meanPoolNormalize(forward(ids).hidden(), ids.length, c.hidden());
     }
 
+    /**
+     * sentence-transformers pooling: the mean over tokens, divided by its L2 norm.
+     *
+     * @param hidden hidden states [n, h]
+     * @param n      tokens
+     * @param h      width
+     * @return the embedding [h]
+     */
     public static float[] meanPoolNormalize(float[] hidden, int n, int h) {
         double[] sum = new double[h];
         for (int i = 0; i < n; i++) for (int j = 0; j < h; j++) sum[j] += hidden[i * h + j];

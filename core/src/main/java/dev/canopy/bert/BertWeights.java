@@ -8,15 +8,50 @@ import java.nio.file.Path;
 /**
  * The weights of a BERT encoder in Hugging Face layout (linear weights [out, in]), loaded from safetensors. Names may
  * carry a "bert." prefix (BertForX checkpoints) or not (BertModel, sentence-transformers).
+ *
+ * @param config             the shape
+ * @param wordEmbeddings     [vocabSize, hidden]
+ * @param positionEmbeddings [maxPositions, hidden]
+ * @param typeEmbeddings     [typeVocabSize, hidden]
+ * @param embLnGamma         embedding layer norm scale [hidden]
+ * @param embLnBeta          embedding layer norm shift [hidden]
+ * @param layers             the encoder layers, first to last
  */
 public record BertWeights(BertConfig config, float[] wordEmbeddings, float[] positionEmbeddings, float[] typeEmbeddings,
                           float[] embLnGamma, float[] embLnBeta, Layer[] layers) {
 
-    /** One encoder layer. */
+    /**
+     * One encoder layer.
+     *
+     * @param wq       query weight [hidden, hidden]
+     * @param bq       query bias
+     * @param wk       key weight
+     * @param bk       key bias
+     * @param wv       value weight
+     * @param bv       value bias
+     * @param wo       attention output weight
+     * @param bo       attention output bias
+     * @param ln1Gamma attention layer norm scale
+     * @param ln1Beta  attention layer norm shift
+     * @param w1       feed-forward input weight [intermediate, hidden]
+     * @param b1       feed-forward input bias
+     * @param w2       feed-forward output weight [hidden, intermediate]
+     * @param b2       feed-forward output bias
+     * @param ln2Gamma output layer norm scale
+     * @param ln2Beta  output layer norm shift
+     */
     public record Layer(float[] wq, float[] bq, float[] wk, float[] bk, float[] wv, float[] bv, float[] wo, float[] bo,
                         float[] ln1Gamma, float[] ln1Beta, float[] w1, float[] b1, float[] w2, float[] b2,
                         float[] ln2Gamma, float[] ln2Beta) {}
 
+    /**
+     * Reads every tensor the shape calls for, checking its size.
+     *
+     * @param safetensors a model.safetensors file
+     * @param c           the shape, from config.json
+     * @return the weights
+     * @throws IOException if the file cannot be read or a tensor is missing or misshapen
+     */
     public static BertWeights load(Path safetensors, BertConfig c) throws IOException {
         SafetensorsFile f = Safetensors.open(safetensors);
         String p = f.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";

@@ -10,13 +10,23 @@ import java.util.Locale;
  * @param topk null for dense
  */
 public record FeedForwardSpec(TopKFeedForward.Config topk) {
+    /** The pretrained model's own feed-forward. */
     public static final FeedForwardSpec DENSE = new FeedForwardSpec(null);
+    /** The forms parse accepts, for messages. */
     public static final String KNOWN = "dense, topk-ffn:k=K[,chunk=C]";
 
+    /** {@return true for the dense feed-forward} */
     public boolean dense() {
         return topk == null;
     }
 
+    /**
+     * Parses a spec.
+     *
+     * @param text {@code dense} or {@code topk-ffn:k=K[,chunk=C]}
+     * @return the spec
+     * @throws IllegalArgumentException for an unknown kind or option
+     */
     public static FeedForwardSpec parse(String text) {
         if (text == null || text.isBlank()) throw new IllegalArgumentException("feed-forward spec is empty; known: " + KNOWN);
         String t = text.trim();
@@ -31,6 +41,7 @@ public record FeedForwardSpec(TopKFeedForward.Config topk) {
         return new FeedForwardSpec(c);
     }
 
+    /** {@return the spec as text, which parses back to this} */
     public String spec() {
         return dense() ? "dense" : topk.spec();
     }

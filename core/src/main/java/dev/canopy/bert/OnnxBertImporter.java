@@ -26,8 +26,21 @@ public final class OnnxBertImporter {
 
     private OnnxBertImporter() {}
 
+    /**
+     * What an ONNX BERT becomes.
+     *
+     * @param config  the shape
+     * @param tensors the weights under Hugging Face names
+     */
     public record Imported(BertConfig config, List<NamedTensor> tensors) {}
 
+    /**
+     * Reads the weights and the shape out of an ONNX BERT graph.
+     *
+     * @param onnx the parsed model
+     * @return the shape and the weights
+     * @throws IllegalArgumentException if the graph is not a BERT encoder this reader knows
+     */
     public static Imported importModel(OnnxModel onnx) {
         Map<String, OnnxTensor> inits = onnx.initializers();
         Map<String, NamedTensor> out = new TreeMap<>();

@@ -28,6 +28,11 @@ public final class EncoderClassifier implements SequenceClassifier {
     private final Linear head;
     private final Map<String, Parameter> named = new LinkedHashMap<>();
 
+    /**
+     * A model with fresh parameters drawn from the config's seed.
+     *
+     * @param config shape, attention and seed
+     */
     public EncoderClassifier(ModelConfig config) {
         this.config = config;
         this.encoder = new Encoder(config, "");
@@ -50,14 +55,24 @@ public final class EncoderClassifier implements SequenceClassifier {
         for (Parameter p : head.parameters()) named.put(p.name, p);
     }
 
-    /** Replaces layer's attention (a Treeformer schedule step); its parameters are named blocks.L.attn.*. */
+    /**
+     * Replaces layer's attention (a Treeformer schedule step); its parameters are named blocks.L.attn.*.
+     *
+     * @param layer     index of the encoder layer
+     * @param attention the new attention
+     */
     public void setAttention(int layer, Attention attention) {
         encoder.blocks().get(layer).setAttention(attention);
         encoder.rebuildNames();
         rebuildNames();
     }
 
-    /** What layer's attention was built with (heads, head size, length, seed). */
+    /**
+     * What layer's attention was built with (heads, head size, length, seed).
+     *
+     * @param layer index of the encoder layer
+     * @return the setup
+     */
     public AttentionSetup attentionSetup(int layer) {
         return encoder.blocks().get(layer).setup;
     }
@@ -65,6 +80,9 @@ public final class EncoderClassifier implements SequenceClassifier {
     /**
      * Keys of every layer on a batch (inference pass of the first tower), each as [heads, rows, headDim] over the
      * unpadded tokens only: what a Treeformer training schedule fits its trees on.
+     *
+     * @param batch the batch to run
+     * @return one sample per layer
      */
     public List<KeySample> sampleKeys(Batch batch) {
         List<EncoderBlock> blocks = encoder.blocks();
@@ -96,6 +114,7 @@ public final class EncoderClassifier implements SequenceClassifier {
         return out;
     }
 
+    /** {@return the configuration the model was built from} */
     public ModelConfig config() { return config; }
 
     @Override public Map<String, Parameter> namedParameters() { return Collections.unmodifiableMap(named); }
@@ -103,7 +122,11 @@ public final class EncoderClassifier implements SequenceClassifier {
     @Override public boolean clsToken() { return config.pooling() == ModelConfig.Pooling.CLS; }
     @Override public int maxLength() { return config.maxLength(); }
 
-    /** The attentions of every layer, in order (for reporting what they are and what they cost). */
+    /**
+     * The attentions of every layer, in order (for reporting what they are and what they cost).
+     *
+     * @return one attention per layer
+     */
     public List<dev.canopy.attention.Attention> attentions() {
         return encoder.blocks().stream().map(b -> b.attention).toList();
     }

@@ -12,6 +12,21 @@ import java.util.Map;
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
  * attention, positions, pooling, classes, dropout, whether it is the two-tower (pair) variant, the initialisation
  * seed and the feed-forward kind. Build one with {@link #builder}; every field not set keeps the default below.
+ *
+ * @param vocab     token ids run from 0 to vocab - 1
+ * @param maxLength tokens per document, [CLS] not counted
+ * @param dim       model width
+ * @param heads     attention heads
+ * @param layers    encoder layers
+ * @param ffnDim    hidden width of the dense feed-forward
+ * @param attention the attention of every layer
+ * @param positions learned or sinusoidal position embeddings
+ * @param pooling   mean over tokens, or the [CLS] token
+ * @param classes   classes the head scores
+ * @param dropout   dropout probability, in [0, 1)
+ * @param twoTower  whether the model compares two documents (one shared encoder)
+ * @param seed      seed of the initialisation
+ * @param ffn       {@value #DENSE_FFN} or a top-k feed-forward spec
  */
 public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, AttentionSpec attention,
                           Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
@@ -19,10 +34,27 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
     public static final String DENSE_FFN = "dense";
 
-    public enum Positions { LEARNED, SINUSOIDAL }
+    /** How token positions are encoded. */
+    public enum Positions {
+        /** A trained embedding per position. */
+        LEARNED,
+        /** Fixed sines and cosines (Vaswani et al.). */
+        SINUSOIDAL
+    }
 
-    public enum Pooling { MEAN, CLS }
+    /** How the tokens become one vector for the head. */
+    public enum Pooling {
+        /** The mean over the document's tokens. */
+        MEAN,
+        /** The hidden state of a [CLS] token put in front. */
+        CLS
+    }
 
+    /**
+     * Checks every field; a blank feed-forward means dense.
+     *
+     * @throws IllegalArgumentException naming the field at fault
+     */
     public ModelConfig {
         if (vocab < 2 || maxLength < 1 || dim < 1 || heads < 1 || layers < 0 || ffnDim < 1 || classes < 2) {
             throw new IllegalArgumentException("model config needs vocab >= 2, maxLength, dim, heads, ffn >= 1, layers >= 0, classes >= 2; got vocab=" + vocab
@@ -35,29 +67,49 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         if (!ffn.equals(DENSE_FFN)) TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
     }
 
-    /** A config with the defaults: width 64, 4 heads, 2 layers, FFN 128, exact attention, learned positions, mean pooling. */
+    /**
+     * A config with the defaults: width 64, 4 heads, 2 layers, FFN 128, exact attention, learned positions, mean pooling.
+     *
+     * @param vocab     token ids run from 0 to vocab - 1
+     * @param maxLength tokens per document
+     * @param classes   classes the head scores
+     * @return a builder with the defaults
+     */
     public static Builder builder(int vocab, int maxLength, int classes) {
         return new Builder(vocab, maxLength, classes);
     }
 
+    /** {@return a builder holding this config's values} */
     public Builder toBuilder() {
         return new Builder(vocab, maxLength, classes).dim(dim).heads(heads).layers(layers).ffnDim(ffnDim).attention(attention)
                 .positions(positions).pooling(pooling).dropout(dropout).twoTower(twoTower).seed(seed).ffn(ffn);
     }
 
+    /** {@return width of each head: dim / heads} */
     public int headDim() {
         return dim / heads;
     }
 
-    /** Sequence length the attention sees: the document plus [CLS] when pooling on it. */
+    /**
+     * Sequence length the attention sees: the document plus [CLS] when pooling on it.
+     *
+     * @return maxLength, plus one with CLS pooling
+     */
     public int tokensPerSequence() {
         return maxLength + (pooling == Pooling.CLS ? 1 : 0);
     }
 
+    /**
+     * This config with another attention.
+     *
+     * @param spec the attention
+     * @return the new config
+     */
     public ModelConfig withAttention(AttentionSpec spec) {
         return toBuilder().attention(spec).build();
     }
 
+    /** {@return this config as one JSON object, as run directories store it} */
     public String toJson() {
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
                 .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention.toString())
@@ -65,6 +117,13 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
                 .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).toString();
     }
 
+    /**
+     * Reads what {@link #toJson()} wrote.
+     *
+     * @param json a JSON object
+     * @return the config
+     * @throws IllegalArgumentException if a field is missing or invalid
+     */
     public static ModelConfig fromJson(String json) {
         Map<String, Object> m = Json.parseObject(json);
         try {
@@ -84,6 +143,13 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return n.intValue();
     }
 
+    /**
+     * Positions by name.
+     *
+     * @param name {@code learned} or {@code sinusoidal}
+     * @return the kind
+     * @throws IllegalArgumentException for another name
+     */
     public static Positions positions(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "learned" -> Positions.LEARNED;
@@ -92,6 +158,13 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         };
     }
 
+    /**
+     * Pooling by name.
+     *
+     * @param name {@code mean} or {@code cls}
+     * @return the kind
+     * @throws IllegalArgumentException for another name
+     */
     public static Pooling pooling(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "mean" -> Pooling.MEAN;
@@ -118,20 +191,97 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
             this.classes = classes;
         }
 
+        /**
+         * Model width.
+         *
+         * @param v the width
+         * @return this builder
+         */
         public Builder dim(int v) { dim = v; return this; }
+        /**
+         * Attention heads.
+         *
+         * @param v the heads
+         * @return this builder
+         */
         public Builder heads(int v) { heads = v; return this; }
+        /**
+         * Encoder layers.
+         *
+         * @param v the layers
+         * @return this builder
+         */
         public Builder layers(int v) { layers = v; return this; }
+        /**
+         * Hidden width of the dense feed-forward.
+         *
+         * @param v the width
+         * @return this builder
+         */
         public Builder ffnDim(int v) { ffnDim = v; return this; }
+        /**
+         * The attention of every layer.
+         *
+         * @param v a parsed spec
+         * @return this builder
+         */
         public Builder attention(AttentionSpec v) { attention = v; return this; }
+        /**
+         * The attention of every layer.
+         *
+         * @param spec an attention spec
+         * @return this builder
+         */
         public Builder attention(String spec) { attention = Attentions.parse(spec); return this; }
+        /**
+         * Position embeddings.
+         *
+         * @param v learned or sinusoidal
+         * @return this builder
+         */
         public Builder positions(Positions v) { positions = v; return this; }
+        /**
+         * Pooling for the head.
+         *
+         * @param v mean or CLS
+         * @return this builder
+         */
         public Builder pooling(Pooling v) { pooling = v; return this; }
+        /**
+         * Dropout probability.
+         *
+         * @param v in [0, 1)
+         * @return this builder
+         */
         public Builder dropout(float v) { dropout = v; return this; }
+        /**
+         * Whether the model compares two documents.
+         *
+         * @param v true for the two-tower variant
+         * @return this builder
+         */
         public Builder twoTower(boolean v) { twoTower = v; return this; }
+        /**
+         * Seed of the initialisation.
+         *
+         * @param v the seed
+         * @return this builder
+         */
         public Builder seed(long v) { seed = v; return this; }
-        /** {@code dense} or {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}. */
+        /**
+         * {@code dense} or {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}.
+         *
+         * @param v the feed-forward spec
+         * @return this builder
+         */
         public Builder ffn(String v) { ffn = v; return this; }
 
+        /**
+         * Checks every setting.
+         *
+         * @return the config
+         * @throws IllegalArgumentException naming the setting at fault
+         */
         public ModelConfig build() {
             return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn);
         }

@@ -11,33 +11,67 @@ import java.util.Map;
  */
 public interface SequenceClassifier {
 
-    /** Every parameter under a stable, unique name (the checkpoint's tensor names), in a fixed order. */
+    /**
+     * Every parameter under a stable, unique name (the checkpoint's tensor names), in a fixed order.
+     *
+     * @return name to parameter, in checkpoint order
+     */
     Map<String, Parameter> namedParameters();
 
+    /** {@return the number of classes the logits score} */
     int classes();
 
-    /** Whether batches must start each row with [CLS] (CLS pooling). */
+    /**
+     * Whether batches must start each row with [CLS] (CLS pooling).
+     *
+     * @return true for CLS pooling
+     */
     boolean clsToken();
 
-    /** Longest document (without [CLS]) the model accepts. */
+    /**
+     * Longest document (without [CLS]) the model accepts.
+     *
+     * @return tokens per document
+     */
     int maxLength();
 
-    /** Logits [batch, classes] plus whatever backward needs and the attention cost of this pass. */
+    /**
+     * Logits [batch, classes] plus whatever backward needs and the attention cost of this pass.
+     *
+     * @param batch token ids, padding and labels
+     * @param pass  inference, or training with its dropout seed
+     * @return the logits and what backward needs
+     */
     Forward forward(Batch batch, Pass pass);
 
-    /** Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits [batch, classes]. */
+    /**
+     * Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits [batch, classes].
+     *
+     * @param forward what the forward returned
+     * @param dLogits gradient of the loss with respect to the logits
+     */
     void backward(Forward forward, float[] dLogits);
 
     /** What one forward pass produced and cost. */
     interface Forward {
+        /** {@return the logits, [batch, classes]} */
         float[] logits();
 
-        /** Attention-layer FLOPs of this forward (all layers, projections excluded), as the attentions report them. */
+        /**
+         * Attention-layer FLOPs of this forward (all layers, projections excluded), as the attentions report them.
+         *
+         * @return multiply-adds times two
+         */
         long attentionFlops();
 
+        /** {@return attention-layer FLOPs the matching backward performs} */
         long attentionBackwardFlops();
 
-        /** Largest working memory any one attention call reported. */
+        /**
+         * Largest working memory any one attention call reported.
+         *
+         * @return bytes
+         */
         long attentionWorkingBytes();
     }
 }

@@ -16,20 +16,41 @@ import jdk.incubator.vector.VectorSpecies;
  * same {@link Pass}, draws exactly the same mask. Give each dropout site its own stream id.
  */
 public final class Dropout implements Layer {
+    /** The drop probability, in [0, 1). */
     public final float p;
+    /** This site's stream id, mixed with the pass seed. */
     public final long stream;
 
-    /** What backward needs: the mask seed, or active = false for identity. */
+    /**
+     * What backward needs: the mask seed, or active = false for identity.
+     *
+     * @param n      elements
+     * @param active false when the forward was the identity
+     * @param seed   the mask's seed
+     */
     public record Saved(int n, boolean active, long seed) {}
 
-    /** p in [0, 1); stream distinguishes this dropout site from others under the same pass seed. */
+    /**
+     * p in [0, 1); stream distinguishes this dropout site from others under the same pass seed.
+     *
+     * @param p      the drop probability
+     * @param stream this site's stream id
+     */
     public Dropout(float p, long stream) {
         if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException("Dropout: p must be in [0, 1), got " + p);
         this.p = p;
         this.stream = stream;
     }
 
-    /** y[n] = mask ⊙ x / (1 - p) in training, y = x otherwise; y may alias x. */
+    /**
+     * y[n] = mask ⊙ x / (1 - p) in training, y = x otherwise; y may alias x.
+     *
+     * @param pass inference (identity) or training with its seed
+     * @param n    elements
+     * @param x    input
+     * @param y    written: output
+     * @return what backward needs
+     */
     public Saved forward(Pass pass, int n, float[] x, float[] y) {
         Checks.rows(n, "Dropout");
         Checks.size("Dropout", "x", x, n);
@@ -40,14 +61,26 @@ public final class Dropout implements Layer {
         return new Saved(n, active, seed);
     }
 
-    /** dx[n] = mask ⊙ dy / (1 - p) with the forward's mask (overwritten; may alias dy). */
+    /**
+     * dx[n] = mask ⊙ dy / (1 - p) with the forward's mask (overwritten; may alias dy).
+     *
+     * @param saved what the forward returned
+     * @param dy    gradient of the output
+     * @param dx    written: gradient of the input
+     */
     public void backward(Saved saved, float[] dy, float[] dx) {
         Checks.size("Dropout", "dy", dy, saved.n());
         Checks.size("Dropout", "dx", dx, saved.n());
         apply(saved.active(), saved.seed(), saved.n(), dy, dx);
     }
 
-    /** Whether element index survives under this seed: the mask, for tests and for fused kernels. */
+    /**
+     * Whether element index survives under this seed: the mask, for tests and for fused kernels.
+     *
+     * @param seed  the mask's seed, as in {@link Saved#seed()}
+     * @param index the element
+     * @return true if the element survives
+     */
     public boolean kept(long seed, long index) {
         return CounterRng.keep(seed, index, p);
     }

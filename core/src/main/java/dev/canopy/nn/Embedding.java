@@ -9,16 +9,30 @@ import java.util.List;
  * or load it); ids are the first rows entries of an int[]; out is [rows, dim].
  */
 public final class Embedding implements Layer {
+    /** The layer's name; its table is saved as {@code name.weight}. */
     public final String name;
+    /** Rows of the table: the number of distinct ids. */
     public final int vocab;
+    /** Width of each embedding. */
     public final int dim;
     /** [vocab, dim]. */
     public final Parameter weight;
 
-    /** What backward needs: the ids (by reference). */
+    /**
+     * What backward needs: the ids (by reference).
+     *
+     * @param rows ids looked up
+     * @param ids  the ids, by reference
+     */
     public record Saved(int rows, int[] ids) {}
 
-    /** A [vocab, dim] table named {@code name.weight}. */
+    /**
+     * A [vocab, dim] table named {@code name.weight}.
+     *
+     * @param name  the layer's name
+     * @param vocab distinct ids
+     * @param dim   width of each embedding
+     */
     public Embedding(String name, int vocab, int dim) {
         Checks.positive("Embedding " + name, "vocab", vocab);
         Checks.positive("Embedding " + name, "dim", dim);
@@ -33,7 +47,14 @@ public final class Embedding implements Layer {
         return List.of(weight);
     }
 
-    /** out[rows, dim] = weight rows picked by ids[0, rows). An id outside [0, vocab) throws, naming the id and row. */
+    /**
+     * out[rows, dim] = weight rows picked by ids[0, rows). An id outside [0, vocab) throws, naming the id and row.
+     *
+     * @param rows ids to look up
+     * @param ids  token ids; the first rows are used
+     * @param out  written: [rows, dim]
+     * @return what backward needs
+     */
     public Saved forward(int rows, int[] ids, float[] out) {
         String layer = "Embedding " + name;
         Checks.rows(rows, layer);
@@ -54,7 +75,12 @@ public final class Embedding implements Layer {
         return new Saved(rows, ids);
     }
 
-    /** Scatter-adds dOut [rows, dim] into the weight gradient rows named by the saved ids (repeated ids accumulate). */
+    /**
+     * Scatter-adds dOut [rows, dim] into the weight gradient rows named by the saved ids (repeated ids accumulate).
+     *
+     * @param saved what the forward returned
+     * @param dOut  gradient of the output, [rows, dim]
+     */
     public void backward(Saved saved, float[] dOut) {
         int rows = saved.rows();
         Checks.size("Embedding " + name, "dOut [" + rows + ", " + dim + "]", dOut, (long) rows * dim);

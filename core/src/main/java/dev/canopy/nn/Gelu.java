@@ -9,19 +9,42 @@ import java.util.Objects;
  * {@link Kind#TANH} is the tanh approximation (GPT-2).
  */
 public final class Gelu implements Layer {
-    public enum Kind { ERF, TANH }
+    /** The two forms: exact with the error function, or the tanh approximation. */
+    public enum Kind {
+        /** x·Φ(x) with the exact normal CDF. */
+        ERF,
+        /** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+        TANH
+    }
 
+    /** The form this layer computes. */
     public final Kind kind;
 
-    /** What backward needs: the input (by reference). */
+    /**
+     * What backward needs: the input (by reference).
+     *
+     * @param n elements
+     * @param x the input, by reference
+     */
     public record Saved(int n, float[] x) {}
 
-    /** GELU of the given form: ERF for BERT-family checkpoints, TANH for GPT-2-family ones. */
+    /**
+     * GELU of the given form: ERF for BERT-family checkpoints, TANH for GPT-2-family ones.
+     *
+     * @param kind the form
+     */
     public Gelu(Kind kind) {
         this.kind = Objects.requireNonNull(kind, "kind");
     }
 
-    /** y[n] = gelu(x[n]) (y must not alias x, which backward reads). */
+    /**
+     * y[n] = gelu(x[n]) (y must not alias x, which backward reads).
+     *
+     * @param n elements
+     * @param x input
+     * @param y written: output
+     * @return what backward needs
+     */
     public Saved forward(int n, float[] x, float[] y) {
         Checks.rows(n, "Gelu");
         Checks.size("Gelu", "x", x, n);
@@ -33,7 +56,13 @@ public final class Gelu implements Layer {
         return new Saved(n, x);
     }
 
-    /** dx[n] = dy · gelu'(x) (overwritten; may alias dy). */
+    /**
+     * dx[n] = dy · gelu'(x) (overwritten; may alias dy).
+     *
+     * @param saved what the forward returned
+     * @param dy    gradient of the output
+     * @param dx    written: gradient of the input
+     */
     public void backward(Saved saved, float[] dy, float[] dx) {
         int n = saved.n();
         Checks.size("Gelu", "dy", dy, n);

@@ -17,7 +17,11 @@ import java.util.List;
  * </ul>
  */
 public interface Layer {
-    /** The trainable parameters, in a stable order (empty for parameter-free layers). */
+    /**
+     * The trainable parameters, in a stable order (empty for parameter-free layers).
+     *
+     * @return the parameters, in a fixed order
+     */
     default List<Parameter> parameters() {
         return List.of();
     }

@@ -9,18 +9,34 @@ import java.util.List;
  * variance. x and y are [rows, dim]; gamma and beta are [dim], initialised to 1 and 0.
  */
 public final class LayerNorm implements Layer {
+    /** The layer's name, the prefix of its parameters' names. */
     public final String name;
+    /** Width of the rows normalised. */
     public final int dim;
+    /** Added to the variance before the square root. */
     public final float eps;
     /** Scale, [dim], starts at 1 (saved as {@code name.weight}). */
     public final Parameter gamma;
     /** Shift, [dim], starts at 0 (saved as {@code name.bias}). */
     public final Parameter beta;
 
-    /** What backward needs: the input (by reference) and the per-row mean and 1/std ([rows] each). */
+    /**
+     * What backward needs: the input (by reference) and the per-row mean and 1/std ([rows] each).
+     *
+     * @param rows rows normalised
+     * @param x    the input, by reference
+     * @param mean per-row mean
+     * @param rstd per-row 1 / sqrt(var + eps)
+     */
     public record Saved(int rows, float[] x, float[] mean, float[] rstd) {}
 
-    /** Normalises rows of width dim; eps is added to the variance (1e-5 in PyTorch, 1e-12 in BERT). */
+    /**
+     * Normalises rows of width dim; eps is added to the variance (1e-5 in PyTorch, 1e-12 in BERT).
+     *
+     * @param name the layer's name
+     * @param dim  width of the rows
+     * @param eps  added to the variance
+     */
     public LayerNorm(String name, int dim, float eps) {
         Checks.positive("LayerNorm " + name, "dim", dim);
         if (!(eps > 0)) throw new IllegalArgumentException("LayerNorm " + name + ": eps must be > 0, got " + eps);
@@ -37,7 +53,14 @@ public final class LayerNorm implements Layer {
         return List.of(gamma, beta);
     }
 
-    /** y[rows, dim] = layernorm(x[rows, dim]) (y overwritten; y must not alias x, which backward reads). */
+    /**
+     * y[rows, dim] = layernorm(x[rows, dim]) (y overwritten; y must not alias x, which backward reads).
+     *
+     * @param rows rows to normalise
+     * @param x    input [rows, dim]
+     * @param y    written: output [rows, dim]
+     * @return what backward needs
+     */
     public Saved forward(int rows, float[] x, float[] y) {
         String layer = "LayerNorm " + name;
         Checks.rows(rows, layer);
@@ -48,7 +71,13 @@ public final class LayerNorm implements Layer {
         return new Saved(rows, x, mean, rstd);
     }
 
-    /** Overwrites dx [rows, dim] (may alias dy; null skips it) and adds into the gamma and beta gradients. */
+    /**
+     * Overwrites dx [rows, dim] (may alias dy; null skips it) and adds into the gamma and beta gradients.
+     *
+     * @param saved what the forward returned
+     * @param dy    gradient of the output
+     * @param dx    written: gradient of the input, or null
+     */
     public void backward(Saved saved, float[] dy, float[] dx) {
         int rows = saved.rows();
         String layer = "LayerNorm " + name;

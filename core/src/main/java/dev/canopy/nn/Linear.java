@@ -13,18 +13,33 @@ import java.util.List;
  * them.
  */
 public final class Linear implements Layer {
+    /** The layer's name, the prefix of its parameters' names. */
     public final String name;
+    /** Input features. */
     public final int in;
+    /** Output features. */
     public final int out;
     /** [out, in]. */
     public final Parameter weight;
     /** [out], or null for a layer without bias. */
     public final Parameter bias;
 
-    /** What backward needs: the input (kept by reference). */
+    /**
+     * What backward needs: the input (kept by reference).
+     *
+     * @param rows rows of the input
+     * @param x    the input, by reference
+     */
     public record Saved(int rows, float[] x) {}
 
-    /** A layer mapping in features to out; parameters are named {@code name.weight} and {@code name.bias}. */
+    /**
+     * A layer mapping in features to out; parameters are named {@code name.weight} and {@code name.bias}.
+     *
+     * @param name     the layer's name
+     * @param in       input features
+     * @param out      output features
+     * @param withBias whether the layer adds a bias
+     */
     public Linear(String name, int in, int out, boolean withBias) {
         Checks.positive("Linear " + name, "in", in);
         Checks.positive("Linear " + name, "out", out);
@@ -40,7 +55,14 @@ public final class Linear implements Layer {
         return bias == null ? List.of(weight) : List.of(weight, bias);
     }
 
-    /** y[rows, out] = x[rows, in] · Wᵀ + b (y overwritten; y must not alias x). */
+    /**
+     * y[rows, out] = x[rows, in] · Wᵀ + b (y overwritten; y must not alias x).
+     *
+     * @param rows rows of x
+     * @param x    input [rows, in]
+     * @param y    written: output [rows, out]
+     * @return what backward needs
+     */
     public Saved forward(int rows, float[] x, float[] y) {
         String layer = "Linear " + name;
         Checks.rows(rows, layer);
@@ -60,6 +82,10 @@ public final class Linear implements Layer {
     /**
      * Given dy [rows, out]: overwrites dx [rows, in] = dy · W (skipped when dx is null), and adds dW += dyᵀ · x and
      * db += Σ_rows dy.
+     *
+     * @param saved what the forward returned
+     * @param dy    gradient of the output [rows, out]
+     * @param dx    written: gradient of the input [rows, in], or null
      */
     public void backward(Saved saved, float[] dy, float[] dx) {
         int rows = saved.rows();

@@ -7,13 +7,24 @@ import java.util.Arrays;
  * Backward passes add into {@code grad}; the optimiser reads it and {@link #zeroGrad()} clears it.
  */
 public final class Parameter {
+    /** Unique name, as checkpoints store it (e.g. {@code encoder.layer.0.attention.self.query.weight}). */
     public final String name;
+    /** Dimensions, outermost first. */
     public final int[] shape;
+    /** The values, row-major. */
     public final float[] data;
+    /** The accumulated gradient, same layout as data. */
     public final float[] grad;
     /** Whether weight decay applies (false for biases, norms and embeddings by convention). */
     public final boolean decay;
 
+    /**
+     * A zero-filled parameter with a zero gradient.
+     *
+     * @param name  unique name
+     * @param decay whether weight decay applies
+     * @param shape dimensions, each positive
+     */
     public Parameter(String name, boolean decay, int... shape) {
         this.name = name;
         this.shape = shape.clone();
@@ -28,10 +39,12 @@ public final class Parameter {
         this.decay = decay;
     }
 
+    /** {@return the number of values} */
     public int size() {
         return data.length;
     }
 
+    /** Sets the gradient to zero. */
     public void zeroGrad() {
         Arrays.fill(grad, 0f);
     }

@@ -16,9 +16,20 @@ public final class SoftmaxCrossEntropy {
     /** Use as the ignore label to count every row. */
     public static final int NO_IGNORE = Integer.MIN_VALUE;
 
+    /** Rows with this label are skipped; {@link #NO_IGNORE} counts every row. */
     public final int ignoreLabel;
 
-    /** loss is the mean over counted rows; logSumExp is per row ([rows]); counted = rows not ignored. */
+    /**
+     * loss is the mean over counted rows; logSumExp is per row ([rows]); counted = rows not ignored.
+     *
+     * @param rows      rows of logits
+     * @param classes   classes per row
+     * @param logits    the logits, by reference
+     * @param labels    the labels, by reference
+     * @param logSumExp per-row log of the softmax denominator
+     * @param counted   rows not ignored
+     * @param loss      mean loss over the counted rows
+     */
     public record Saved(int rows, int classes, float[] logits, int[] labels, float[] logSumExp, int counted, double loss) {}
 
     /** Every row counts. */
@@ -26,12 +37,24 @@ public final class SoftmaxCrossEntropy {
         this(NO_IGNORE);
     }
 
-    /** Rows whose label equals ignoreLabel (e.g. -100 for padding, as PyTorch) are skipped. */
+    /**
+     * Rows whose label equals ignoreLabel (e.g. -100 for padding, as PyTorch) are skipped.
+     *
+     * @param ignoreLabel the label of rows to skip
+     */
     public SoftmaxCrossEntropy(int ignoreLabel) {
         this.ignoreLabel = ignoreLabel;
     }
 
-    /** Computes the mean loss. A label outside [0, classes) that is not the ignore label throws, naming row and label. */
+    /**
+     * Computes the mean loss. A label outside [0, classes) that is not the ignore label throws, naming row and label.
+     *
+     * @param rows    rows
+     * @param classes classes per row
+     * @param logits  [rows, classes]
+     * @param labels  [rows]
+     * @return the loss and what backward needs
+     */
     public Saved forward(int rows, int classes, float[] logits, int[] labels) {
         String layer = "SoftmaxCrossEntropy";
         Checks.rows(rows, layer);
@@ -65,6 +88,10 @@ public final class SoftmaxCrossEntropy {
      * dlogits [rows, classes] = dLoss · (softmax(logits) - onehot(label)) / counted, zero on ignored rows (overwritten;
      * may be the logits array itself). dLoss is the gradient of the final objective with respect to the mean loss (1 for
      * a plain loss).
+     *
+     * @param saved   what the forward returned
+     * @param dLoss   gradient of the objective with respect to the mean loss
+     * @param dLogits written: gradient of the logits, [rows, classes]
      */
     public void backward(Saved saved, float dLoss, float[] dLogits) {
         int rows = saved.rows(), classes = saved.classes();

@@ -36,8 +36,18 @@ public final class TopKFeedForward {
 
     /** Activation applied to the selected pre-activations. GELU is the exact (erf) form BERT uses. */
     public enum Activation {
-        RELU, GELU;
+        /** max(x, 0). */
+        RELU,
+        /** x·Φ(x), the exact (erf) form. */
+        GELU;
 
+        /**
+         * An activation by name.
+         *
+         * @param name {@code relu} or {@code gelu}, any case
+         * @return the activation
+         * @throws IllegalArgumentException for any other name
+         */
         public static Activation parse(String name) {
             return switch (name.toLowerCase(Locale.ROOT)) {
                 case "relu" -> RELU;
@@ -46,6 +56,12 @@ public final class TopKFeedForward {
             };
         }
 
+        /**
+         * The activation of one value.
+         *
+         * @param x a pre-activation
+         * @return its activation
+         */
         public float apply(float x) {
             return switch (this) {
                 case RELU -> x > 0f ? x : 0f;
@@ -53,6 +69,12 @@ public final class TopKFeedForward {
             };
         }
 
+        /**
+         * The derivative at one value.
+         *
+         * @param x a pre-activation
+         * @return the activation's derivative there
+         */
         public float derivative(float x) {
             return switch (this) {
                 case RELU -> x > 0f ? 1f : 0f;
@@ -61,16 +83,30 @@ public final class TopKFeedForward {
         }
     }
 
-    /** Parsed {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}. */
+    /**
+     * Parsed {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}.
+     *
+     * @param k          hidden units kept per token
+     * @param chunk      tokens scored at once (bounds the score buffer)
+     * @param activation applied to the kept pre-activations
+     */
     public record Config(int k, int chunk, Activation activation) {
         public static final int DEFAULT_CHUNK = 1024;
 
+        /** Checks that k and chunk are positive. */
         public Config {
             if (k < 1) throw new IllegalArgumentException("topk-ffn: k must be >= 1, got k=" + k);
             if (chunk < 1) throw new IllegalArgumentException("topk-ffn: chunk must be >= 1 tokens, got chunk=" + chunk);
             if (activation == null) throw new IllegalArgumentException("topk-ffn: activation is missing");
         }
 
+        /**
+         * Parses a spec.
+         *
+         * @param spec {@code topk-ffn:k=K[,chunk=C][,act=gelu|relu]}
+         * @return the configuration
+         * @throws IllegalArgumentException naming the option at fault
+         */
         public static Config parse(String spec) {
             if (spec == null || spec.isBlank()) throw new IllegalArgumentException("topk-ffn spec is empty; expected e.g. topk-ffn:k=64");
             String text = spec.trim();
@@ -106,16 +142,30 @@ public final class TopKFeedForward {
             }
         }
 
+        /** {@return the spec that parses back to this configuration} */
         public String spec() {
             return "topk-ffn:k=" + k + ",chunk=" + chunk + ",act=" + activation.name().toLowerCase(Locale.ROOT);
         }
     }
 
-    /** What backward needs: the input by reference and, per token, k slots of (index or -1, pre-activation). */
+    /**
+     * What backward needs: the input by reference and, per token, k slots of (index or -1, pre-activation).
+     *
+     * @param x             the input, by reference
+     * @param tokens        tokens
+     * @param idx           [tokens, k] kept unit per slot, or -1
+     * @param pre           [tokens, k] their pre-activations
+     * @param flops         FLOPs of the forward
+     * @param backwardFlops FLOPs of the matching backward
+     * @param workingBytes  bytes kept or allocated beyond inputs and outputs
+     */
     public record Saved(float[] x, int tokens, int[] idx, float[] pre, long flops, long backwardFlops, long workingBytes) {}
 
+    /** Width of the tokens in and out. */
     public final int dModel;
+    /** Hidden units (keys), of which each token keeps k. */
     public final int dFf;
+    /** k, chunk and activation. */
     public final Config config;
     /** W1 [dFf, dModel]: row j is key j. */
     public final Parameter keys;
@@ -126,7 +176,15 @@ public final class TopKFeedForward {
     /** b2 [dModel]. */
     public final Parameter outBias;
 
-    /** Weights drawn from N(0, 0.02^2) (BERT's initialiser), biases zero. */
+    /**
+     * Weights drawn from N(0, 0.02^2) (BERT's initialiser), biases zero.
+     *
+     * @param name   prefix of the parameters' names
+     * @param dModel width of the tokens
+     * @param dFf    hidden units
+     * @param config k, chunk and activation
+     * @param seed   seed of the initialisation
+     */
     public TopKFeedForward(String name, int dModel, int dFf, Config config, long seed) {
         if (dModel < 1 || dFf < 1) throw new IllegalArgumentException("topk-ffn needs positive dModel and dFf, got " + dModel + ", " + dFf);
         this.dModel = dModel;
@@ -141,6 +199,7 @@ public final class TopKFeedForward {
         for (int i = 0; i < values.size(); i++) values.data[i] = 0.02f * CounterRng.gaussian(s2, i);
     }
 
+    /** {@return keys, key bias, values, output bias} */
     public List<Parameter> parameters() {
         return List.of(keys, keyBias, values, outBias);
     }
@@ -153,7 +212,14 @@ public final class TopKFeedForward {
         return holder[0];
     }
 
-    /** out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. x is kept by reference for backward: leave it unchanged until then. */
+    /**
+     * out[tokens, dModel] = the top-k feed-forward of x[tokens, dModel]. x is kept by reference for backward: leave it unchanged until then.
+     *
+     * @param x      input [tokens, dModel]
+     * @param tokens tokens
+     * @param out    written: output [tokens, dModel]
+     * @return what backward needs, and the costs
+     */
     public Saved forward(float[] x, int tokens, float[] out) {
         check("x", x, tokens);
         check("out", out, tokens);
@@ -195,7 +261,13 @@ public final class TopKFeedForward {
         return new Saved(x, tokens, idx, pre, flops, 8L * dModel * selected, Math.max(forwardBytes, backwardBytes));
     }
 
-    /** Writes dx (overwritten) and adds the weight and bias gradients into the parameters' grad arrays. */
+    /**
+     * Writes dx (overwritten) and adds the weight and bias gradients into the parameters' grad arrays.
+     *
+     * @param saved what the forward returned
+     * @param dOut  gradient of the output [tokens, dModel]
+     * @param dx    written: gradient of the input [tokens, dModel]
+     */
     public void backward(Saved saved, float[] dOut, float[] dx) {
         int tokens = saved.tokens();
         check("dOut", dOut, tokens);

@@ -42,13 +42,26 @@ public final class WordPieceTokenizer {
         });
     }
 
-    /** An encoding: ids with [CLS]/[SEP], and how many tokens the text had before truncation (specials included). */
+    /**
+     * An encoding: ids with [CLS]/[SEP], and how many tokens the text had before truncation (specials included).
+     *
+     * @param ids        token ids, [CLS] first and [SEP] last
+     * @param fullLength tokens before truncation, [CLS] and [SEP] included
+     */
     public record Encoding(int[] ids, int fullLength) {
+        /** {@return true if the text had more tokens than were kept} */
         public boolean truncated() {
             return fullLength > ids.length;
         }
     }
 
+    /**
+     * Reads a Hugging Face tokenizer.json with a WordPiece model and a BertNormalizer.
+     *
+     * @param tokenizerJson the file
+     * @return the tokenizer
+     * @throws IOException if the file cannot be read, is not JSON, or describes another kind of tokenizer
+     */
     public static WordPieceTokenizer fromJson(Path tokenizerJson) throws IOException {
         Map<String, Object> root;
         try {
@@ -95,16 +108,17 @@ public final class WordPieceTokenizer {
         }
     }
 
+    /** {@return tokens in the vocabulary} */
     public int vocabSize() {
         return vocab.size();
     }
 
-    /** @return the id of [CLS], which {@link #encode} puts first */
+    /** {@return the id of [CLS], which {@link #encode} puts first} */
     public int clsId() {
         return cls;
     }
 
-    /** @return the id of [SEP], which {@link #encode} puts last */
+    /** {@return the id of [SEP], which {@link #encode} puts last} */
     public int sepId() {
         return sep;
     }
@@ -120,7 +134,13 @@ public final class WordPieceTokenizer {
         return id >= 0 && continuations.get(id);
     }
 
-    /** [CLS] tokens [SEP], keeping the first maxLength - 2 tokens of the text. */
+    /**
+     * [CLS] tokens [SEP], keeping the first maxLength - 2 tokens of the text.
+     *
+     * @param text      any text
+     * @param maxLength the most ids returned, [CLS] and [SEP] included
+     * @return the ids and the untruncated length
+     */
     public Encoding encode(String text, int maxLength) {
         if (maxLength < 2) throw new IllegalArgumentException("maximum length must leave room for [CLS] and [SEP], got " + maxLength);
         List<Integer> pieces = tokenize(text);
@@ -132,7 +152,12 @@ public final class WordPieceTokenizer {
         return new Encoding(ids, pieces.size() + 2);
     }
 
-    /** The ids of the text's WordPiece tokens, without special tokens or truncation. */
+    /**
+     * The ids of the text's WordPiece tokens, without special tokens or truncation.
+     *
+     * @param text any text
+     * @return the ids of its word pieces
+     */
     public List<Integer> tokenize(String text) {
         List<Integer> out = new ArrayList<>();
         int from = 0;

@@ -9,6 +9,14 @@ import java.util.function.ToDoubleFunction;
  * the decay skipped for parameters marked {@code decay == false} (biases, norms, embeddings).
  */
 public final class AdamW {
+    /**
+     * The optimiser's constants.
+     *
+     * @param beta1       first-moment decay
+     * @param beta2       second-moment decay
+     * @param eps         added to the root of the second moment
+     * @param weightDecay decoupled decay, for parameters that take it
+     */
     public record Settings(float beta1, float beta2, float eps, float weightDecay) {
         public Settings {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0) || !(weightDecay >= 0)) {

@@ -1,8 +1,24 @@
 package dev.canopy.train;
 
-/** Linear warm-up to the peak rate, then cosine or linear decay to minRatio * peak at the last step (or constant). */
+/**
+ * Linear warm-up to the peak rate, then cosine or linear decay to minRatio * peak at the last step (or constant).
+ *
+ * @param kind     the shape after warm-up
+ * @param peak     the rate at the end of warm-up
+ * @param warmup   steps of linear warm-up
+ * @param total    steps in the run
+ * @param minRatio the last step's rate as a fraction of the peak
+ */
 public record LrSchedule(Kind kind, double peak, int warmup, int total, double minRatio) {
-    public enum Kind { COSINE, LINEAR, CONSTANT }
+    /** The shape of the decay. */
+    public enum Kind {
+        /** Half a cosine from the peak down to the minimum. */
+        COSINE,
+        /** A straight line from the peak down to the minimum. */
+        LINEAR,
+        /** The peak throughout. */
+        CONSTANT
+    }
 
     public LrSchedule {
         if (!(peak > 0) || warmup < 0 || total < 1 || minRatio < 0 || minRatio > 1) {

@@ -46,6 +46,13 @@ public final class Trainer {
     private final List<String> treeLog = new ArrayList<>();
     private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
 
+    /**
+     * A trainer for one model on one task; the optimiser starts with zero moments.
+     *
+     * @param model  the model, trained in place
+     * @param task   training and validation splits
+     * @param config steps, batch, optimiser and schedule
+     */
     public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
         this.model = model;
         this.task = task;
@@ -61,6 +68,10 @@ public final class Trainer {
     /**
      * Resumes from the newest checkpoint: a scheduled model first gets the attention it had when the checkpoint was
      * written (the phase follows from the step; the trees' values then come from the checkpoint). Returns its metadata.
+     *
+     * @param checkpoints the run's checkpoints
+     * @return the newest checkpoint's metadata, or an empty map if there is none
+     * @throws IOException if a checkpoint cannot be read
      */
     public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
         int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
@@ -71,6 +82,8 @@ public final class Trainer {
     /**
      * Gives a scheduled model the attention it has after {@code completedSteps} steps (before loading a checkpoint
      * written then, whose tensors include the trees); a no-op for other models.
+     *
+     * @param completedSteps steps already trained
      */
     public void attentionAfter(int completedSteps) {
         if (trees == null || completedSteps <= 0) return;
@@ -106,12 +119,22 @@ public final class Trainer {
         optimizer.track(params);
     }
 
+    /** {@return the optimiser, whose moments checkpoints save} */
     public AdamW optimizer() { return optimizer; }
 
-    /** What a run measured. */
     /**
-     * trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
+     * What a run measured. trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
      * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over examples.
+     *
+     * @param steps                    steps trained
+     * @param finalLoss                mean loss of the last steps
+     * @param trainSeconds             training time after warm-up
+     * @param trainTokens              tokens trained on after warm-up
+     * @param tokensPerSecond          their ratio
+     * @param attentionFlopsPerExample attention FLOPs (forward and backward) per example
+     * @param attentionWorkingBytes    largest attention working memory
+     * @param peakHeapBytes            largest heap use seen
+     * @param validAccuracy            accuracy on the validation split
      */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
@@ -119,6 +142,14 @@ public final class Trainer {
     /**
      * Trains from step {@code startStep} (0, or the step a restored checkpoint recorded) to config.steps().
      * checkpoints may be null (no checkpoints); log and progress may be no-ops.
+     *
+     * @param startStep      the first step to train
+     * @param checkpoints    where checkpoints go, or null
+     * @param checkpointInfo metadata written with each checkpoint
+     * @param log            receives one line of metrics per step
+     * @param progress       receives progress updates
+     * @return what the run measured
+     * @throws IOException if a checkpoint cannot be written
      */
     public Result run(int startStep, Checkpoints checkpoints, Map<String, String> checkpointInfo, MetricsLog log, Progress progress) throws IOException {
         return runSteps(startStep, config.steps(), checkpoints, checkpointInfo, log, progress);
@@ -206,14 +237,38 @@ public final class Trainer {
         return all;
     }
 
-    /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
+    /**
+     * Accuracy of the model's arg-max prediction on a split (inference passes, no dropout).
+     *
+     * @param model       the model
+     * @param split       the examples
+     * @param batchSize   examples per pass
+     * @param padMultiple batches are padded to a multiple of this length
+     * @return the fraction predicted right
+     */
     public static double accuracy(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         return evaluate(model, split, batchSize, padMultiple).accuracy();
     }
 
-    /** Accuracy plus what inference cost: attention FLOPs per example and the largest attention working memory. */
+    /**
+     * Accuracy plus what inference cost: attention FLOPs per example and the largest attention working memory.
+     *
+     * @param accuracy                 fraction predicted right
+     * @param attentionFlopsPerExample attention FLOPs per example
+     * @param attentionWorkingBytes    largest attention working memory
+     * @param seconds                  wall time
+     */
     public record Evaluation(double accuracy, double attentionFlopsPerExample, long attentionWorkingBytes, double seconds) {}
 
+    /**
+     * Runs the model over a split in inference passes.
+     *
+     * @param model       the model
+     * @param split       the examples
+     * @param batchSize   examples per pass
+     * @param padMultiple batches are padded to a multiple of this length
+     * @return accuracy, attention cost and time
+     */
     public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
         long t0 = System.nanoTime();

@@ -45,6 +45,25 @@ public final class TreeformerSchedule {
         KeySample sample();
     }
 
+    /**
+     * A parsed {@code treeformer:...} spec; see {@link #SCHEMA} for each option's default.
+     *
+     * @param height      tree height h
+     * @param startHeight height h0 the trees start at in TC
+     * @param growEvery   TC steps per added level while below h
+     * @param denseSteps  steps with exact attention
+     * @param tcSteps     steps with TC attention
+     * @param tfSteps     steps with TF attention
+     * @param denseLr     learning rate in the dense phase
+     * @param tcLr        learning rate of the model in TC
+     * @param treeLr      learning rate of the trees in TC
+     * @param tfLr        learning rate of the model in TF
+     * @param tfTreeLr    learning rate of the trees in TF (0 freezes them)
+     * @param countBias   TC's count bias
+     * @param groups      how TC groups keys into centroids
+     * @param routeGrad   whether TC passes gradient through the routing
+     * @param empty       what TF does for a query whose leaf holds no key
+     */
     public record Options(int height, int startHeight, int growEvery, int denseSteps, int tcSteps, int tfSteps,
                           float denseLr, float tcLr, float treeLr, float tfLr, float tfTreeLr,
                           float countBias, CentroidGroups groups, boolean routeGrad, TfAttention.EmptyLeaf empty) {

@@ -24,8 +24,21 @@ final class Commands {
 
     private Commands() {}
 
+    /** How a command ended: its exit status (-1 if it timed out) and its output, stdout and stderr together. */
+    record Outcome(int exit, String output) {}
+
     /** Runs the command in dir with extra environment; returns its output (stdout and stderr) if it exits 0. */
     static String run(Path dir, Map<String, String> env, long timeoutMinutes, List<String> command) throws IOException, InterruptedException {
+        Outcome o = exec(dir, env, timeoutMinutes, command);
+        if (o.exit() != 0) {
+            String tail = o.output().length() > 6000 ? o.output().substring(o.output().length() - 6000) : o.output();
+            fail(String.join(" ", command) + (o.exit() >= 0 ? " exited with " + o.exit() : " timed out") + "; output:\n" + tail);
+        }
+        return o.output();
+    }
+
+    /** Runs the command in dir with extra environment, whatever its exit status. */
+    static Outcome exec(Path dir, Map<String, String> env, long timeoutMinutes, List<String> command) throws IOException, InterruptedException {
         Files.createDirectories(TARGET);
         Path log = Files.createTempFile(TARGET, "command-", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -36,11 +49,7 @@ final class Commands {
         if (!done) p.destroyForcibly().waitFor();
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Files.delete(log);
-        if (!done || p.exitValue() != 0) {
-            String tail = output.length() > 6000 ? output.substring(output.length() - 6000) : output;
-            fail(String.join(" ", command) + (done ? " exited with " + p.exitValue() : " timed out") + "; output:\n" + tail);
-        }
-        return output;
+        return new Outcome(done ? p.exitValue() : -1, output);
     }
 
     /** The Maven wrapper with the private repository in front of the build's own. */

@@ -34,6 +34,36 @@ class LauncherTest {
         assertTrue(out.contains("Apache Maven " + pinnedVersion()), out);
     }
 
+    /** The launcher and wrapper alone in a folder, so that a build they start can only touch that folder. */
+    private Path launcherCopy() throws IOException {
+        Path copy = Files.createDirectories(dir.resolve("copy/.mvn/wrapper")).getParent().getParent();
+        Files.createDirectories(copy.resolve("cli")); // where the launcher writes its build log
+        for (String f : new String[] {"canopy", "mvnw", ".mvn/wrapper/maven-wrapper.properties"}) {
+            Files.copy(Commands.ROOT.resolve(f), copy.resolve(f), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        return copy;
+    }
+
+    @Test
+    void theBuildRunsThroughTheChosenMaven() throws Exception {
+        Path copy = launcherCopy();
+        // No Maven on PATH: the wrapper's Maven runs the build, and finds no project in this bare folder (3.9 says so
+        // in one of two ways, depending on whether it looked for the module or the POM first).
+        Commands.Outcome wrapped = Commands.exec(copy, Map.of(), 10,
+                List.of(Commands.ROOT.resolve(".ci/without-maven").toString(), copy.resolve("canopy").toString(), "--help"));
+        assertTrue(wrapped.exit() != 0 && wrapped.output().matches("(?s).*(there is no POM in this directory|Could not find the selected project in the reactor: cli).*"),
+                wrapped.output());
+
+        // A recent Maven on PATH builds instead; this one records its arguments and succeeds.
+        Path bin = Files.createDirectories(dir.resolve("bin")), lib = Files.createDirectories(dir.resolve("lib"));
+        Path args = dir.resolve("args");
+        Path mvn = Files.writeString(bin.resolve("mvn"), "#!/bin/sh\necho \"$*\" >> '" + args + "'\n");
+        Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createFile(lib.resolve("maven-core-3.9.2.jar"));
+        Commands.exec(copy, Map.of("PATH", bin + ":" + System.getenv("PATH")), 10, List.of(copy.resolve("canopy").toString(), "--help"));
+        assertTrue(Files.readString(args).contains("-B -q -Dstyle.color=never -DskipTests -pl cli -am package"), Files.readString(args));
+    }
+
     @Test
     void anOldMavenIsPassedOverAndARecentOneUsed() throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin")), lib = Files.createDirectories(dir.resolve("lib"));
