@@ -83,7 +83,7 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         if (segments == null || segments.isEmpty()) throw new IllegalArgumentException("segments cannot be null or empty");
         int n = segments.size();
         List<List<Integer>> pieces = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) pieces.add(null);
+        for (int i = 0; i < n; i++) pieces.add(null); // each worker then sets its own slots; the list never resizes
         Workers.run(IntStream.range(0, n).toArray(), threads, i -> pieces.set(i, tokenizer.tokenize(segments.get(i).text())));
 
         List<Job> jobs = new ArrayList<>();
@@ -114,13 +114,13 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         return Response.from(embeddings, new TokenUsage(Math.toIntExact(embedded)));
     }
 
-    /** @return the width of the embeddings (384 for all-MiniLM-L6-v2) */
+    /** {@return the width of the embeddings (384 for all-MiniLM-L6-v2)} */
     @Override
     public int dimension() {
         return encoder.dimension();
     }
 
-    /** @return the model and the attention, e.g. {@code all-minilm-l6-v2/topk:k=32}: both decide the vectors */
+    /** {@return the model and the attention, e.g. {@code all-minilm-l6-v2/topk:k=32}: both decide the vectors} */
     @Override
     public String modelName() {
         return modelName;

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  */
 @EnabledIfSystemProperty(named = "canopy.bench", matches = "true")
 class EmbedAllSpeedBench {
-    static final int TEXTS = 1000, ROUNDS = 5;
+    static final int TEXTS = 1000, ROUNDS = Integer.getInteger("canopy.bench.rounds", 5);
 
     @Test
     void embedAllThroughput() throws IOException {
