@@ -12,6 +12,7 @@ import dev.canopy.cli.eval.EvalCorpora;
 import dev.canopy.cli.eval.LabeledText;
 import dev.canopy.cli.eval.Metrics;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.train.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,7 +103,7 @@ public final class DropinEval implements Callable<Integer> {
             }
             float[][] emb = new float[docs.size()][];
             long workingBytes = 0, ffnBytes = 0, flops = 0;
-            ProgressBar progress = new ProgressBar(v.attention() + " " + v.ffn(), docs.size());
+            Progress progress = Progress.onStderr(v.attention() + " " + v.ffn());
             long t0 = System.nanoTime();
             for (int i = 0; i < docs.size(); i++) {
                 BertEncoder.Output out = encoder.forward(ids[i]);
@@ -110,7 +111,7 @@ public final class DropinEval implements Callable<Integer> {
                 workingBytes = Math.max(workingBytes, out.attentionWorkingBytes());
                 ffnBytes = Math.max(ffnBytes, out.ffnWorkingBytes());
                 flops += out.attentionFlops();
-                progress.step(i + 1);
+                progress.items(i + 1, docs.size());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             float[][] brownEmb = Arrays.copyOfRange(emb, 0, brown.size());

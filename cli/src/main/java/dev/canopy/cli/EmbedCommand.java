@@ -5,6 +5,7 @@ import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.io.Json;
 import dev.canopy.tokenizer.WordPieceTokenizer;
+import dev.canopy.train.Progress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ public final class EmbedCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
         BertEncoder encoder = new BertEncoder(m.weights(), attention, feedForward);
-        ProgressBar progress = new ProgressBar("embed", files.size());
+        Progress progress = Progress.onStderr("embed");
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
             WordPieceTokenizer.Encoding enc = m.tokenizer().encode(Files.readString(f, StandardCharsets.UTF_8), maxLength);
@@ -58,7 +59,7 @@ public final class EmbedCommand implements Callable<Integer> {
                     .append(",\"attention\":").append(Json.quote(attention.toString())).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
             for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
             System.out.println(line.append("]}"));
-            progress.step(i + 1);
+            progress.items(i + 1, files.size());
         }
         return 0;
     }
