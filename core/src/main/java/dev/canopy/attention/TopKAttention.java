@@ -131,6 +131,7 @@ public final class TopKAttention implements Attention {
         long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
         LongAdder selected = new LongAdder();
         int blocksPerChunk = ceilDiv(chunkRows, ROW_BLOCK);
+        ForwardCall call = new ForwardCall(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores);
 
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
@@ -153,7 +154,7 @@ public final class TopKAttention implements Attention {
                     if (i0 >= chunkStart + rows) return;
                     int n = Math.min(ROW_BLOCK, chunkStart + rows - i0);
                     int sBase = (g * chunkRows + blk * ROW_BLOCK) * nkP;
-                    selected.add(forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, sBase, p, i0, n));
+                    selected.add(forwardRows(call, sBase, p, i0, n));
                 });
             }
         }
@@ -163,10 +164,22 @@ public final class TopKAttention implements Attention {
         return new Context(s, mask, q, kIn, v, idx, top, drop, seed, flops, backwardFlops, workingBytes(s, mask));
     }
 
+    /**
+     * What every row block of one forward shares: the inputs, the current pair's transposed key tiles (kt), the padded
+     * keys per batch item, the dropout draw, and the outputs (out, the selected idx and top scores, the score buffer).
+     */
+    private record ForwardCall(AttentionShape s, float[] q, float[] kt, float[] v, AttentionMask mask, int[][] padded,
+                               boolean drop, long seed, float[] out, int[] idx, float[] top, float[] scores) {}
+
     /** Scores rows [i0, i0 + n) of one pair into scores[sBase ..], selects, and writes their output rows. */
-    private long forwardRows(AttentionShape s, float[] q, float[] kt, float[] v, AttentionMask mask, int[][] padded,
-                             boolean drop, long seed, float[] out, int[] idx, float[] top, float[] scores, int sBase,
-                             int pair, int i0, int n) {
+    private long forwardRows(ForwardCall call, int sBase, int pair, int i0, int n) {
+        AttentionShape s = call.s();
+        float[] q = call.q(), kt = call.kt(), v = call.v(), out = call.out(), top = call.top(), scores = call.scores();
+        AttentionMask mask = call.mask();
+        int[][] padded = call.padded();
+        int[] idx = call.idx();
+        boolean drop = call.drop();
+        long seed = call.seed();
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         int dp = pad(d), nkP = pad(nk);
         int kk = slotsPerRow(s);

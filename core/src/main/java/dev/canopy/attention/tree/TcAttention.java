@@ -443,8 +443,7 @@ public final class TcAttention implements Attention {
             }
         });
         if (treeGrad && h > 0) {
-            TreeSurrogate.accumulate(trees, groups, countBias, c.shape(), c.mask(), c.q(), c.k(), c.v(), c.out(), dOut,
-                    c.count(), c.kbar(), c.vbar(), c.bias(), lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
+            TreeSurrogate.accumulate(trees, groups, countBias, c, dOut, lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
         }
     }
 
