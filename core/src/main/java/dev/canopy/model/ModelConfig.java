@@ -1,8 +1,7 @@
 package dev.canopy.model;
 
 import dev.canopy.bench.JsonLine;
-import dev.canopy.io.Json;
-import java.util.Map;
+import dev.canopy.io.JsonFields;
 
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
@@ -64,22 +63,14 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public static ModelConfig fromJson(String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        try {
-            return new ModelConfig(num(m, "vocab"), num(m, "max_length"), num(m, "dim"), num(m, "heads"), num(m, "layers"),
-                    num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
-                    Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
-                    Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue(),
-                    m.get("ffn") instanceof String f ? f : DENSE_FFN);
-        } catch (ClassCastException | NullPointerException e) {
-            throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
-        }
+        return JsonFields.parse(json, "model config JSON").as(ModelConfig::fromJson);
     }
 
-    private static int num(Map<String, Object> m, String key) {
-        Object v = m.get(key);
-        if (!(v instanceof Number n)) throw new IllegalArgumentException("model config JSON: '" + key + "' is missing or not a number");
-        return n.intValue();
+    /** Reads {@link #toJson()}'s fields; a problem names the file (use through {@link JsonFields#as}). */
+    public static ModelConfig fromJson(JsonFields m) {
+        return new ModelConfig(m.integer("vocab"), m.integer("max_length"), m.integer("dim"), m.integer("heads"), m.integer("layers"),
+                m.integer("ffn_dim"), m.string("attention"), positions(m.string("positions")), pooling(m.string("pooling")), m.integer("classes"),
+                (float) m.real("dropout"), m.bool("two_tower", false), m.longValue("seed"), m.string("ffn", DENSE_FFN));
     }
 
     public static Positions positions(String name) {

@@ -12,6 +12,10 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         if (steps < 1 || batchSize < 1) throw new IllegalArgumentException("training needs steps >= 1 and batch >= 1, got steps=" + steps + " batch=" + batchSize);
         if (padMultiple < 1) throw new IllegalArgumentException("pad multiple must be >= 1");
         if (evalEvery < 0 || checkpointEvery < 0) throw new IllegalArgumentException("eval/checkpoint intervals must be >= 0");
+        // The schedule and optimiser settings are checked here, so a bad rate fails before a run writes anything.
+        new LrSchedule(schedule, lr, warmup, steps, minLrRatio);
+        new AdamW.Settings(beta1, beta2, eps, weightDecay);
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) throw new IllegalArgumentException("gradient clipping norm must be >= 0 (0 = off), got " + clipNorm);
     }
 
     public static TrainConfig defaults(int steps, int batchSize, double lr, long seed) {
@@ -41,21 +45,14 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
 
     /** Parses {@link #toJson()} (numbers that must round-trip exactly are stored as strings). */
     public static TrainConfig fromJson(String json) {
-        java.util.Map<String, Object> m = dev.canopy.io.Json.parseObject(json);
-        try {
-            return new TrainConfig(integer(m, "steps"), integer(m, "batch"), Double.parseDouble((String) m.get("lr")), integer(m, "warmup"),
-                    LrSchedule.kind((String) m.get("schedule")), Double.parseDouble((String) m.get("min_lr_ratio")),
-                    Float.parseFloat((String) m.get("weight_decay")), Float.parseFloat((String) m.get("beta1")), Float.parseFloat((String) m.get("beta2")),
-                    Float.parseFloat((String) m.get("eps")), Double.parseDouble((String) m.get("clip")), ((Number) m.get("seed")).longValue(),
-                    integer(m, "eval_every"), integer(m, "checkpoint_every"), integer(m, "pad_multiple"));
-        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
-            throw new IllegalArgumentException("training config JSON is missing a field or has a wrong type: " + e.getMessage());
-        }
+        return dev.canopy.io.JsonFields.parse(json, "training config JSON").as(TrainConfig::fromJson);
     }
 
-    private static int integer(java.util.Map<String, Object> m, String key) {
-        if (!(m.get(key) instanceof Number n)) throw new IllegalArgumentException("training config JSON: '" + key + "' is missing or not a number");
-        return n.intValue();
+    /** Reads {@link #toJson()}'s fields; a problem names the file (use through {@link dev.canopy.io.JsonFields#as}). */
+    public static TrainConfig fromJson(dev.canopy.io.JsonFields m) {
+        return new TrainConfig(m.integer("steps"), m.integer("batch"), m.real("lr"), m.integer("warmup"), LrSchedule.kind(m.string("schedule")),
+                m.real("min_lr_ratio"), (float) m.real("weight_decay"), (float) m.real("beta1"), (float) m.real("beta2"), (float) m.real("eps"),
+                m.real("clip"), m.longValue("seed"), m.integer("eval_every"), m.integer("checkpoint_every"), m.integer("pad_multiple"));
     }
 
     public LrSchedule lrSchedule() {

@@ -14,12 +14,14 @@ import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
 import dev.canopy.nn.SoftmaxCrossEntropy;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +48,10 @@ public final class Trainer {
     private final TreeformerSchedule trees;      // null unless the model's attention is a Treeformer schedule
     private final List<String> treeLog = new ArrayList<>();
     private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
+    // Training totals of the steps before the checkpoint this trainer resumed from (carried in its metadata), so a
+    // resumed run reports the whole run's attention FLOPs, not only its last segment's.
+    private long flopsBefore, examplesBefore;
+    static final String FLOPS_KEY = "train_attention_flops", EXAMPLES_KEY = "train_examples";
 
     public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
         this.model = model;
@@ -72,7 +78,12 @@ public final class Trainer {
     public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
         int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
         attentionAfter(step);
-        return checkpoints.restore(model, optimizer);
+        Map<String, String> meta = checkpoints.restore(model, optimizer);
+        // Checkpoints written before the totals were carried lack them; their runs report the resumed segment only.
+        Path file = checkpoints.latest().orElseThrow().resolve(Checkpoints.MODEL);
+        flopsBefore = meta.containsKey(FLOPS_KEY) ? Checkpoints.count(meta, FLOPS_KEY, file) : 0;
+        examplesBefore = meta.containsKey(EXAMPLES_KEY) ? Checkpoints.count(meta, EXAMPLES_KEY, file) : 0;
+        return meta;
     }
 
     /**
@@ -118,7 +129,7 @@ public final class Trainer {
     /** What a run measured. */
     /**
      * trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
-     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over examples.
+     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over every example of the run (a resumed run includes the steps before its checkpoint).
      */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
@@ -137,8 +148,7 @@ public final class Trainer {
         resetPeakHeap();
         long tokens = 0;
         double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
-        double flopsSum = 0;
-        long examples = 0, workingBytes = 0;
+        long flopsSum = flopsBefore, examples = examplesBefore, workingBytes = 0;
         double validAccuracy = Double.NaN;
         // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
         // attention happens to run first in a process.
@@ -194,14 +204,18 @@ public final class Trainer {
                 log.write(new JsonLine().put("event", "eval").put("step", done).put("split", "valid").put("accuracy", acc));
             }
             if (checkpoints != null && (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0))) {
-                checkpoints.save(done, model, optimizer, checkpointInfo);
+                Map<String, String> info = new LinkedHashMap<>(checkpointInfo);
+                info.put(FLOPS_KEY, Long.toString(flopsSum));
+                info.put(EXAMPLES_KEY, Long.toString(examples));
+                checkpoints.save(done, model, optimizer, info);
+                log.write(MetricsLog.checkpointLine(done)); // where a resume from this checkpoint cuts the log
             }
         }
         if (!task.valid().isEmpty()) {
             validAccuracy = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());
             log.write(new JsonLine().put("event", "eval").put("step", config.steps()).put("split", "valid").put("accuracy", validAccuracy));
         }
-        double perExample = examples == 0 ? 0 : flopsSum / examples;
+        double perExample = examples == 0 ? 0 : flopsSum / (double) examples;
         return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
     }
 
