@@ -8,6 +8,7 @@ import dev.canopy.io.AtomicFiles;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.MetricsLog;
+import dev.canopy.train.ModelMemory;
 import dev.canopy.train.Progress;
 import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
@@ -53,17 +54,25 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         long started = System.nanoTime();
+        // Options are checked before anything is generated or written.
         List<String> specs = AttentionSpec.splitList(attentions);
-        Files.createDirectories(out);
-        System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
-        TaskData data = Tasks.load("listops", preset, seed);
-        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1");
-        List<dev.canopy.data.Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
-        double majority = data.majorityAccuracy(test);
+        if (specs.isEmpty()) throw new IllegalArgumentException("--attentions lists no attention");
+        if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (!(lr > 0 && lr < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1, got " + testExamples);
+        Tasks.checkPreset(preset);
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
         TrainConfig train = Tasks.training("demo", seed).withSteps(steps);
         train = new TrainConfig(steps, batch, lr, Math.max(1, steps / 10), train.schedule(), train.minLrRatio(), train.weightDecay(),
                 train.beta1(), train.beta2(), train.eps(), train.clipNorm(), seed, 0, 0, train.padMultiple());
+        System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
+        TaskData data = Tasks.load("listops", preset, seed);
         ModelConfig base = Tasks.model(data, "demo", "exact", seed);
+        new ModelMemory(base).check(batch, true, Runtime.getRuntime().maxMemory(), "--batch");
+        Files.createDirectories(out);
+        List<dev.canopy.data.Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
+        double majority = data.majorityAccuracy(test);
         System.out.printf(Locale.ROOT, "canopy demo: model %d layers, width %d, %d heads, FFN %d, mean pooling; %d steps of %d examples, AdamW lr %.1e cosine%n",
                 base.layers(), base.dim(), base.heads(), base.ffnDim(), steps, batch, lr);
 

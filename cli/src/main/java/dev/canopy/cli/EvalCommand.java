@@ -3,10 +3,10 @@ package dev.canopy.cli;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
-import dev.canopy.io.Json;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
+import dev.canopy.train.ModelMemory;
 import dev.canopy.train.SafetensorsStore;
 import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
@@ -42,24 +42,28 @@ public final class EvalCommand implements Callable<Integer> {
             picocli.CommandLine.usage(this, System.out);
             return 0;
         }
-        Path runDir = Files.isRegularFile(checkpoint.resolve(TrainCommand.MODEL_FILE)) ? checkpoint : checkpoint.getParent();
+        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (!split.equals("test") && !split.equals("valid")) throw new IllegalArgumentException("--split must be valid or test, got " + split);
+        if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such directory");
+        Path runDir = Files.isRegularFile(checkpoint.resolve(TrainCommand.MODEL_FILE)) ? checkpoint : checkpoint.toAbsolutePath().getParent();
         if (runDir == null || !Files.isRegularFile(runDir.resolve(TrainCommand.MODEL_FILE)) || !Files.isRegularFile(runDir.resolve(TrainCommand.TASK_FILE))) {
             throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no " + TrainCommand.MODEL_FILE + " and " + TrainCommand.TASK_FILE + " here or in the parent; pass a run directory written by 'canopy train'");
         }
-        ModelConfig config = ModelConfig.fromJson(Files.readString(runDir.resolve(TrainCommand.MODEL_FILE)));
-        if (attention != null) config = config.withAttention(attention);
-        Map<String, Object> t = Json.parseObject(Files.readString(runDir.resolve(TrainCommand.TASK_FILE)));
-        String task = (String) t.get("task");
-        TaskData data = Tasks.load(task, (String) t.get("preset"), ((Number) t.get("data_seed")).longValue());
-        List<Sample> samples = switch (split) {
-            case "test" -> data.test();
-            case "valid" -> data.valid();
-            default -> throw new IllegalArgumentException("--split must be valid or test, got " + split);
-        };
-        EncoderClassifier model = new EncoderClassifier(config);
+        ModelConfig config = RunFiles.model(runDir);
+        String origin = runDir.resolve(TrainCommand.MODEL_FILE).toString();
+        if (attention != null) {
+            config = config.withAttention(attention);
+            origin = "--attention";
+        }
+        RunFiles.Task t = RunFiles.task(runDir);
+        String task = t.task();
+        TaskData data = Tasks.load(task, t.preset(), t.dataSeed());
+        List<Sample> samples = split.equals("test") ? data.test() : data.valid();
+        new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch");
+        EncoderClassifier model = RunFiles.build(config, origin);
         if (model.scheduled()) {
             // A Treeformer-scheduled run: rebuild the attention of the checkpoint's phase so its trees load too.
-            TrainConfig train = TrainConfig.fromJson(Files.readString(runDir.resolve(TrainCommand.TRAIN_FILE)));
+            TrainConfig train = RunFiles.training(runDir);
             new Trainer(model, data, train).attentionAfter(Checkpoints.stepOf(checkpoint, new SafetensorsStore()));
         }
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());

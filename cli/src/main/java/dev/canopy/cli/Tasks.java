@@ -35,6 +35,12 @@ final class Tasks {
         };
     }
 
+    static void checkTask(String task) {
+        if (!task.equals("listops") && !task.equals("spam") && !task.equals("brown-match")) {
+            throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
+        }
+    }
+
     static void checkPreset(String preset) {
         if (!preset.equals("tiny") && !preset.equals("demo") && !preset.equals("small") && !preset.equals("lra")) {
             throw new IllegalArgumentException("unknown preset '" + preset + "'; known: " + PRESETS);

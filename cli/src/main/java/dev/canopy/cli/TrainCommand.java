@@ -3,11 +3,11 @@ package dev.canopy.cli;
 import dev.canopy.bench.JsonLine;
 import dev.canopy.data.TaskData;
 import dev.canopy.io.AtomicFiles;
-import dev.canopy.io.Json;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
 import dev.canopy.train.MetricsLog;
+import dev.canopy.train.ModelMemory;
 import dev.canopy.train.Progress;
 import dev.canopy.train.SafetensorsStore;
 import dev.canopy.train.TrainConfig;
@@ -38,57 +38,74 @@ public final class TrainCommand implements Callable<Integer> {
     boolean quiet;
     @Mixin TrainOptions options = new TrainOptions();
 
-    static final String TASK_FILE = "task.json";
-    static final String MODEL_FILE = "model.json";
-    static final String TRAIN_FILE = "train.json";
+    static final String TASK_FILE = RunFiles.TASK;
+    static final String MODEL_FILE = RunFiles.MODEL;
+    static final String TRAIN_FILE = RunFiles.TRAIN;
 
     @Override
     public Integer call() throws IOException {
         Path dir = out != null ? out : Path.of("runs", task + "-" + options.attention.replaceAll("[^A-Za-z0-9=]+", "_"));
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException("--out " + dir + " is a file, not a run directory");
+        if (resume && initFrom != null) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
+        // Everything is read, checked and built before the first file is written: a rejected run leaves --out as it was.
         TaskData data;
         ModelConfig modelConfig;
         TrainConfig trainConfig;
         if (resume) {
             if (!Files.isRegularFile(dir.resolve(TASK_FILE))) throw new IllegalArgumentException("--resume: " + dir + " has no " + TASK_FILE + "; nothing to resume");
-            Map<String, Object> t = Json.parseObject(Files.readString(dir.resolve(TASK_FILE)));
-            task = (String) t.get("task");
-            options.preset = (String) t.get("preset");
-            data = Tasks.load(task, options.preset, ((Number) t.get("data_seed")).longValue());
-            modelConfig = ModelConfig.fromJson(Files.readString(dir.resolve(MODEL_FILE)));
+            if (options.steps != null && options.steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + options.steps);
+            RunFiles.Task t = RunFiles.task(dir);
+            modelConfig = RunFiles.model(dir);
             // The run continues with the configuration it started with; only --steps may change (to train longer).
-            trainConfig = TrainConfig.fromJson(Files.readString(dir.resolve(TRAIN_FILE)));
+            trainConfig = RunFiles.training(dir);
             if (options.steps != null) trainConfig = trainConfig.withSteps(options.steps);
+            task = t.task();
+            options.preset = t.preset();
+            data = Tasks.load(t.task(), t.preset(), t.dataSeed());
         } else {
             if (Files.isDirectory(dir) && Files.exists(dir.resolve(TASK_FILE))) {
                 throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
             }
+            options.validate();
+            Tasks.checkTask(task);
             data = Tasks.load(task, options.preset, options.seed);
             modelConfig = options.model(data);
             trainConfig = options.training();
-            Files.createDirectories(dir);
-            AtomicFiles.writeString(dir.resolve(TASK_FILE), new JsonLine().put("task", task).put("preset", options.preset)
-                    .put("data_seed", options.seed).toString() + "\n");
-            AtomicFiles.writeString(dir.resolve(MODEL_FILE), modelConfig.toJson() + "\n");
-            AtomicFiles.writeString(dir.resolve(TRAIN_FILE), trainConfig.toJson() + "\n");
         }
-        EncoderClassifier model = new EncoderClassifier(modelConfig);
+        new ModelMemory(modelConfig).check(trainConfig.batchSize(), true, Runtime.getRuntime().maxMemory(), resume ? dir.resolve(TRAIN_FILE) + ": batch" : "--batch");
+        EncoderClassifier model = resume ? RunFiles.build(modelConfig, dir.resolve(MODEL_FILE).toString()) : new EncoderClassifier(modelConfig);
         Trainer trainer = new Trainer(model, data, trainConfig);
         Checkpoints checkpoints = new Checkpoints(dir, new SafetensorsStore());
         int start = 0;
         if (initFrom != null) {
-            if (resume) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
             java.util.List<String> fresh = Checkpoints.loadMatching(initFrom, model, new SafetensorsStore());
             System.out.println("canopy train: warm start from " + initFrom + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
         }
         if (resume) {
-            start = Integer.parseInt(trainer.resume(checkpoints).get("step"));
+            if (checkpoints.latest().isEmpty()) {
+                // It stopped before its first checkpoint; nothing was lost but time, so it starts over, as configured.
+                checkpoints.removeTemporaries();
+                System.out.println("canopy train: " + dir + " has no checkpoint yet; starting it over from step 0");
+            } else {
+                start = Integer.parseInt(trainer.resume(checkpoints).get("step")); // checked by restore
+            }
+            if (start > trainConfig.steps()) {
+                throw new IllegalArgumentException("--steps " + trainConfig.steps() + " is below step " + start + ", where " + dir + "'s checkpoint stands");
+            }
             System.out.println("canopy train: resuming " + dir + " at step " + start + " of " + trainConfig.steps());
+        } else {
+            Files.createDirectories(dir);
+            AtomicFiles.writeString(dir.resolve(TASK_FILE), new RunFiles.Task(task, options.preset, options.seed).toJson());
+            AtomicFiles.writeString(dir.resolve(MODEL_FILE), modelConfig.toJson() + "\n");
+            AtomicFiles.writeString(dir.resolve(TRAIN_FILE), trainConfig.toJson() + "\n");
         }
         System.out.printf("canopy train: %s (%d train / %d valid / %d test, max length %d), attention %s, %d parameters, %d steps of %d%n",
                 task, data.train().size(), data.valid().size(), data.test().size(), data.maxLength(), modelConfig.attention(),
                 model.namedParameters().values().stream().mapToLong(p -> p.size()).sum(), trainConfig.steps(), trainConfig.batchSize());
         Trainer.Result r;
-        try (MetricsLog log = MetricsLog.open(dir.resolve("metrics.jsonl"))) {
+        // A resumed run's log is cut back to its checkpoint: the steps after it are about to run again.
+        Path metrics = dir.resolve("metrics.jsonl");
+        try (MetricsLog log = resume ? MetricsLog.resume(metrics, start) : MetricsLog.open(metrics)) {
             r = trainer.run(start, checkpoints, Map.of("task", task, "attention", modelConfig.attention()), log,
                     Progress.console(modelConfig.attention(), quiet));
             double test = Trainer.accuracy(model, data.test(), trainConfig.batchSize(), trainConfig.padMultiple());

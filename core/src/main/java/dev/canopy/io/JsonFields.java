@@ -105,6 +105,19 @@ public final class JsonFields {
         throw wrongType(key, "a number");
     }
 
+    /** As {@link #real} for a float field: a string is parsed as a float, so Float.toString's text reads back exactly. */
+    public float real32(String key) {
+        Object v = required(key);
+        if (v instanceof String s) {
+            try {
+                return Float.parseFloat(s.strip());
+            } catch (NumberFormatException e) {
+                throw wrongType(key, "a number");
+            }
+        }
+        return (float) real(key);
+    }
+
     private Object required(String key) {
         Object v = fields.get(key);
         if (v == null) throw new Invalid(source + ": \"" + key + "\" is missing" + (fields.containsKey(key) ? " (null)" : ""));

@@ -70,7 +70,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     public static ModelConfig fromJson(JsonFields m) {
         return new ModelConfig(m.integer("vocab"), m.integer("max_length"), m.integer("dim"), m.integer("heads"), m.integer("layers"),
                 m.integer("ffn_dim"), m.string("attention"), positions(m.string("positions")), pooling(m.string("pooling")), m.integer("classes"),
-                (float) m.real("dropout"), m.bool("two_tower", false), m.longValue("seed"), m.string("ffn", DENSE_FFN));
+                m.real32("dropout"), m.bool("two_tower", false), m.longValue("seed"), m.string("ffn", DENSE_FFN));
     }
 
     public static Positions positions(String name) {

@@ -57,6 +57,7 @@ public final class MetricsLog implements AutoCloseable {
      * without the step at all is kept whole: nothing in it can be matched to the checkpoint.
      */
     static List<String> upToCheckpoint(List<String> lines, int step) {
+        if (step == 0) return List.of(); // a run that starts over from nothing
         for (int i = lines.size() - 1; i >= 0; i--) {
             if (is(lines.get(i), "checkpoint", step)) return lines.subList(0, i + 1);
         }

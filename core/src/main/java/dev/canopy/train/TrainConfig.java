@@ -51,7 +51,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
     /** Reads {@link #toJson()}'s fields; a problem names the file (use through {@link dev.canopy.io.JsonFields#as}). */
     public static TrainConfig fromJson(dev.canopy.io.JsonFields m) {
         return new TrainConfig(m.integer("steps"), m.integer("batch"), m.real("lr"), m.integer("warmup"), LrSchedule.kind(m.string("schedule")),
-                m.real("min_lr_ratio"), (float) m.real("weight_decay"), (float) m.real("beta1"), (float) m.real("beta2"), (float) m.real("eps"),
+                m.real("min_lr_ratio"), m.real32("weight_decay"), m.real32("beta1"), m.real32("beta2"), m.real32("eps"),
                 m.real("clip"), m.longValue("seed"), m.integer("eval_every"), m.integer("checkpoint_every"), m.integer("pad_multiple"));
     }
 

@@ -51,7 +51,8 @@ public final class Trainer {
     // Training totals of the steps before the checkpoint this trainer resumed from (carried in its metadata), so a
     // resumed run reports the whole run's attention FLOPs, not only its last segment's.
     private long flopsBefore, examplesBefore;
-    static final String FLOPS_KEY = "train_attention_flops", EXAMPLES_KEY = "train_examples";
+    private double lossBefore = Double.NaN; // the checkpoint's last step loss: a resume with no step left still reports it
+    static final String FLOPS_KEY = "train_attention_flops", EXAMPLES_KEY = "train_examples", LOSS_KEY = "train_last_loss";
 
     public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
         this.model = model;
@@ -83,6 +84,11 @@ public final class Trainer {
         Path file = checkpoints.latest().orElseThrow().resolve(Checkpoints.MODEL);
         flopsBefore = meta.containsKey(FLOPS_KEY) ? Checkpoints.count(meta, FLOPS_KEY, file) : 0;
         examplesBefore = meta.containsKey(EXAMPLES_KEY) ? Checkpoints.count(meta, EXAMPLES_KEY, file) : 0;
+        try {
+            lossBefore = meta.containsKey(LOSS_KEY) ? Double.parseDouble(meta.get(LOSS_KEY)) : Double.NaN;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": checkpoint metadata \"" + LOSS_KEY + "\" is \"" + meta.get(LOSS_KEY) + "\", not a number");
+        }
         return meta;
     }
 
@@ -147,7 +153,7 @@ public final class Trainer {
         if (startStep < 0 || startStep > endStep || endStep > config.steps()) throw new IllegalArgumentException("cannot run steps " + startStep + ".." + endStep + " of " + config.steps());
         resetPeakHeap();
         long tokens = 0;
-        double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
+        double seconds = 0, lossEma = Double.NaN, lastLoss = lossBefore;
         long flopsSum = flopsBefore, examples = examplesBefore, workingBytes = 0;
         double validAccuracy = Double.NaN;
         // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
@@ -207,6 +213,7 @@ public final class Trainer {
                 Map<String, String> info = new LinkedHashMap<>(checkpointInfo);
                 info.put(FLOPS_KEY, Long.toString(flopsSum));
                 info.put(EXAMPLES_KEY, Long.toString(examples));
+                info.put(LOSS_KEY, Double.toString(loss));
                 checkpoints.save(done, model, optimizer, info);
                 log.write(MetricsLog.checkpointLine(done)); // where a resume from this checkpoint cuts the log
             }
@@ -237,6 +244,11 @@ public final class Trainer {
             Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
             float[] logits = fwd.logits();
+            // NaN logits would compare false against each other and silently pick class 0 for every example.
+            for (float x : logits) {
+                if (!Float.isFinite(x)) throw new IllegalStateException("the model's outputs are not finite (" + x + ") on examples " + i + ".."
+                        + (i + batch.size() - 1) + "; its weights or activations overflow, so no accuracy can be given");
+            }
             flops += fwd.attentionFlops();
             bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
