@@ -59,7 +59,7 @@ public final class EvalCommand implements Callable<Integer> {
         String task = t.task();
         TaskData data = Tasks.load(task, t.preset(), t.dataSeed());
         List<Sample> samples = split.equals("test") ? data.test() : data.valid();
-        new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch");
+        new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch", runDir.resolve(TrainCommand.MODEL_FILE).toString());
         EncoderClassifier model = RunFiles.build(config, origin);
         if (model.scheduled()) {
             // A Treeformer-scheduled run: rebuild the attention of the checkpoint's phase so its trees load too.

@@ -72,7 +72,8 @@ public final class TrainCommand implements Callable<Integer> {
             modelConfig = options.model(data);
             trainConfig = options.training();
         }
-        new ModelMemory(modelConfig).check(trainConfig.batchSize(), true, Runtime.getRuntime().maxMemory(), resume ? dir.resolve(TRAIN_FILE) + ": batch" : "--batch");
+        new ModelMemory(modelConfig).check(trainConfig.batchSize(), true, Runtime.getRuntime().maxMemory(), resume ? dir.resolve(TRAIN_FILE) + ": batch" : "--batch",
+                resume ? dir.resolve(MODEL_FILE).toString() : null);
         EncoderClassifier model = resume ? RunFiles.build(modelConfig, dir.resolve(MODEL_FILE).toString()) : new EncoderClassifier(modelConfig);
         Trainer trainer = new Trainer(model, data, trainConfig);
         Checkpoints checkpoints = new Checkpoints(dir, new SafetensorsStore());

@@ -132,7 +132,7 @@ class BrokenInputsTest {
         // Values that parse but that the model rejects are named with their file too.
         String model = Files.readString(run.resolve("model.json"));
         for (String changed : List.of(model.replace("\"attention\":\"exact\"", "\"attention\":\"topk:k=0\""), model.replace("\"dim\":16", "\"dim\":-16"),
-                model.replace("\"dropout\":\"0.0\"", "\"dropout\":\"abc\""), model.replace("\"layers\":1", "\"layers\":100000"))) {
+                model.replace("\"dropout\":\"0.0\"", "\"dropout\":\"abc\""), model.replace("\"layers\":1", "\"layers\":1000000"))) {
             Path broken = damaged("model.json", changed);
             expectOneLine("eval", "--checkpoint", broken.toString());
             expectOneLine("train", "--resume", "--out", broken.toString(), "--quiet");
@@ -174,7 +174,9 @@ class BrokenInputsTest {
         Path nan = TinyBert.write(dir.resolve("nan-bert"), 8, Float.NaN);
         Path huge = TinyBert.write(dir.resolve("huge-bert"), 8, 1e30f); // finite weights whose activations overflow
         Path small = TinyBert.write(dir.resolve("small-vocab-bert"), 4, 0.5f);
-        for (Path m : List.of(nan, huge, small)) expectOneLine("embed", "--model", m.toString(), "--max-length", "16", text.toString());
+        Path sparse = TinyBert.write(dir.resolve("sparse-ids-bert"), 8, 0.5f); // as many tokens as rows, but one id past them
+        Files.writeString(sparse.resolve("tokenizer.json"), Files.readString(sparse.resolve("tokenizer.json")).replace("\"world\":5", "\"world\":20"));
+        for (Path m : List.of(nan, huge, small, sparse)) expectOneLine("embed", "--model", m.toString(), "--max-length", "16", text.toString());
         CanopyCliTest.Run ok = CanopyCliTest.run("embed", "--model", tinyBert.toString(), "--max-length", "16", text.toString());
         assertEquals(0, ok.code(), ok.err());
     }

@@ -49,12 +49,18 @@ public record ModelMemory(ModelConfig config) {
      * batchOption names where the batch size came from ("--batch", or a run file).
      */
     public void check(int batch, boolean training, long heapBytes, String batchOption) {
+        check(batch, training, heapBytes, batchOption, null);
+    }
+
+    /** As above; modelOrigin, when not null, is the file the model's shape came from and leads a too-large model's message. */
+    public void check(int batch, boolean training, long heapBytes, String batchOption, String modelOrigin) {
         long fixed = weightBytes(training);
         String raise = "; or give Java a larger heap (" + RAISE_HEAP + ")";
         if (fixed >= heapBytes) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "the model does not fit in memory: its %s weights need at least %s%s, and the Java heap holds %s; use fewer layers or a smaller width or feed-forward%s",
-                    weights() == Long.MAX_VALUE ? "over 2^63" : String.format(Locale.ROOT, "%,d", weights()), bytes(fixed), training ? " with gradients and AdamW moments" : "", bytes(heapBytes), raise));
+                    "%sthe model does not fit in memory: its %s weights need at least %s%s, and the Java heap holds %s; use fewer layers or a smaller width or feed-forward%s",
+                    modelOrigin == null ? "" : modelOrigin + ": ", weights() == Long.MAX_VALUE ? "over 2^63" : String.format(Locale.ROOT, "%,d", weights()), bytes(fixed),
+                    training ? " with gradients and AdamW moments" : " with their gradient arrays", bytes(heapBytes), raise));
         }
         long fits = maxBatch(training, heapBytes);
         if (batch <= fits) return;
@@ -68,7 +74,8 @@ public record ModelMemory(ModelConfig config) {
     }
 
     private long weightBytes(boolean training) {
-        return mul(weights(), training ? 16 : 4); // training: weights, gradients and two AdamW moments, 4 bytes each
+        // Every parameter holds its values and a gradient array; training adds the two AdamW moments. 4 bytes each.
+        return mul(weights(), training ? 16 : 8);
     }
 
     private long perExample(boolean training) {
