@@ -116,6 +116,14 @@ class BrokenInputsTest {
     }
 
     @Test
+    void aDivergingRunEndsWithOneLineAndExitCode1() {
+        String[] args = TrainingCommandsTest.args(new String[] {"train", "--task", "listops", "--out", dir.resolve("diverged").toString()},
+                "--steps", "3", "--lr", "1e30", "--clip", "0");
+        expectOneLine(args);
+        assertEquals(1, CanopyCliTest.run(args[0], "--resume", "--out", dir.resolve("diverged").toString(), "--quiet").code());
+    }
+
+    @Test
     void damagedRunFiles() throws IOException {
         String[][] files = {
                 {"task.json", "{\"task\":5,\"preset\":\"tiny\",\"data_seed\":1}"}, {"task.json", "{\"task\":\"listops\",\"preset\":\"tiny\"}"},
