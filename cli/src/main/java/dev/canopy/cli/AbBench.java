@@ -79,12 +79,16 @@ public final class AbBench implements Runnable {
         if (n <= 0 || d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--n, --d, --heads and --batch must be positive");
         if (rounds < 1 || perRound < 1 || warmup < 0) throw new IllegalArgumentException("--rounds and --per-round must be at least 1, --warmup at least 0");
         if (launches < 1) throw new IllegalArgumentException("--launches must be at least 1, got " + launches);
+        if (!Files.exists(a)) throw new IllegalArgumentException("--a " + a + " does not exist (a canopy-core jar or classes folder)");
+        if (!Files.exists(b)) throw new IllegalArgumentException("--b " + b + " does not exist (a canopy-core jar or classes folder)");
         if (launches > 1) {
             runLaunches();
             return;
         }
         long size = (long) batch * heads * n * d;
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("q, k, v of " + size + " floats each are more than one array holds");
+        HeapCheck.require(5 * 4 * size, "bench ab --n " + n + ": q, k, v and two outputs (5 tensors of " + size + " floats)",
+                "at most --n " + HeapCheck.unitsThatFit(5L * 4 * batch * heads * d) + " can fit with --d " + d + " --heads " + heads + " --batch " + batch);
         Random rng = new Random(7);
         float[] q = gaussian(rng, (int) size), k = gaussian(rng, (int) size), v = gaussian(rng, (int) size);
         Build[] builds = {Build.load("--a", a, kind, batch, heads, n, d), Build.load("--b", b, kind, batch, heads, n, d)};

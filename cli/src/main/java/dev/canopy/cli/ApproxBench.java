@@ -77,7 +77,14 @@ public final class ApproxBench implements Runnable {
         if (kind.contains(",") && !kind.contains(":")) throw new IllegalArgumentException("--attention takes one attention family, got '" + kind + "'");
         for (int k : ks) if (k <= 0) throw new IllegalArgumentException("--k values must be positive, got " + k);
         if (massRows < 1) throw new IllegalArgumentException("--mass-rows must be positive, got " + massRows);
+        for (String in : inputs) {
+            if (!in.equals("clustered") && !in.equals("gaussian")) throw new IllegalArgumentException("--inputs: unknown distribution '" + in + "'; known: clustered, gaussian");
+        }
         AttentionShape shape = AttentionShape.self(1, heads, n, d);
+        // q, k, v, the exact output and the approximation's: five tensors at once.
+        HeapCheck.require(5L * 4 * shape.qSize(), "bench approx --n " + n + ": q, k, v and two outputs (5 tensors of " + shape.qSize() + " floats)",
+                "at most --n " + HeapCheck.unitsThatFit(5L * 4 * heads * d) + " can fit with --d " + d + " --heads " + heads);
+        Attentions.create(kind.contains(":") ? kind + ",k=" + ks.get(0) : kind + ":k=" + ks.get(0), new AttentionSetup(heads, d, n, seed)); // a bad spec fails before the inputs are drawn
         AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
         AttentionSetup setup = new AttentionSetup(heads, d, n, seed);
         for (String in : inputs) {

@@ -49,6 +49,20 @@ public final class AttentionBench implements Runnable {
         List<AttentionSpec> specs = attentions.specs();
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
         if (d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
+        if (!(minSeconds >= 0 && minSeconds <= 3600)) throw new IllegalArgumentException("--min-seconds must be in 0..3600, got " + minSeconds);
+        int tensors = backward ? 8 : 4; // q, k, v, out (+ dOut, dq, dk, dv)
+        for (int n : lengths) {
+            long floatsPerPosition = (long) batch * heads * d;
+            if (floatsPerPosition * n > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("bench attention --n " + n + ": q of " + floatsPerPosition * n + " floats is over the 2^31 one array holds; --n up to "
+                        + (Integer.MAX_VALUE - 16) / floatsPerPosition + " with --d " + d + " --heads " + heads + " --batch " + batch);
+            }
+            AttentionShape shape = AttentionShape.self(batch, heads, n, d);
+            long perPosition = 4L * tensors * floatsPerPosition;
+            HeapCheck.require(perPosition * n, "bench attention --n " + n + ": q, k, v, out" + (backward ? " and their gradients" : "")
+                    + " (" + tensors + " tensors of " + shape.qSize() + " floats)", "at most --n " + HeapCheck.unitsThatFit(perPosition)
+                    + " can fit with --d " + d + " --heads " + heads + " --batch " + batch);
+        }
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
         Random rng = new Random(7);
@@ -56,8 +70,9 @@ public final class AttentionBench implements Runnable {
             AttentionShape shape = AttentionShape.self(batch, heads, n, d);
             float[] q = KernelBench.random(rng, shape.qSize()), k = KernelBench.random(rng, shape.kSize()), v = KernelBench.random(rng, shape.vSize());
             float[] out = new float[shape.outSize()];
-            float[] dOut = KernelBench.random(rng, shape.outSize());
-            float[] dq = new float[shape.qSize()], dk = new float[shape.kSize()], dv = new float[shape.vSize()];
+            // The backward's arrays only when it runs: without --backward they would double the memory for nothing.
+            float[] dOut = backward ? KernelBench.random(rng, shape.outSize()) : null;
+            float[] dq = backward ? new float[shape.qSize()] : null, dk = backward ? new float[shape.kSize()] : null, dv = backward ? new float[shape.vSize()] : null;
             AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
             double exactFlops = 4.0 * batch * heads * (double) n * n * d * (causal ? 0.5 : 1.0);
             for (AttentionSpec spec : specs) {

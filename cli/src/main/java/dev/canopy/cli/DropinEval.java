@@ -57,6 +57,7 @@ public final class DropinEval implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+        if (maxLength < 2) throw new IllegalArgumentException("--max-length must be at least 2 (room for [CLS] and [SEP]), got " + maxLength);
         if (folds < 2) throw new IllegalArgumentException("--folds must be >= 2, got " + folds);
         for (int k : ffnK) if (k < 1) throw new IllegalArgumentException("--ffn-k values must be >= 1, got " + k);
         ModelOption m = ModelOption.load(model);
@@ -73,7 +74,7 @@ public final class DropinEval implements Callable<Integer> {
         long tokens = 0;
         int truncated = 0;
         for (int i = 0; i < docs.size(); i++) {
-            var enc = m.tokenizer().encode(docs.get(i).text(), maxLength);
+            var enc = m.encode(docs.get(i).text(), maxLength);
             ids[i] = enc.ids();
             tokens += ids[i].length;
             if (enc.truncated()) truncated++;

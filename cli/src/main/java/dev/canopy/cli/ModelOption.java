@@ -12,7 +12,19 @@ import java.nio.file.Path;
  * Resolves {@code --model}: "minilm" (all-MiniLM-L6-v2, fetched and converted into the cache on first use) or a
  * directory holding a BERT checkpoint in Hugging Face layout (model.safetensors, config.json, tokenizer.json).
  */
-record ModelOption(String name, WordPieceTokenizer tokenizer, BertWeights weights) {
+record ModelOption(String name, WordPieceTokenizer tokenizer, BertWeights weights, Path tokenizerFile, Path configFile) {
+
+    /** A text's encoding, its ids checked against the model's vocabulary (a tokenizer with sparse ids can exceed it). */
+    WordPieceTokenizer.Encoding encode(String text, int maxLength) {
+        WordPieceTokenizer.Encoding enc = tokenizer.encode(text, maxLength);
+        for (int id : enc.ids()) {
+            if (id >= weights.config().vocabSize()) {
+                throw new IllegalArgumentException(tokenizerFile + " gives token id " + id + ", outside the vocab_size " + weights.config().vocabSize()
+                        + " of " + configFile + "; the tokenizer and the model do not belong together");
+            }
+        }
+        return enc;
+    }
 
     static ModelOption load(String model) throws IOException {
         Path safetensors, config, tokenizer;
@@ -34,6 +46,12 @@ record ModelOption(String name, WordPieceTokenizer tokenizer, BertWeights weight
             }
         }
         BertConfig c = BertConfig.read(config);
-        return new ModelOption(model, WordPieceTokenizer.fromJson(tokenizer), BertWeights.load(safetensors, c));
+        WordPieceTokenizer t = WordPieceTokenizer.fromJson(tokenizer);
+        // Ids are distinct, so more tokens than vocab_size means some id has no embedding row.
+        if (t.vocabSize() > c.vocabSize()) {
+            throw new IllegalArgumentException(tokenizer + " has " + t.vocabSize() + " tokens but " + config + " gives vocab_size " + c.vocabSize()
+                    + "; the tokenizer and the model do not belong together");
+        }
+        return new ModelOption(model, t, BertWeights.load(safetensors, c), tokenizer, config);
     }
 }

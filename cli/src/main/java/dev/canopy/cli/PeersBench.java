@@ -127,6 +127,19 @@ public final class PeersBench implements Runnable {
         if (scoreBudgetMib <= 0) throw new IllegalArgumentException("--score-budget-mib must be positive, got " + scoreBudgetMib);
         if (minilmTokens < 2 || minilmTokens > 512) throw new IllegalArgumentException("--minilm-tokens must be in 2..512 (the model's positions), got " + minilmTokens);
         if (minRuns <= 0 || maxRuns < minRuns) throw new IllegalArgumentException("need 0 < --min-runs <= --max-runs, got " + minRuns + ", " + maxRuns);
+        if (topK < 1) throw new IllegalArgumentException("--topk must be at least 1, got " + topK);
+        if (settleMillis < 0) throw new IllegalArgumentException("--settle-ms must be >= 0, got " + settleMillis);
+        if (backwardMaxN < 0) throw new IllegalArgumentException("--backward-max-n must be >= 0, got " + backwardMaxN);
+        if (!(minSeconds >= 0 && minSeconds <= 3600)) throw new IllegalArgumentException("--min-seconds must be in 0..3600, got " + minSeconds);
+        for (int n : lengths) {
+            long perPosition = (long) heads * d;
+            if (perPosition * n > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("--n " + n + ": q of " + perPosition * n + " floats is over the 2^31 one array holds; --n up to " + (Integer.MAX_VALUE - 16) / perPosition);
+            }
+            // q, k, v and Canopy's output and its gradients, before any peer makes its own copies.
+            HeapCheck.require(8 * 4 * perPosition * n, "bench peers --n " + n + ": q, k, v, outputs and gradients (8 tensors of " + perPosition * n + " floats)",
+                    "at most --n " + HeapCheck.unitsThatFit(8 * 4 * perPosition) + " can fit with --d " + d + " --heads " + heads);
+        }
     }
 
     /** One side of a comparison: how to run it once, and how to get its results for the agreement check. */

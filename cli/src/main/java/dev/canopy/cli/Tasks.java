@@ -6,6 +6,7 @@ import dev.canopy.data.SpamAssassin;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.LrSchedule;
+import dev.canopy.train.RunDirectory;
 import dev.canopy.train.TrainConfig;
 import java.io.IOException;
 
@@ -33,6 +34,23 @@ final class Tasks {
             };
             default -> throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
         };
+    }
+
+    static void checkTask(String task) {
+        if (!task.equals("listops") && !task.equals("spam") && !task.equals("brown-match")) {
+            throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
+        }
+    }
+
+    /** The data a run was started on; a task or preset its task.json names that this build does not know is reported against that file. */
+    static TaskData load(RunDirectory run, RunDirectory.TaskRef ref) throws IOException {
+        try {
+            checkTask(ref.task());
+            checkPreset(ref.preset());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(run.path().resolve(RunDirectory.TASK) + ": " + e.getMessage(), e);
+        }
+        return load(ref.task(), ref.preset(), ref.dataSeed());
     }
 
     static void checkPreset(String preset) {

@@ -38,6 +38,33 @@ final class TrainOptions {
             + "h, h0, grow, dense, tc, tf, lr, denselr, tclr, treelr, tflr, tftreelr, countbias, groups, routegrad, empty.")
     String schedule;
 
+    /** Checks each option that is set, by its name, before any data is loaded or anything written. */
+    void validate() {
+        Tasks.checkPreset(preset);
+        atLeast("--dim", dim, 1);
+        atLeast("--heads", heads, 1);
+        atLeast("--layers", layers, 0);
+        atLeast("--ffn-dim", ffn, 1);
+        atLeast("--steps", steps, 1);
+        atLeast("--batch", batch, 1);
+        atLeast("--warmup", warmup, 0);
+        atLeast("--eval-every", evalEvery, 0);
+        atLeast("--checkpoint-every", checkpointEvery, 0);
+        if (lr != null && !(lr > 0 && lr < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (weightDecay != null && !(weightDecay >= 0 && weightDecay < Float.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("--weight-decay must be a number >= 0, got " + weightDecay);
+        }
+        if (clip != null && !(clip >= 0 && clip < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("--clip must be a number >= 0 (0 = off), got " + clip);
+        if (decay != null) LrSchedule.kind(decay);
+        if (positions != null) ModelConfig.positions(positions);
+        if (pooling != null) ModelConfig.pooling(pooling);
+    }
+
+    private static void atLeast(String option, Integer value, int min) {
+        if (value != null && value < min) throw new IllegalArgumentException(option + " must be at least " + min + ", got " + value);
+    }
+
     ModelConfig model(TaskData data, dev.canopy.attention.AttentionSpec attention) {
         ModelConfig.Builder b = Tasks.model(data, preset, seed).attention(attention);
         if (dim != null) b.dim(dim);

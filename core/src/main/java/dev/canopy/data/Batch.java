@@ -25,6 +25,9 @@ public record Batch(int size, int length, int[] tokens, boolean[] padding, int[]
         for (Sample s : samples) longest = Math.max(longest, Math.min(maxLength, (secondDoc ? s.second() : s.tokens()).length) + extra);
         int cap = maxLength + extra;
         int length = Math.min(cap, ((longest + multiple - 1) / multiple) * multiple);
+        if ((long) size * length > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("a batch of " + size + " examples of " + length + " tokens is over the 2^31 tokens one array holds");
+        }
         int[] tokens = new int[size * length];
         boolean[] padding = new boolean[size * length];
         int[] labels = new int[size];

@@ -2,11 +2,10 @@ package dev.canopy.model;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
-import dev.canopy.io.Json;
+import dev.canopy.io.JsonFields;
 import dev.canopy.io.JsonLine;
 import dev.canopy.nn.TopKFeedForward;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
@@ -66,22 +65,15 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public static ModelConfig fromJson(String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        try {
-            return builder(num(m, "vocab"), num(m, "max_length"), num(m, "classes")).dim(num(m, "dim")).heads(num(m, "heads"))
-                    .layers(num(m, "layers")).ffnDim(num(m, "ffn_dim")).attention(Attentions.parse((String) m.get("attention")))
-                    .positions(positions((String) m.get("positions"))).pooling(pooling((String) m.get("pooling")))
-                    .dropout(Float.parseFloat((String) m.get("dropout"))).twoTower(Boolean.TRUE.equals(m.get("two_tower")))
-                    .seed(((Number) m.get("seed")).longValue()).ffn(m.get("ffn") instanceof String f ? f : DENSE_FFN).build();
-        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
-            throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
-        }
+        return JsonFields.parse(json, "model config JSON").as(ModelConfig::fromJson);
     }
 
-    private static int num(Map<String, Object> m, String key) {
-        Object v = m.get(key);
-        if (!(v instanceof Number n)) throw new IllegalArgumentException("model config JSON: '" + key + "' is missing or not a number");
-        return n.intValue();
+    /** Reads {@link #toJson()}'s fields; a problem names the file (use through {@link JsonFields#as}). */
+    public static ModelConfig fromJson(JsonFields m) {
+        return builder(m.integer("vocab"), m.integer("max_length"), m.integer("classes")).dim(m.integer("dim")).heads(m.integer("heads"))
+                .layers(m.integer("layers")).ffnDim(m.integer("ffn_dim")).attention(Attentions.parse(m.string("attention")))
+                .positions(positions(m.string("positions"))).pooling(pooling(m.string("pooling"))).dropout(m.real32("dropout"))
+                .twoTower(m.bool("two_tower", false)).seed(m.longValue("seed")).ffn(m.string("ffn", DENSE_FFN)).build();
     }
 
     public static Positions positions(String name) {

@@ -13,12 +13,14 @@ import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
 import dev.canopy.nn.SoftmaxCrossEntropy;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +47,11 @@ public final class Trainer {
     private final TreeformerSchedule trees;      // null unless the config has a Treeformer schedule
     private final List<String> treeLog = new ArrayList<>();
     private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
+    // Training totals of the steps before the checkpoint this trainer resumed from (carried in its metadata), so a
+    // resumed run reports the whole run's attention FLOPs, not only its last segment's.
+    private long flopsBefore, examplesBefore;
+    private double lossBefore = Double.NaN; // the checkpoint's last step loss: a resume with no step left still reports it
+    static final String FLOPS_KEY = "train_attention_flops", EXAMPLES_KEY = "train_examples", LOSS_KEY = "train_last_loss";
 
     public Trainer(SequenceClassifier model, TaskData task, TrainConfig config) {
         this.model = model;
@@ -65,7 +72,17 @@ public final class Trainer {
     public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
         int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
         attentionAfter(step);
-        return checkpoints.restore(model, optimizer);
+        Map<String, String> meta = checkpoints.restore(model, optimizer);
+        // Checkpoints written before the totals were carried lack them; their runs report the resumed segment only.
+        Path file = checkpoints.latest().orElseThrow().resolve(Checkpoints.MODEL);
+        flopsBefore = meta.containsKey(FLOPS_KEY) ? Checkpoints.count(meta, FLOPS_KEY, file) : 0;
+        examplesBefore = meta.containsKey(EXAMPLES_KEY) ? Checkpoints.count(meta, EXAMPLES_KEY, file) : 0;
+        try {
+            lossBefore = meta.containsKey(LOSS_KEY) ? Double.parseDouble(meta.get(LOSS_KEY)) : Double.NaN;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": checkpoint metadata \"" + LOSS_KEY + "\" is \"" + meta.get(LOSS_KEY) + "\", not a number");
+        }
+        return meta;
     }
 
     /**
@@ -111,7 +128,7 @@ public final class Trainer {
     /** What a run measured. */
     /**
      * trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
-     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over examples.
+     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over every example of the run (a resumed run includes the steps before its checkpoint).
      */
     public record Result(int steps, double finalLoss, double trainSeconds, long trainTokens, double tokensPerSecond,
                          double attentionFlopsPerExample, long attentionWorkingBytes, long peakHeapBytes, double validAccuracy) {}
@@ -129,9 +146,8 @@ public final class Trainer {
         if (startStep < 0 || startStep > endStep || endStep > config.steps()) throw new IllegalArgumentException("cannot run steps " + startStep + ".." + endStep + " of " + config.steps());
         resetPeakHeap();
         long tokens = 0;
-        double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
-        double flopsSum = 0;
-        long examples = 0, workingBytes = 0;
+        double seconds = 0, lossEma = Double.NaN, lastLoss = lossBefore;
+        long flopsSum = flopsBefore, examples = examplesBefore, workingBytes = 0;
         double validAccuracy = Double.NaN;
         // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
         // attention happens to run first in a process.
@@ -187,21 +203,26 @@ public final class Trainer {
                 log.write(new JsonLine().put("event", "eval").put("step", done).put("split", "valid").put("accuracy", acc));
             }
             if (checkpoints != null && (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0))) {
-                checkpoints.save(done, model, optimizer, withAttention(checkpointInfo));
+                Map<String, String> info = new LinkedHashMap<>(withAttention(checkpointInfo));
+                info.put(FLOPS_KEY, Long.toString(flopsSum));
+                info.put(EXAMPLES_KEY, Long.toString(examples));
+                info.put(LOSS_KEY, Double.toString(loss));
+                checkpoints.save(done, model, optimizer, info);
+                log.write(MetricsLog.checkpointLine(done)); // where a resume from this checkpoint cuts the log
             }
         }
         if (!task.valid().isEmpty()) {
             validAccuracy = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());
             log.write(new JsonLine().put("event", "eval").put("step", config.steps()).put("split", "valid").put("accuracy", validAccuracy));
         }
-        double perExample = examples == 0 ? 0 : flopsSum / examples;
+        double perExample = examples == 0 ? 0 : flopsSum / (double) examples;
         return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
     }
 
     /** The checkpoint's metadata names the attention the model has now (a scheduled run changes it). */
     private Map<String, String> withAttention(Map<String, String> info) {
         if (!(model instanceof EncoderClassifier ec) || ec.attentions().isEmpty()) return info;
-        Map<String, String> all = new java.util.LinkedHashMap<>(info);
+        Map<String, String> all = new LinkedHashMap<>(info);
         all.put(Checkpoints.ATTENTION, ec.attentions().get(0).spec());
         return all;
     }
@@ -224,6 +245,11 @@ public final class Trainer {
             Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
             float[] logits = fwd.logits();
+            // NaN logits would compare false against each other and silently pick class 0 for every example.
+            for (float x : logits) {
+                if (!Float.isFinite(x)) throw new IllegalStateException("the model's outputs are not finite (" + x + ") on examples " + i + ".."
+                        + (i + batch.size() - 1) + "; its weights or activations overflow, so no accuracy can be given");
+            }
             flops += fwd.attentionFlops();
             bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
