@@ -135,8 +135,8 @@ public final class WordPieceTokenizer {
         int start = -1;
         for (int i = 0; i <= cps.length; i++) {
             int cp = i < cps.length ? cps[i] : ' ';
-            boolean space = BertNormalizer.isWhitespace(cp);
-            boolean punct = !space && isPunctuation(cp);
+            boolean space = ReferenceUnicode.isWhitespace(cp);
+            boolean punct = !space && ReferenceUnicode.isPunctuation(cp);
             if (space || punct) {
                 if (start >= 0) wordPiece(cps, start, i, out);
                 start = -1;
@@ -171,16 +171,6 @@ public final class WordPieceTokenizer {
             out.add(found);
             start = end;
         }
-    }
-
-    /** ASCII punctuation and symbols, plus every Unicode punctuation category (Pc Pd Ps Pe Pi Pf Po). */
-    static boolean isPunctuation(int cp) {
-        if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
-        return switch (Character.getType(cp)) {
-            case Character.CONNECTOR_PUNCTUATION, Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
-                 Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION -> true;
-            default -> false;
-        };
     }
 
     private int id(String token) {
