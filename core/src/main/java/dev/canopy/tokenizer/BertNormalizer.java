@@ -41,16 +41,16 @@ final class BertNormalizer {
         return s;
     }
 
-    /** NFD without the decompositions the reference lacks, then without non-spacing marks. */
+    /** NFD as the reference does it (see {@link ReferenceUnicode#isNfdStarter}), then without non-spacing marks. */
     private static String stripAccents(String s) {
         StringBuilder kept = new StringBuilder(s.length());
         int from = 0;
         for (int i = 0; i < s.length(); ) {
             int cp = s.codePointAt(i);
             int next = i + Character.charCount(cp);
-            if (ReferenceUnicode.isNotDecomposed(cp)) {
+            if (ReferenceUnicode.isNfdStarter(cp)) {
                 appendWithoutMarks(kept, s.substring(from, i));
-                kept.appendCodePoint(cp);
+                if (!ReferenceUnicode.isNonSpacingMark(cp)) kept.appendCodePoint(cp);
                 from = next;
             }
             i = next;

@@ -13,14 +13,15 @@ import java.util.Locale;
  *       punctuation; which accent stripping drops as non-spacing marks) are Unicode 8.0's. A code point assigned later
  *       is, to the reference, an unassigned one: an ordinary character that stays in the text (and usually ends as
  *       [UNK]). Unassigned code points are never deleted;
- *   <li>canonical decompositions (NFD) lack those added in Unicode 13.0 and later;
+ *   <li>canonical decompositions and combining classes (for NFD) are Unicode 9.0's;
  *   <li>lower-case mappings and White_Space are Unicode 17.0's, newer than Java 25's;
  *   <li>its CJK ideograph ranges leave out U+2B820..U+2B91F.
  * </ul>
  * Everything else follows Java's tables, corrected by the lists below. The lists were derived by encoding
  * {@code "a" + cp + "b"} for every code point with both tokenizers, once per normaliser option, on a vocabulary
  * holding every code point alone and as a continuation (so that each token shows the normalised text), and keeping
- * the code points where they differed. The oracles module's code-space sweep checks them the same way; a JDK with
+ * the code points where they differed; for combining classes, the same with a kept mark of class 226 before the
+ * code point (U+1D16D) or one of class 216 after it (U+1D165). The oracles module's code-space sweep checks them the same way; a JDK with
  * newer Unicode tables may need new entries, and that sweep will name them.
  */
 final class ReferenceUnicode {
@@ -28,9 +29,9 @@ final class ReferenceUnicode {
 
     /**
      * Inclusive ranges in which the reference sees no control, format, private-use, punctuation or non-spacing-mark
-     * character. They cover each code point Java 25 puts in one of those categories but Unicode 8.0 did not (most were
-     * assigned after 8.0: U+07FD, U+061D, U+0890; U+111CF); they may also span letters and unassigned code points, which
-     * are ordinary on both sides.
+     * character. They cover each code point Java 25 puts in one of those categories but Unicode 8.0 did not: most were
+     * assigned later (U+061D, U+07FD, U+0890), a few changed category (U+A9BD was a spacing mark). They also span
+     * letters and unassigned code points, which are ordinary on both sides.
      */
     private static final int[] ORDINARY = {
             0x061D, 0x061D, 0x07FD, 0x07FD, 0x0890, 0x08E2, 0x09FD, 0x09FE, 0x0A76, 0x0A76, 0x0AFA, 0x0AFF, 0x0B55, 0x0B55,
@@ -38,16 +39,23 @@ final class ReferenceUnicode {
             0x0ECE, 0x0ECE, 0x180F, 0x1886, 0x1ABF, 0x1ACE, 0x1B4E, 0x1B4F, 0x1B7D, 0x1B7F, 0x1DF6, 0x1DFB, 0x2E43, 0x2E5D,
             0xA82C, 0xA82C, 0xA8C5, 0xA8C5, 0xA8FF, 0xA8FF, 0xA9BD, 0xA9BD, 0x10D24, 0x10F89, 0x11070, 0x11074,
             0x110C2, 0x110CD, 0x111CF, 0x111CF, 0x1123E, 0x11241, 0x1133B, 0x1133B, 0x113BB, 0x1145E, 0x11660, 0x1166C,
-            0x116B9, 0x116B9, 0x1182F, 0x11FFF, 0x12FF1, 0x16120, 0x16129, 0x1612F, 0x16D6D, 0x16F4F, 0x16FE2, 0x16FE4,
+            0x116B9, 0x116B9, 0x1182F, 0x11FFF, 0x12FF1, 0x1612F, 0x16D6D, 0x16F4F, 0x16FE2, 0x16FE4,
             0x1CF00, 0x1CF46, 0x1E000, 0x1E5FF, 0x1E944, 0x1E95F};
     /** Punctuation (Po) in Unicode 8.0, other categories now: U+166D (So) and U+111C9 (Mn). */
     private static final int[] PUNCTUATION = {0x166D, 0x166D, 0x111C9, 0x111C9};
     /** Non-spacing marks in Unicode 8.0, spacing marks (Mc) now. */
     private static final int[] NON_SPACING_MARK = {0x1734, 0x1734, 0x1171E, 0x1171E};
-    /** Code points Java decomposes but the reference leaves whole (decompositions from Unicode 13.0 on). */
-    private static final int[] NOT_DECOMPOSED = {
-            0x105C9, 0x105C9, 0x105E4, 0x105E4, 0x11383, 0x11383, 0x11385, 0x11385, 0x1138E, 0x1138E, 0x11391, 0x11391,
-            0x113C5, 0x113C5, 0x113C7, 0x113C8, 0x11938, 0x11938, 0x16121, 0x16128, 0x16D68, 0x16D6A};
+    /**
+     * Inclusive ranges holding each code point that Java 25's NFD decomposes or gives a non-zero combining class but
+     * the reference's (Unicode 9.0 data) leaves whole as a starter: marks assigned after 9.0 (U+07FD, U+1AC0) and
+     * characters with decompositions from Unicode 13.0 on (U+11938, U+105C9). The ranges also span code points that
+     * are undecomposed starters on both sides.
+     */
+    private static final int[] NFD_STARTERS = {
+            0x07FD, 0x07FD, 0x0897, 0x08D3, 0x09FE, 0x09FE, 0x0C3C, 0x0C3C, 0x0D3B, 0x0D3C, 0x0EBA, 0x0EBA, 0x1715, 0x1715,
+            0x1ABF, 0x1ACE, 0x1DF6, 0x1DFA, 0xA82C, 0xA82C, 0x105C9, 0x105E4, 0x10D24, 0x10F85, 0x11070, 0x11070,
+            0x1133B, 0x1133B, 0x11383, 0x113D0, 0x1145E, 0x1145E, 0x11839, 0x11A99, 0x11D42, 0x11F42, 0x16121, 0x1612F,
+            0x16D68, 0x16FF1, 0x1E08F, 0x1E5EF};
     /** Unicode 17.0 upper-case letters (unassigned in Java 25) and their lower case, in pairs: from, to. */
     private static final int[] LOWER_CASE_17 = {0xA7CE, 0xA7CF, 0xA7D2, 0xA7D3, 0xA7D4, 0xA7D5};
     /** Beria Erfe (Unicode 17.0): U+16EA0..U+16EB8 lower-case to the same offset 0x1B above. */
@@ -90,11 +98,11 @@ final class ReferenceUnicode {
     }
 
     /**
-     * Whether canonical decomposition must leave the code point whole. To the reference it is also a starter (combining
-     * class 0), so marks never reorder across it: decompose the text on either side separately.
+     * Whether NFD must leave the code point whole and treat it as a starter (combining class 0), so that marks never
+     * reorder across it: decompose the text on either side of it separately.
      */
-    static boolean isNotDecomposed(int cp) {
-        return cp >= NOT_DECOMPOSED[0] && in(NOT_DECOMPOSED, cp);
+    static boolean isNfdStarter(int cp) {
+        return cp >= NFD_STARTERS[0] && in(NFD_STARTERS, cp);
     }
 
     /** Appends the code point's lower case, without context (no final-sigma rule). */
