@@ -24,6 +24,8 @@ final class BertNormalizer {
     String normalize(String text) {
         StringBuilder b = new StringBuilder(text.length() + 16);
         text.codePoints().forEach(cp -> {
+            // A lone surrogate is no character (the reference cannot even receive one): read it as U+FFFD.
+            if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) cp = 0xFFFD;
             if (cleanText) {
                 if (cp == 0 || cp == 0xFFFD || ReferenceUnicode.isControl(cp)) return;
                 if (ReferenceUnicode.isWhitespace(cp)) cp = ' ';
