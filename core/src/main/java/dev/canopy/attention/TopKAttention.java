@@ -130,12 +130,12 @@ public final class TopKAttention implements Attention {
         boolean drop = pass.training() && dropout > 0f;
         long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
         LongAdder selected = new LongAdder();
-        int blocksPerChunk = ceilDiv(chunkRows, ROW_BLOCK);
+        int blocksPerChunk = Math.ceilDiv(chunkRows, ROW_BLOCK);
         ForwardCall call = new ForwardCall(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores);
 
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
-            int keyBlocks = ceilDiv(nk, KEY_BLOCK);
+            int keyBlocks = Math.ceilDiv(nk, KEY_BLOCK);
             Parallel.forRanges(keyBlocks, 4, (b0, b1) -> {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * KEY_BLOCK, cols = Math.min(KEY_BLOCK, nk - j0);
@@ -339,8 +339,8 @@ public final class TopKAttention implements Attention {
      * else enough chunks to do so (small C), each with its own buffer.
      */
     private int chunksAtOnce(int nq) {
-        int blocksPerChunk = ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
-        return Math.max(1, Math.min(ceilDiv(nq, chunk), ceilDiv(Parallel.threads(), blocksPerChunk)));
+        int blocksPerChunk = Math.ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
+        return Math.max(1, Math.min(Math.ceilDiv(nq, chunk), Math.ceilDiv(Parallel.threads(), blocksPerChunk)));
     }
 
     private void checkSizes(AttentionShape s, long bufferRows, int nkP) {
@@ -359,7 +359,7 @@ public final class TopKAttention implements Attention {
     }
 
     private static int keyTileFloats(int nk, int dp) {
-        return ceilDiv(nk, KEY_BLOCK) * KEY_BLOCK * dp;
+        return Math.ceilDiv(nk, KEY_BLOCK) * KEY_BLOCK * dp;
     }
 
     /**
@@ -372,7 +372,7 @@ public final class TopKAttention implements Attention {
         long saved = 8L * slots;
         int chunkRows = Math.min(chunk, nq);
         int group = chunksAtOnce(nq);
-        int threads = Math.min(Parallel.threads(), group * ceilDiv(chunkRows, ROW_BLOCK));
+        int threads = Math.min(Parallel.threads(), group * Math.ceilDiv(chunkRows, ROW_BLOCK));
         long perThreadForward = 4L * ROW_BLOCK * dp + 4L * kk + TopKSelect.scratchBytes(kk);
         long padLists = 0;
         if (mask.keyPadding() != null) for (boolean p : mask.keyPadding()) if (p) padLists += 4;
@@ -381,9 +381,5 @@ public final class TopKAttention implements Attention {
         long perThreadBackward = 8L * kk;
         long backward = saved + 8L * pairSlots + KeyLists.bytes(pairSlots, nk) + (long) Parallel.threads() * perThreadBackward;
         return Math.max(forward, backward);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return Math.ceilDiv(a, b);
     }
 }

@@ -5,6 +5,7 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.kernels.SpecialFunctions;
+import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -72,7 +73,7 @@ final class TreeSurrogate {
                 dCount[base + n] = (-dot + beta * acc[a0 + nodes * (d + w) + n]) / c;
             }
         });
-        int keyChunks = TfAttention.ceilDiv(nk, CHUNK), queryChunks = TfAttention.ceilDiv(nq, CHUNK);
+        int keyChunks = Math.ceilDiv(nk, CHUNK), queryChunks = Math.ceilDiv(nq, CHUNK);
         int items = pairs * (keyChunks + queryChunks);
         int workers = Math.max(1, Math.min(items, 2 * Parallel.threads()));
         float scale = (float) (1.0 / Math.sqrt(d));
@@ -175,7 +176,7 @@ final class TreeSurrogate {
         for (int r = 0; r < rows; r++) {
             int row = row0 + r;
             t.shift[r] = -lse[row];
-            t.dotOut[r] = DecisionTree.dot(dOut, row * w, out, row * w, w);
+            t.dotOut[r] = VecOps.dot(dOut, row * w, out, row * w, w);
         }
         // dm[n] = exp(e_n - lse) (dO . Vbar_n - dO . out) for every non-empty node (bias = -inf gives 0), over e.
         FloatVector sv = FloatVector.broadcast(S, scale);
