@@ -50,7 +50,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (attention != null) config = config.withAttention(attention);
         Map<String, Object> t = Json.parseObject(Files.readString(runDir.resolve(TrainCommand.TASK_FILE)));
         String task = (String) t.get("task");
-        TaskData data = Tasks.load(task, (String) t.get("preset"), ((Number) t.get("data_seed")).longValue());
+        TaskData data = Tasks.load(task, (String) t.get("preset"), ((Number) t.get("data_seed")).longValue(), MqarOptions.from(t));
         List<Sample> samples = switch (split) {
             case "test" -> data.test();
             case "valid" -> data.valid();

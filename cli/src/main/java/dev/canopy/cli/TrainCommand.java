@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 
 /** Trains an encoder classifier on a task with the chosen attention; checkpoints, metrics and resume in --out. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a classifier on listops, spam or brown-match with any attention (checkpoints, metrics, --resume).")
+        description = "Train a classifier on listops, spam, brown-match or mqar with any attention (checkpoints, metrics, --resume).")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task: " + Tasks.NAMES + " (default: ${DEFAULT-VALUE}).", defaultValue = "listops")
     String task;
@@ -37,6 +37,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress output.")
     boolean quiet;
     @Mixin TrainOptions options = new TrainOptions();
+    @Mixin MqarOptions mqar = new MqarOptions();
 
     static final String TASK_FILE = "task.json";
     static final String MODEL_FILE = "model.json";
@@ -53,7 +54,8 @@ public final class TrainCommand implements Callable<Integer> {
             Map<String, Object> t = Json.parseObject(Files.readString(dir.resolve(TASK_FILE)));
             task = (String) t.get("task");
             options.preset = (String) t.get("preset");
-            data = Tasks.load(task, options.preset, ((Number) t.get("data_seed")).longValue());
+            mqar = MqarOptions.from(t);
+            data = Tasks.load(task, options.preset, ((Number) t.get("data_seed")).longValue(), mqar);
             modelConfig = ModelConfig.fromJson(Files.readString(dir.resolve(MODEL_FILE)));
             // The run continues with the configuration it started with; only --steps may change (to train longer).
             trainConfig = TrainConfig.fromJson(Files.readString(dir.resolve(TRAIN_FILE)));
@@ -62,12 +64,13 @@ public final class TrainCommand implements Callable<Integer> {
             if (Files.isDirectory(dir) && Files.exists(dir.resolve(TASK_FILE))) {
                 throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
             }
-            data = Tasks.load(task, options.preset, options.seed);
+            data = Tasks.load(task, options.preset, options.seed, mqar);
             modelConfig = options.model(data);
             trainConfig = options.training();
             Files.createDirectories(dir);
-            AtomicFiles.writeString(dir.resolve(TASK_FILE), new JsonLine().put("task", task).put("preset", options.preset)
-                    .put("data_seed", options.seed).toString() + "\n");
+            JsonLine taskJson = new JsonLine().put("task", task).put("preset", options.preset).put("data_seed", options.seed);
+            if (task.equals("mqar")) mqar.addTo(taskJson, options.preset);
+            AtomicFiles.writeString(dir.resolve(TASK_FILE), taskJson.toString() + "\n");
             AtomicFiles.writeString(dir.resolve(MODEL_FILE), modelConfig.toJson() + "\n");
             AtomicFiles.writeString(dir.resolve(TRAIN_FILE), trainConfig.toJson() + "\n");
         }

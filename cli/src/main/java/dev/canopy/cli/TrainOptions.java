@@ -20,7 +20,8 @@ final class TrainOptions {
     @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
-    @Option(names = "--pooling", description = "mean or cls.") String pooling;
+    @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
+    @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
@@ -34,10 +35,14 @@ final class TrainOptions {
 
     ModelConfig model(TaskData data) {
         ModelConfig d = Tasks.model(data, preset, attention, seed);
-        return new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
+        ModelConfig m = new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
                 attention, positions == null ? d.positions() : ModelConfig.positions(positions),
                 pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed,
-                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec);
+                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec, causal);
+        if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
+            throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
+        }
+        return m;
     }
 
     TrainConfig training() {

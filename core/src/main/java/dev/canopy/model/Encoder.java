@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * Token embedding + positions (learned or sinusoidal) + pre-LN blocks + final LayerNorm + pooling (mean over real
- * tokens, or the [CLS] row): a batch of token rows becomes one vector per row.
+ * tokens, or the [CLS] row): a batch of token rows becomes one vector per row. With pooling TOKENS there is no pooling:
+ * the final hidden states [batch * n, dim] are the output. A causal config masks every layer's attention causally.
  */
 final class Encoder {
     private final ModelConfig config;
@@ -83,9 +84,9 @@ final class Encoder {
     }
 
     record Saved(Batch batch, Embedding.Saved tokens, int[] positionIds, Embedding.Saved positions, Dropout.Saved embedDrop,
-                 List<EncoderBlock.Saved> blocks, LayerNorm.Saved lnFinal, float[] pooled, long flops, long backwardFlops, long workingBytes) {}
+                 List<EncoderBlock.Saved> blocks, LayerNorm.Saved lnFinal, float[] hidden, float[] pooled, long flops, long backwardFlops, long workingBytes) {}
 
-    /** Pooled [batch, dim] in Saved.pooled. */
+    /** Final hidden states [batch * n, dim] in Saved.hidden; pooled [batch, dim] in Saved.pooled (null for TOKENS). */
     Saved forward(Batch batch, Pass pass) {
         int b = batch.size(), n = batch.length(), rows = b * n;
         if (n > config.tokensPerSequence()) throw new IllegalArgumentException("batch rows have " + n + " tokens but the model takes at most " + config.tokensPerSequence());
@@ -105,7 +106,7 @@ final class Encoder {
             }
         }
         Dropout.Saved sDrop = embedDrop.forward(pass, rows * dim, x, x);
-        AttentionMask mask = AttentionMask.padding(batch.padding());
+        AttentionMask mask = new AttentionMask(batch.padding(), config.causal());
         List<EncoderBlock.Saved> saved = new ArrayList<>(blocks.size());
         long flops = 0, bwd = 0, bytes = 0;
         for (int l = 0; l < blocks.size(); l++) {
@@ -120,8 +121,8 @@ final class Encoder {
         }
         float[] h = new float[rows * dim];
         LayerNorm.Saved sLn = lnFinal.forward(rows, x, h);
-        float[] pooled = new float[b * dim];
-        for (int i = 0; i < b; i++) {
+        float[] pooled = config.pooling() == ModelConfig.Pooling.TOKENS ? null : new float[b * dim];
+        for (int i = 0; pooled != null && i < b; i++) {
             if (config.pooling() == ModelConfig.Pooling.CLS) {
                 System.arraycopy(h, i * n * dim, pooled, i * dim, dim);
             } else {
@@ -135,7 +136,7 @@ final class Encoder {
                 for (int c = 0; c < dim; c++) pooled[i * dim + c] *= inv;
             }
         }
-        return new Saved(batch, sTok, posIds, sPos, sDrop, saved, sLn, pooled, flops, bwd, bytes);
+        return new Saved(batch, sTok, posIds, sPos, sDrop, saved, sLn, h, pooled, flops, bwd, bytes);
     }
 
     /** dPooled [batch, dim] in; adds into every parameter's gradient. */
@@ -156,6 +157,12 @@ final class Encoder {
                 }
             }
         }
+        backwardHidden(s, dh);
+    }
+
+    /** dHidden [batch * n, dim] (the final hidden states' gradient) in; adds into every parameter's gradient. */
+    void backwardHidden(Saved s, float[] dh) {
+        int rows = s.batch().size() * s.batch().length();
         float[] dx = new float[rows * dim];
         lnFinal.backward(s.lnFinal(), dh, dx);
         for (int l = blocks.size() - 1; l >= 0; l--) blocks.get(l).backward(s.blocks().get(l), dx, dx);

@@ -6,10 +6,21 @@ import java.util.Map;
 
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
- * attention by spec string, positions, pooling, classes, dropout, and whether it is the two-tower (pair) variant.
+ * attention by spec string, positions, pooling, classes, dropout, whether it is the two-tower (pair) variant, and
+ * whether every layer's attention is causal (position t sees positions <= t only).
+ *
+ * <p>Pooling {@link Pooling#TOKENS} is the token-level head: no pooling, the classifier reads each supervised position's
+ * final hidden state (tasks with per-position targets).
  */
 public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
-                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
+                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn,
+                          boolean causal) {
+
+    /** A bidirectional model. */
+    public ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
+                       Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
+        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, false);
+    }
 
     /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
     public static final String DENSE_FFN = "dense";
@@ -22,7 +33,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
 
     public enum Positions { LEARNED, SINUSOIDAL }
 
-    public enum Pooling { MEAN, CLS }
+    /** MEAN and CLS pool a sequence to one vector; TOKENS classifies supervised positions (no pooling). */
+    public enum Pooling { MEAN, CLS, TOKENS }
 
     public ModelConfig {
         if (vocab < 2 || maxLength < 1 || dim < 1 || heads < 1 || layers < 0 || ffnDim < 1 || classes < 2) {
@@ -33,6 +45,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         if (attention == null || attention.isBlank()) throw new IllegalArgumentException("model config needs an attention spec");
         if (ffn == null || ffn.isBlank()) ffn = DENSE_FFN;
         if (!ffn.equals(DENSE_FFN)) dev.canopy.nn.TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
+        if (pooling == Pooling.TOKENS && twoTower) throw new IllegalArgumentException("the two-tower model classifies pairs; it has no per-position head (pooling tokens)");
+        if (causal) CausalAttention.check(attention, pooling);
     }
 
     private static String describe(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, int classes) {
@@ -49,18 +63,22 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public ModelConfig withAttention(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn, causal);
     }
 
     public ModelConfig withFfn(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec, causal);
+    }
+
+    public ModelConfig withCausal(boolean on) {
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, on);
     }
 
     public String toJson() {
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
                 .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention)
                 .put("positions", positions.name().toLowerCase(java.util.Locale.ROOT)).put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT))
-                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).toString();
+                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).put("causal", causal).toString();
     }
 
     public static ModelConfig fromJson(String json) {
@@ -70,7 +88,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
                     num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
                     Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
                     Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue(),
-                    m.get("ffn") instanceof String f ? f : DENSE_FFN);
+                    m.get("ffn") instanceof String f ? f : DENSE_FFN, Boolean.TRUE.equals(m.get("causal")));
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
         }
@@ -94,7 +112,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "mean" -> Pooling.MEAN;
             case "cls" -> Pooling.CLS;
-            default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls");
+            case "tokens" -> Pooling.TOKENS;
+            default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls, tokens");
         };
     }
 }
