@@ -21,6 +21,7 @@ final class TrainOptions {
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
     @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
+    @Option(names = "--shift", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block.") boolean shift;
     @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
@@ -38,7 +39,7 @@ final class TrainOptions {
         ModelConfig m = new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
                 attention, positions == null ? d.positions() : ModelConfig.positions(positions),
                 pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed,
-                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec, causal);
+                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec, causal, shift);
         if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
             throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
         }

@@ -7,19 +7,26 @@ import java.util.Map;
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
  * attention by spec string, positions, pooling, classes, dropout, whether it is the two-tower (pair) variant, and
- * whether every layer's attention is causal (position t sees positions <= t only).
+ * whether every layer's attention is causal (position t sees positions <= t only), and whether the embeddings get a
+ * token shift ({@link dev.canopy.nn.TokenShift}: each position adds a learned map of its left neighbour's embedding).
  *
  * <p>Pooling {@link Pooling#TOKENS} is the token-level head: no pooling, the classifier reads each supervised position's
  * final hidden state (tasks with per-position targets).
  */
 public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
                           Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn,
-                          boolean causal) {
+                          boolean causal, boolean shift) {
+
+    /** Without token shift. */
+    public ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
+                       Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn, boolean causal) {
+        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, causal, false);
+    }
 
     /** A bidirectional model. */
     public ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, String attention,
                        Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
-        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, false);
+        this(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, false, false);
     }
 
     /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
@@ -63,22 +70,26 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     }
 
     public ModelConfig withAttention(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn, causal);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, spec, positions, pooling, classes, dropout, twoTower, seed, ffn, causal, shift);
     }
 
     public ModelConfig withFfn(String spec) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec, causal);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, spec, causal, shift);
     }
 
     public ModelConfig withCausal(boolean on) {
-        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, on);
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, on, shift);
+    }
+
+    public ModelConfig withShift(boolean on) {
+        return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn, causal, on);
     }
 
     public String toJson() {
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
                 .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention)
                 .put("positions", positions.name().toLowerCase(java.util.Locale.ROOT)).put("pooling", pooling.name().toLowerCase(java.util.Locale.ROOT))
-                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).put("causal", causal).toString();
+                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).put("causal", causal).put("shift", shift).toString();
     }
 
     public static ModelConfig fromJson(String json) {
@@ -88,7 +99,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
                     num(m, "ffn_dim"), (String) m.get("attention"), Positions.valueOf(((String) m.get("positions")).toUpperCase(java.util.Locale.ROOT)),
                     Pooling.valueOf(((String) m.get("pooling")).toUpperCase(java.util.Locale.ROOT)), num(m, "classes"),
                     Float.parseFloat((String) m.get("dropout")), Boolean.TRUE.equals(m.get("two_tower")), ((Number) m.get("seed")).longValue(),
-                    m.get("ffn") instanceof String f ? f : DENSE_FFN, Boolean.TRUE.equals(m.get("causal")));
+                    m.get("ffn") instanceof String f ? f : DENSE_FFN, Boolean.TRUE.equals(m.get("causal")), Boolean.TRUE.equals(m.get("shift")));
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
         }

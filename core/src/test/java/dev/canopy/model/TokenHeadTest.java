@@ -19,8 +19,12 @@ class TokenHeadTest {
     static final int CLASSES = 5;
 
     static ModelConfig tiny(String attention, boolean causal) {
+        return tiny(attention, causal, false);
+    }
+
+    static ModelConfig tiny(String attention, boolean causal, boolean shift) {
         return new ModelConfig(9, 8, 8, 2, 2, 12, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.TOKENS, CLASSES, 0.1f, false, 42,
-                ModelConfig.DENSE_FFN, causal);
+                ModelConfig.DENSE_FFN, causal, shift);
     }
 
     /** Three rows of different lengths (so the batch pads), some positions unsupervised. */
@@ -32,9 +36,9 @@ class TokenHeadTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"exact,false", "exact,true", "topk:k=8,true", "linformer:k=3,false"}) // k = n: selection never flips under the nudges
-    void everyParameterGradientMatchesFiniteDifferences(String attention, boolean causal) {
-        EncoderClassifier model = new EncoderClassifier(tiny(attention, causal));
+    @CsvSource({"exact,false,false", "exact,true,false", "topk:k=8,true,false", "linformer:k=3,false,false", "exact,true,true", "linformer:k=3,false,true"}) // k = n: selection never flips under the nudges
+    void everyParameterGradientMatchesFiniteDifferences(String attention, boolean causal, boolean shift) {
+        EncoderClassifier model = new EncoderClassifier(tiny(attention, causal, shift));
         EncoderClassifierTest.randomise(model);
         Batch batch = batch();
         Pass pass = Pass.training(77);
@@ -66,7 +70,7 @@ class TokenHeadTest {
                 numerical[i] = (plus - minus) / 1e-2;
                 analytic[i] = e.getValue().grad[idx[i]];
             }
-            GradCheck.assertClose(attention + (causal ? "/causal" : "") + " d" + e.getKey(), numerical, analytic, 3e-2, 2e-4);
+            GradCheck.assertClose(attention + (causal ? "/causal" : "") + (shift ? "/shift" : "") + " d" + e.getKey(), numerical, analytic, 3e-2, 2e-4);
         }
     }
 
@@ -78,13 +82,13 @@ class TokenHeadTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"exact", "topk:k=2", "tf:h=1"})
-    void aCausalModelsPositionsDoNotSeeLaterTokens(String attention) {
+    @CsvSource({"exact,false", "topk:k=2,false", "tf:h=1,false", "exact,true"})
+    void aCausalModelsPositionsDoNotSeeLaterTokens(String attention, boolean shift) {
         int t = 5;
         int[] a = {2, 3, 4, 5, 6, 7, 8, 2}, b = a.clone();
         b[t] = 8;
         for (boolean causal : new boolean[] {true, false}) {
-            EncoderClassifier model = new EncoderClassifier(tiny(attention, causal));
+            EncoderClassifier model = new EncoderClassifier(tiny(attention, causal, shift));
             EncoderClassifierTest.randomise(model);
             float[] la = logits(model, a), lb = logits(model, b);
             float before = 0, after = 0;
@@ -122,8 +126,9 @@ class TokenHeadTest {
 
     @Test
     void configWithTokensAndCausalSurvivesJson() {
-        ModelConfig c = tiny("topk:k=3", true);
+        ModelConfig c = tiny("topk:k=3", true, true);
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
+        assertTrue(new EncoderClassifier(c).namedParameters().containsKey("embed.shift.weight"));
         assertEquals(c.withCausal(false), ModelConfig.fromJson(c.withCausal(false).toJson()));
         assertEquals(ModelConfig.Pooling.TOKENS, ModelConfig.pooling("tokens"));
     }
