@@ -22,6 +22,7 @@ final class TrainOptions {
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
     @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
     @Option(names = "--shift", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block.") boolean shift;
+    @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; about 1/sqrt(width) makes a narrow model learn recall much sooner).") Float qkvInit;
     @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
@@ -35,11 +36,13 @@ final class TrainOptions {
     @Option(names = "--checkpoint-every", description = "Checkpoint every N steps (the last step always checkpoints).") Integer checkpointEvery;
 
     ModelConfig model(TaskData data) {
+        if (qkvInit != null && !(qkvInit > 0 && Float.isFinite(qkvInit))) throw new IllegalArgumentException("--qkv-init must be a positive number, got " + qkvInit);
         ModelConfig d = Tasks.model(data, preset, attention, seed);
         ModelConfig m = new ModelConfig(d.vocab(), d.maxLength(), or(dim, d.dim()), or(heads, d.heads()), or(layers, d.layers()), or(ffn, d.ffnDim()),
                 attention, positions == null ? d.positions() : ModelConfig.positions(positions),
                 pooling == null ? d.pooling() : ModelConfig.pooling(pooling), d.classes(), dropout == null ? d.dropout() : dropout, d.twoTower(), seed,
-                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec, causal, shift);
+                ffnSpec == null ? ModelConfig.DENSE_FFN : ffnSpec)
+                .withCausal(causal).withShift(shift).withQkvInit(qkvInit == null ? d.qkvInit() : qkvInit);
         if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
             throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
         }

@@ -23,8 +23,8 @@ class TokenHeadTest {
     }
 
     static ModelConfig tiny(String attention, boolean causal, boolean shift) {
-        return new ModelConfig(9, 8, 8, 2, 2, 12, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.TOKENS, CLASSES, 0.1f, false, 42,
-                ModelConfig.DENSE_FFN, causal, shift);
+        return new ModelConfig(9, 8, 8, 2, 2, 12, attention, ModelConfig.Positions.LEARNED, ModelConfig.Pooling.TOKENS, CLASSES, 0.1f, false, 42)
+                .withCausal(causal).withShift(shift);
     }
 
     /** Three rows of different lengths (so the batch pads), some positions unsupervised. */
@@ -110,8 +110,8 @@ class TokenHeadTest {
             assertTrue(e.getMessage().contains("causal") && e.getMessage().contains(attention.substring(0, 2)), e.getMessage());
         }
         new EncoderClassifier(tiny("treeformer:h=2,dense=1,tc=0,tf=1", true)); // dense then TF: both take the mask
-        var cls = assertThrows(IllegalArgumentException.class, () -> new ModelConfig(9, 8, 8, 2, 1, 12, "exact", ModelConfig.Positions.LEARNED,
-                ModelConfig.Pooling.CLS, 3, 0f, false, 1, ModelConfig.DENSE_FFN, true));
+        ModelConfig clsPooled = new ModelConfig(9, 8, 8, 2, 1, 12, "exact", ModelConfig.Positions.LEARNED, ModelConfig.Pooling.CLS, 3, 0f, false, 1);
+        var cls = assertThrows(IllegalArgumentException.class, () -> clsPooled.withCausal(true));
         assertTrue(cls.getMessage().contains("CLS"), cls.getMessage());
     }
 
@@ -126,8 +126,9 @@ class TokenHeadTest {
 
     @Test
     void configWithTokensAndCausalSurvivesJson() {
-        ModelConfig c = tiny("topk:k=3", true, true);
+        ModelConfig c = tiny("topk:k=3", true, true).withQkvInit(0.125f);
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
+        assertThrows(IllegalArgumentException.class, () -> c.withQkvInit(0f));
         assertTrue(new EncoderClassifier(c).namedParameters().containsKey("embed.shift.weight"));
         assertEquals(c.withCausal(false), ModelConfig.fromJson(c.withCausal(false).toJson()));
         assertEquals(ModelConfig.Pooling.TOKENS, ModelConfig.pooling("tokens"));

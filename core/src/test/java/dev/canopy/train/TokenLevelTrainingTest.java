@@ -37,8 +37,8 @@ class TokenLevelTrainingTest {
     @Test
     void learnsACausalTokenLevelTaskWellAboveChance() throws Exception {
         TaskData task = copyFirstToken(400, 1);
-        ModelConfig config = new ModelConfig(8, 12, 16, 2, 1, 32, "exact", ModelConfig.Positions.LEARNED, ModelConfig.Pooling.TOKENS, 8, 0f, false, 7,
-                ModelConfig.DENSE_FFN, true);
+        ModelConfig config = new ModelConfig(8, 12, 16, 2, 1, 32, "exact", ModelConfig.Positions.LEARNED, ModelConfig.Pooling.TOKENS, 8, 0f, false, 7)
+                .withCausal(true);
         EncoderClassifier model = new EncoderClassifier(config);
         Trainer.Result r = new Trainer(model, task, TrainConfig.defaults(150, 16, 1e-2, 11)).run(0, null, Map.of(), MetricsLog.none(), TrainerTest.quietProgress());
         double majority = task.majorityAccuracy(task.valid());
