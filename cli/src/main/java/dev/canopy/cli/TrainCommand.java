@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** Trains an encoder classifier on a task with the chosen attention; checkpoints, metrics and resume in --out. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a classifier on listops, spam or brown-match with any attention (checkpoints, metrics, --resume).")
+        description = "Train a classifier on listops, spam, brown-match or mqar with any attention (checkpoints, metrics, --resume).")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task: " + Tasks.NAMES + " (default: ${DEFAULT-VALUE}).", defaultValue = "listops")
     String task;
@@ -42,6 +42,7 @@ public final class TrainCommand implements Callable<Integer> {
             + "./canopy bench attention --help lists every option.", defaultValue = "exact")
     AttentionSpec attention;
     @Mixin TrainOptions options = new TrainOptions();
+    @Mixin MqarOptions mqar = new MqarOptions();
 
     @Override
     public Integer call() throws IOException {
@@ -71,8 +72,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (options.schedule != null && !attention.name().equals("exact")) {
                 throw new IllegalArgumentException("--schedule starts from exact attention and brings in the trees itself; drop --attention " + attention);
             }
-            taskRef = new RunDirectory.TaskRef(task, options.preset, options.seed);
-            data = Tasks.load(task, options.preset, options.seed);
+            taskRef = new RunDirectory.TaskRef(task, options.preset, options.seed, mqar.settings(task, options.preset));
+            data = Tasks.load(task, options.preset, options.seed, mqar);
             modelConfig = options.model(data, attention);
             trainConfig = options.training();
         }

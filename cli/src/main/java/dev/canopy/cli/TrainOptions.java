@@ -22,7 +22,10 @@ final class TrainOptions {
     @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
-    @Option(names = "--pooling", description = "mean or cls.") String pooling;
+    @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
+    @Option(names = "--shift", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block.") boolean shift;
+    @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; about 1/sqrt(width) makes a narrow model learn recall much sooner).") Float qkvInit;
+    @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
@@ -59,6 +62,7 @@ final class TrainOptions {
         if (decay != null) LrSchedule.kind(decay);
         if (positions != null) ModelConfig.positions(positions);
         if (pooling != null) ModelConfig.pooling(pooling);
+        if (qkvInit != null && !(qkvInit > 0 && Float.isFinite(qkvInit))) throw new IllegalArgumentException("--qkv-init must be a positive number, got " + qkvInit);
     }
 
     private static void atLeast(String option, Integer value, int min) {
@@ -75,7 +79,12 @@ final class TrainOptions {
         if (positions != null) b.positions(ModelConfig.positions(positions));
         if (pooling != null) b.pooling(ModelConfig.pooling(pooling));
         if (dropout != null) b.dropout(dropout);
-        return b.build();
+        if (qkvInit != null) b.qkvInit(qkvInit);
+        ModelConfig m = b.causal(causal).shift(shift).build();
+        if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
+            throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
+        }
+        return m;
     }
 
     TrainConfig training() {

@@ -42,7 +42,7 @@ public final class ExactAttention implements Attention {
         this.keyBlock = keyBlock;
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)",
+    public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)", true,
             new OptionSchema("exact", List.of(
                     OptionSchema.optional("qblock", "64", "queries per tile"),
                     OptionSchema.optional("kblock", "128", "keys per tile"))),

@@ -64,7 +64,7 @@ public final class TopKAttention implements Attention {
         this.dropout = dropout;
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("per query, softmax over the k largest scores only (Gupta et al. 2021)",
+    public static final AttentionFamily FAMILY = new AttentionFamily("per query, softmax over the k largest scores only (Gupta et al. 2021)", true,
             new OptionSchema("topk", List.of(
                     OptionSchema.required("k", "keys kept per query"),
                     OptionSchema.optional("chunk", Integer.toString(DEFAULT_CHUNK), "queries selected together"),

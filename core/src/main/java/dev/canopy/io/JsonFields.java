@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -59,6 +60,11 @@ public final class JsonFields {
         } catch (IllegalArgumentException e) {
             throw new Invalid(source + ": " + e.getMessage());
         }
+    }
+
+    /** The keys, in the file's order. */
+    public Set<String> keys() {
+        return fields.keySet();
     }
 
     public boolean has(String key) {

@@ -22,15 +22,19 @@ public interface SequenceClassifier {
     /** Longest document (without [CLS]) the model accepts. */
     int maxLength();
 
-    /** Logits [batch, classes] plus whatever backward needs and the attention cost of this pass. */
+    /** Logits (see {@link Forward#logits()}) plus whatever backward needs and the attention cost of this pass. */
     Forward forward(Batch batch, Pass pass);
 
-    /** Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits [batch, classes]. */
+    /** Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits (the logits' shape). */
     void backward(Forward forward, float[] dLogits);
 
     /** What one forward pass produced and cost. */
     interface Forward {
+        /** [rows, classes]: one row per example, or per supervised position for a token-level model. */
         float[] logits();
+
+        /** The label each row of {@link #logits()} should predict (the batch's labels, or its supervised targets). */
+        int[] labels();
 
         /** Attention-layer FLOPs of this forward (all layers, projections excluded), as the attentions report them. */
         long attentionFlops();

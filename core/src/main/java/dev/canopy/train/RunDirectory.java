@@ -9,6 +9,9 @@ import dev.canopy.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -21,14 +24,29 @@ public final class RunDirectory {
     public static final String TRAIN = "train.json";
     public static final String METRICS = "metrics.jsonl";
 
-    /** Which data a run trains on: the task, its size preset and the seed the data was generated or split with. */
-    public record TaskRef(String task, String preset, long dataSeed) {
+    /**
+     * Which data a run trains on: the task, its size preset, the seed the data was generated or split with, and the
+     * generator's own settings where the task has any (mqar's n, pairs, vocab), in the order given.
+     */
+    public record TaskRef(String task, String preset, long dataSeed, Map<String, Integer> settings) {
+        public TaskRef {
+            settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+        }
+
+        public TaskRef(String task, String preset, long dataSeed) {
+            this(task, preset, dataSeed, Map.of());
+        }
+
         String toJson() {
-            return new JsonLine().put("task", task).put("preset", preset).put("data_seed", dataSeed).toString();
+            JsonLine json = new JsonLine().put("task", task).put("preset", preset).put("data_seed", dataSeed);
+            settings.forEach(json::put);
+            return json.toString();
         }
 
         static TaskRef fromJson(JsonFields f) {
-            return new TaskRef(f.string("task"), f.string("preset"), f.longValue("data_seed"));
+            Map<String, Integer> settings = new LinkedHashMap<>();
+            for (String key : f.keys()) if (!key.equals("task") && !key.equals("preset") && !key.equals("data_seed")) settings.put(key, f.integer(key));
+            return new TaskRef(f.string("task"), f.string("preset"), f.longValue("data_seed"), settings);
         }
     }
 

@@ -62,6 +62,9 @@ public final class Trainer {
         this.order = new DataOrder(task.train(), CounterRng.mix(config.seed(), 0xDA7A));
         this.schedule = config.lrSchedule();
         if (config.treeformer() != null && !(model instanceof EncoderClassifier)) throw new IllegalArgumentException("a Treeformer schedule needs an encoder classifier");
+        if (config.treeformer() != null && config.treeformer().tcSteps() > 0 && ((EncoderClassifier) model).config().causal()) {
+            throw new IllegalArgumentException("a causal model cannot take a Treeformer schedule with a TC phase (TC cannot be causal); use tc=0 for dense then TF");
+        }
         this.trees = config.treeformer() == null ? null : new TreeformerSchedule(config.treeformer(), treeLog::add);
     }
 
@@ -166,7 +169,8 @@ public final class Trainer {
             Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
             for (Parameter p : params) p.zeroGrad();
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.training(CounterRng.mix(config.seed(), 1_000_000L + step)));
-            SoftmaxCrossEntropy.Saved ce = LOSS.forward(batch.size(), model.classes(), fwd.logits(), batch.labels());
+            // One row per example, or per supervised position for a token-level model: the loss is the mean over rows.
+            SoftmaxCrossEntropy.Saved ce = LOSS.forward(fwd.labels().length, model.classes(), fwd.logits(), fwd.labels());
             double loss = ce.loss();
             float[] dLogits = new float[fwd.logits().length];
             LOSS.backward(ce, 1f, dLogits);
@@ -227,7 +231,10 @@ public final class Trainer {
         return all;
     }
 
-    /** Accuracy of the model's arg-max prediction on a split (inference passes, no dropout). */
+    /**
+     * Accuracy of the model's arg-max prediction on a split (inference passes, no dropout): the fraction of examples
+     * right, or for a token-level model the fraction of supervised positions right.
+     */
     public static double accuracy(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         return evaluate(model, split, batchSize, padMultiple).accuracy();
     }
@@ -238,7 +245,7 @@ public final class Trainer {
     public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
         long t0 = System.nanoTime();
-        int correct = 0;
+        long correct = 0, total = 0;
         double flops = 0;
         long bytes = 0;
         for (int i = 0; i < split.size(); i += batchSize) {
@@ -253,13 +260,15 @@ public final class Trainer {
             flops += fwd.attentionFlops();
             bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
-            for (int b = 0; b < batch.size(); b++) {
+            int[] labels = fwd.labels();
+            for (int r = 0; r < labels.length; r++) {
                 int best = 0;
-                for (int k = 1; k < c; k++) if (logits[b * c + k] > logits[b * c + best]) best = k;
-                if (best == batch.labels()[b]) correct++;
+                for (int k = 1; k < c; k++) if (logits[r * c + k] > logits[r * c + best]) best = k;
+                if (best == labels[r]) correct++;
             }
+            total += labels.length;
         }
-        return new Evaluation(correct / (double) split.size(), flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
+        return new Evaluation(total == 0 ? Double.NaN : correct / (double) total, flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void resetPeakHeap() {

@@ -71,7 +71,7 @@ public final class TcAttention implements Attention {
                 + (groups == CentroidGroups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path",
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path", false,
             TreeOptions.schema("tc",
                     OptionSchema.optional("countbias", "0", "B: each group's score gets B log(its key count)"),
                     OptionSchema.optional("groups", "path", "path (the h+1 nodes on the query's path) or siblings (off-path siblings + leaf)"),

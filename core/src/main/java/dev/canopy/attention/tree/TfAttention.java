@@ -57,7 +57,7 @@ public final class TfAttention implements Attention {
         return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(Locale.ROOT));
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree",
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree", true,
             TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean")),
             values -> {
                 TreeOptions trees = TreeOptions.read(values);
