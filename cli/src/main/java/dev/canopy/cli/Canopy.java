@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code canopy} command: subcommands for benchmarks, training, evaluation and the demo. */
 @Command(name = "canopy", mixinStandardHelpOptions = true, version = "canopy 0.1.0",
         description = "Exact, top-k and decision-tree attention over long sequences.",
-        subcommands = {BenchCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, LraCommand.class,
+        subcommands = {BenchCommand.class, DemoCommand.class, TrainCommand.class, SweepCommand.class, EvalCommand.class, LraCommand.class,
                 ConvertCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
 public final class Canopy implements Runnable {
 

@@ -13,8 +13,10 @@ import picocli.CommandLine.Option;
 final class TaskOptions {
     static final int DEFAULT_N = 1024, DEFAULT_PAIRS = 32, DEFAULT_VOCAB = 512;
 
-    @Option(names = "--n", description = "Sequence length: mqar tokens per example (default " + DEFAULT_N + "), spam bytes per e-mail, "
-            + "brown-match bytes per document (default: the preset's).") Integer n;
+    /** Help for the --n option of the commands that take one (train a value, sweep a list). */
+    static final String N_HELP = "Sequence length: mqar tokens per example (default " + DEFAULT_N + "), spam bytes per e-mail, brown-match bytes per document (default: the preset's).";
+
+    Integer n; // set from the command's own --n
     @Option(names = "--pairs", description = "mqar: key-value pairs per example, each queried once (default: " + DEFAULT_PAIRS + ").") Integer pairs;
     @Option(names = "--vocab", description = "mqar: vocabulary size; keys and values take one half each (default: " + DEFAULT_VOCAB + ").") Integer vocab;
 

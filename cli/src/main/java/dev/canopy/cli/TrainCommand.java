@@ -31,6 +31,7 @@ public final class TrainCommand implements Callable<Integer> {
     AttentionSpec attention;
     @Mixin TrainOptions options = new TrainOptions();
     @Mixin TaskOptions taskOptions = new TaskOptions();
+    @Option(names = "--n", description = TaskOptions.N_HELP) Integer n;
 
     @Override
     public Integer call() throws IOException {
@@ -45,6 +46,7 @@ public final class TrainCommand implements Callable<Integer> {
             // Everything is read, checked and built before the first file is written: a rejected run leaves --out as it was.
             options.validate();
             Tasks.checkTask(task);
+            taskOptions.n = n;
             if (options.schedule != null && !attention.name().equals("exact")) {
                 throw new IllegalArgumentException("--schedule starts from exact attention and brings in the trees itself; drop --attention " + attention);
             }
