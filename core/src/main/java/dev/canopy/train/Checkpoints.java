@@ -37,9 +37,9 @@ public final class Checkpoints {
     private static final String TEMPORARY_PATTERN = "\\.ckpt-\\d{8}.*";
 
     private final Path runDir;
-    private final TensorStore store;
+    private final SafetensorsStore store;
 
-    public Checkpoints(Path runDir, TensorStore store) {
+    public Checkpoints(Path runDir, SafetensorsStore store) {
         this.runDir = runDir;
         this.store = store;
     }
@@ -56,14 +56,14 @@ public final class Checkpoints {
         Map<String, String> meta = new TreeMap<>(info);
         meta.put("step", Integer.toString(step));
         meta.put("adam_steps", Long.toString(optimizer.steps()));
-        Map<String, TensorStore.Tensor> weights = new LinkedHashMap<>();
-        Map<String, TensorStore.Tensor> moments = new LinkedHashMap<>();
+        Map<String, SafetensorsStore.Tensor> weights = new LinkedHashMap<>();
+        Map<String, SafetensorsStore.Tensor> moments = new LinkedHashMap<>();
         int i = 0;
         for (var e : model.namedParameters().entrySet()) {
             Parameter p = e.getValue();
-            weights.put(e.getKey(), new TensorStore.Tensor(p.shape, p.data));
-            moments.put("m." + e.getKey(), new TensorStore.Tensor(p.shape, optimizer.firstMoment(i)));
-            moments.put("v." + e.getKey(), new TensorStore.Tensor(p.shape, optimizer.secondMoment(i)));
+            weights.put(e.getKey(), new SafetensorsStore.Tensor(p.shape, p.data));
+            moments.put("m." + e.getKey(), new SafetensorsStore.Tensor(p.shape, optimizer.firstMoment(i)));
+            moments.put("v." + e.getKey(), new SafetensorsStore.Tensor(p.shape, optimizer.secondMoment(i)));
             i++;
         }
         store.write(tmp.resolve(MODEL), weights, meta);
@@ -99,7 +99,7 @@ public final class Checkpoints {
     }
 
     /** The step of a checkpoint directory, or of a run directory's newest checkpoint (as loadWeights picks it). */
-    public static int stepOf(Path dirOrRun, TensorStore store) throws IOException {
+    public static int stepOf(Path dirOrRun, SafetensorsStore store) throws IOException {
         Path dir = checkpointDir(dirOrRun, store);
         if (!dir.getFileName().toString().matches(DIR_PATTERN)) throw new IOException(dir + " is not a ckpt-NNNNNNNN checkpoint directory");
         return stepOfDir(dir);
@@ -119,7 +119,7 @@ public final class Checkpoints {
         Map<String, String> meta = loadWeights(dir, model, store);
         long step = count(meta, "step", dir.resolve(MODEL));
         if (step != stepOfDir(dir)) throw new IOException(dir.resolve(MODEL) + ": its metadata says step " + step + " but the directory is " + dir.getFileName());
-        TensorStore.Loaded opt = store.read(dir.resolve(OPTIMIZER));
+        SafetensorsStore.Loaded opt = store.read(dir.resolve(OPTIMIZER));
         List<Parameter> params = new ArrayList<>(model.namedParameters().values());
         float[][] m = new float[params.size()][], v = new float[params.size()][];
         int i = 0;
@@ -150,9 +150,9 @@ public final class Checkpoints {
     }
 
     /** Loads model weights from a checkpoint directory (or a run directory: its newest checkpoint). */
-    public static Map<String, String> loadWeights(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
+    public static Map<String, String> loadWeights(Path dirOrRun, SequenceClassifier model, SafetensorsStore store) throws IOException {
         Path dir = checkpointDir(dirOrRun, store);
-        TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
+        SafetensorsStore.Loaded loaded = store.read(dir.resolve(MODEL));
         for (var e : model.namedParameters().entrySet()) {
             float[] data = require(loaded, e.getKey(), dir);
             if (data.length != e.getValue().size()) throw new IOException(dir.resolve(MODEL) + ": tensor " + e.getKey() + " has " + data.length + " values, the model needs " + e.getValue().size());
@@ -167,9 +167,9 @@ public final class Checkpoints {
      * model's weights into a model with tree attention, whose trees keep their fresh initialisation). Returns the names
      * of the model parameters that were not in the checkpoint.
      */
-    public static List<String> loadMatching(Path dirOrRun, SequenceClassifier model, TensorStore store) throws IOException {
+    public static List<String> loadMatching(Path dirOrRun, SequenceClassifier model, SafetensorsStore store) throws IOException {
         Path dir = checkpointDir(dirOrRun, store);
-        TensorStore.Loaded loaded = store.read(dir.resolve(MODEL));
+        SafetensorsStore.Loaded loaded = store.read(dir.resolve(MODEL));
         List<String> missing = new ArrayList<>();
         for (var e : model.namedParameters().entrySet()) {
             float[] data = loaded.tensors().get(e.getKey());
@@ -185,13 +185,13 @@ public final class Checkpoints {
     }
 
     /** A checkpoint directory as given, or a run directory's newest checkpoint. */
-    private static Path checkpointDir(Path dirOrRun, TensorStore store) throws IOException {
+    private static Path checkpointDir(Path dirOrRun, SafetensorsStore store) throws IOException {
         if (Files.isRegularFile(dirOrRun.resolve(MODEL))) return dirOrRun;
         return new Checkpoints(dirOrRun, store).latest().orElseThrow(() -> new IOException("no checkpoint (" + MODEL + ") in " + dirOrRun));
     }
 
     /** The attention spec a checkpoint recorded for its model (absent in checkpoints written before it was recorded). */
-    public static Optional<String> attentionOf(Path dirOrRun, TensorStore store) throws IOException {
+    public static Optional<String> attentionOf(Path dirOrRun, SafetensorsStore store) throws IOException {
         Path state = checkpointDir(dirOrRun, store).resolve(STATE);
         if (!Files.isRegularFile(state)) return Optional.empty();
         try {
@@ -201,7 +201,7 @@ public final class Checkpoints {
         }
     }
 
-    private static float[] require(TensorStore.Loaded loaded, String name, Path dir) throws IOException {
+    private static float[] require(SafetensorsStore.Loaded loaded, String name, Path dir) throws IOException {
         float[] t = loaded.tensors().get(name);
         if (t == null) throw new IOException("checkpoint " + dir + " lacks tensor " + name + " (was it written by another model configuration?)");
         return t;

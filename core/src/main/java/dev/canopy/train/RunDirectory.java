@@ -106,7 +106,7 @@ public final class RunDirectory {
         }
     }
 
-    public Checkpoints checkpoints(TensorStore store) {
+    public Checkpoints checkpoints(SafetensorsStore store) {
         return new Checkpoints(dir, store);
     }
 
