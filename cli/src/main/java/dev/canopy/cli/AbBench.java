@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,6 +40,9 @@ import picocli.CommandLine.Option;
 @Command(name = "ab", mixinStandardHelpOptions = true,
         description = "A/B of one attention forward from two canopy-core builds (jars or class folders) in one JVM, alternating rounds (JSON lines).")
 public final class AbBench implements Runnable {
+    @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
+    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    int batch;
     @Option(names = "--a", required = true, description = "Build A: a canopy-core jar or classes folder.")
     Path a;
 
@@ -51,14 +55,8 @@ public final class AbBench implements Runnable {
     @Option(names = "--n", description = "Sequence length (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
     int n;
 
-    @Option(names = "--d", description = "Head width (default: ${DEFAULT-VALUE}).", defaultValue = "64")
-    int d;
 
-    @Option(names = "--heads", description = "Heads (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-    int heads;
 
-    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-    int batch;
 
     @Option(names = "--rounds", description = "Rounds, each timing A then B or B then A (default: ${DEFAULT-VALUE}).", defaultValue = "20")
     int rounds;
@@ -76,18 +74,22 @@ public final class AbBench implements Runnable {
 
     @Override
     public void run() {
-        if (n <= 0 || d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--n, --d, --heads and --batch must be positive");
+        if (n <= 0 || dims.d <= 0 || dims.heads <= 0 || batch <= 0) throw new IllegalArgumentException("--n, --d, --heads and --batch must be positive");
         if (rounds < 1 || perRound < 1 || warmup < 0) throw new IllegalArgumentException("--rounds and --per-round must be at least 1, --warmup at least 0");
         if (launches < 1) throw new IllegalArgumentException("--launches must be at least 1, got " + launches);
+        if (!Files.exists(a)) throw new IllegalArgumentException("--a " + a + " does not exist (a canopy-core jar or classes folder)");
+        if (!Files.exists(b)) throw new IllegalArgumentException("--b " + b + " does not exist (a canopy-core jar or classes folder)");
         if (launches > 1) {
             runLaunches();
             return;
         }
-        long size = (long) batch * heads * n * d;
+        long size = (long) batch * dims.heads * n * dims.d;
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("q, k, v of " + size + " floats each are more than one array holds");
+        HeapCheck.require(5 * 4 * size, "bench ab --n " + n + ": q, k, v and two outputs (5 tensors of " + size + " floats)",
+                "at most --n " + HeapCheck.unitsThatFit(5L * 4 * batch * dims.heads * dims.d) + " can fit with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
         Random rng = new Random(7);
         float[] q = gaussian(rng, (int) size), k = gaussian(rng, (int) size), v = gaussian(rng, (int) size);
-        Build[] builds = {Build.load("--a", a, kind, batch, heads, n, d), Build.load("--b", b, kind, batch, heads, n, d)};
+        Build[] builds = {Build.load("--a", a, kind, batch, dims.heads, n, dims.d), Build.load("--b", b, kind, batch, dims.heads, n, dims.d)};
         float[][] outs = {new float[(int) size], new float[(int) size]};
         for (int i = 0; i < warmup; i++) for (int s = 0; s < 2; s++) builds[s].forward(q, k, v, outs[s]);
         double[][] medians = new double[2][rounds];
@@ -113,7 +115,7 @@ public final class AbBench implements Runnable {
         for (int i = 0; i < size; i++) if (Float.floatToIntBits(outs[0][i]) == Float.floatToIntBits(outs[1][i])) same++;
         double[] sorted = ratios.clone();
         Arrays.sort(sorted);
-        System.out.println(new JsonLine().put("bench", "ab").put("kind", kind).put("n", n).put("d", d).put("heads", heads).put("batch", batch)
+        System.out.println(new JsonLine().put("bench", "ab").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
                 .put("a", a.toString()).put("b", b.toString()).put("rounds", rounds).put("per_round", perRound)
                 .put("a_median_seconds", median(medians[0])).put("b_median_seconds", median(medians[1]))
                 .put("b_over_a_median", median(ratios)).put("b_over_a_min", sorted[0]).put("b_over_a_max", sorted[rounds - 1])
@@ -129,8 +131,8 @@ public final class AbBench implements Runnable {
         command.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM")));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Canopy.class.getName(), "bench", "ab", "--launches", "1",
-                "--a", a.toString(), "--b", b.toString(), "--attention", kind, "--n", String.valueOf(n), "--d", String.valueOf(d),
-                "--heads", String.valueOf(heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
+                "--a", a.toString(), "--b", b.toString(), "--attention", kind, "--n", String.valueOf(n), "--d", String.valueOf(dims.d),
+                "--heads", String.valueOf(dims.heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
                 "--per-round", String.valueOf(perRound), "--warmup", String.valueOf(warmup)));
         double[] ratios = new double[launches];
         double identical = 1;
@@ -143,7 +145,7 @@ public final class AbBench implements Runnable {
         }
         double[] sorted = ratios.clone();
         Arrays.sort(sorted);
-        System.out.println(new JsonLine().put("bench", "ab_launches").put("kind", kind).put("n", n).put("d", d).put("heads", heads).put("batch", batch)
+        System.out.println(new JsonLine().put("bench", "ab_launches").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
                 .put("a", a.toString()).put("b", b.toString()).put("launches", launches).put("rounds", rounds)
                 .put("b_over_a_median_of_launches", median(ratios)).put("b_over_a_min_launch", sorted[0]).put("b_over_a_max_launch", sorted[launches - 1])
                 .put("b_faster_launches", bFaster).put("outputs_bit_identical_min", identical));

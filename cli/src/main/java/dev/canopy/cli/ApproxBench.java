@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,6 +36,9 @@ import picocli.CommandLine.Option;
 @Command(name = "approx", mixinStandardHelpOptions = true,
         description = "Relative L2 error of an approximate attention against exact attention, per k (JSON lines).")
 public final class ApproxBench implements Runnable {
+    @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
+    @Option(names = "--causal", description = "Use a causal mask.")
+    boolean causal;
     @Option(names = "--attention", description = "Attention family taking option k, e.g. topk (default: ${DEFAULT-VALUE}); extra options may follow, e.g. topk:chunk=256.", defaultValue = "topk")
     String kind;
 
@@ -44,11 +48,7 @@ public final class ApproxBench implements Runnable {
     @Option(names = "--n", description = "Sequence length (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
     int n;
 
-    @Option(names = "--d", description = "Head width (default: ${DEFAULT-VALUE}).", defaultValue = "64")
-    int d;
 
-    @Option(names = "--heads", description = "Heads (default: ${DEFAULT-VALUE}).", defaultValue = "2")
-    int heads;
 
     @Option(names = "--inputs", split = ",", description = "Input distributions: clustered, gaussian (default: ${DEFAULT-VALUE}).", defaultValue = "clustered,gaussian")
     List<String> inputs;
@@ -62,8 +62,6 @@ public final class ApproxBench implements Runnable {
     @Option(names = "--mass-rows", description = "Query rows per head sampled for mass_kept (default: ${DEFAULT-VALUE}).", defaultValue = "256")
     int massRows;
 
-    @Option(names = "--causal", description = "Use a causal mask.")
-    boolean causal;
 
     @Option(names = "--seed", description = "Input seed (default: ${DEFAULT-VALUE}).", defaultValue = "7")
     long seed;
@@ -71,15 +69,22 @@ public final class ApproxBench implements Runnable {
 
     @Override
     public void run() {
-        if (n <= 0 || d <= 0 || heads <= 0) throw new IllegalArgumentException("--n, --d and --heads must be positive, got " + n + ", " + d + ", " + heads);
+        if (n <= 0 || dims.d <= 0 || dims.heads <= 0) throw new IllegalArgumentException("--n, --d and --heads must be positive, got " + n + ", " + dims.d + ", " + dims.heads);
         if (clusterSize <= 0) throw new IllegalArgumentException("--cluster-size must be positive, got " + clusterSize);
         if (!(spread >= 0)) throw new IllegalArgumentException("--spread must be >= 0, got " + spread);
         if (kind.contains(",") && !kind.contains(":")) throw new IllegalArgumentException("--attention takes one attention family, got '" + kind + "'");
         for (int k : ks) if (k <= 0) throw new IllegalArgumentException("--k values must be positive, got " + k);
         if (massRows < 1) throw new IllegalArgumentException("--mass-rows must be positive, got " + massRows);
-        AttentionShape shape = AttentionShape.self(1, heads, n, d);
+        for (String in : inputs) {
+            if (!in.equals("clustered") && !in.equals("gaussian")) throw new IllegalArgumentException("--inputs: unknown distribution '" + in + "'; known: clustered, gaussian");
+        }
+        AttentionShape shape = AttentionShape.self(1, dims.heads, n, dims.d);
+        // q, k, v, the exact output and the approximation's: five tensors at once.
+        HeapCheck.require(5L * 4 * shape.qSize(), "bench approx --n " + n + ": q, k, v and two outputs (5 tensors of " + shape.qSize() + " floats)",
+                "at most --n " + HeapCheck.unitsThatFit(5L * 4 * dims.heads * dims.d) + " can fit with --d " + dims.d + " --heads " + dims.heads);
+        Attentions.create(kind.contains(":") ? kind + ",k=" + ks.get(0) : kind + ":k=" + ks.get(0), new AttentionSetup(dims.heads, dims.d, n, seed)); // a bad spec fails before the inputs are drawn
         AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
-        AttentionSetup setup = new AttentionSetup(heads, d, n, seed);
+        AttentionSetup setup = new AttentionSetup(dims.heads, dims.d, n, seed);
         for (String in : inputs) {
             float[][] qkv = switch (in) {
                 case "clustered" -> clustered(shape, new Random(seed));
@@ -96,7 +101,7 @@ public final class ApproxBench implements Runnable {
                 float[] out = new float[shape.outSize()];
                 attention.forward(shape, qkv[0], qkv[1], qkv[2], mask, Pass.INFERENCE, out);
                 System.out.println(new JsonLine().put("bench", "approx").put("kind", attention.spec()).put("inputs", in)
-                        .put("n", n).put("d", d).put("heads", heads).put("causal", causal).put("k", k)
+                        .put("n", n).put("d", dims.d).put("heads", dims.heads).put("causal", causal).put("k", k)
                         .put("rel_l2_error", relativeError(out, exact)).put("mass_kept", massKept[ki]));
             }
         }
@@ -146,16 +151,16 @@ public final class ApproxBench implements Runnable {
     private float[][] clustered(AttentionShape s, Random rng) {
         int clusters = Math.max(1, s.nk() / clusterSize);
         float[] q = new float[s.qSize()], k = new float[s.kSize()];
-        float[] centres = new float[clusters * d];
+        float[] centres = new float[clusters * dims.d];
         for (int pair = 0; pair < s.pairs(); pair++) {
             for (int x = 0; x < centres.length; x++) centres[x] = (float) rng.nextGaussian();
             for (int j = 0; j < s.nk(); j++) {
                 int c = rng.nextInt(clusters);
-                for (int x = 0; x < d; x++) k[(pair * s.nk() + j) * d + x] = centres[c * d + x] + (float) (spread * rng.nextGaussian());
+                for (int x = 0; x < dims.d; x++) k[(pair * s.nk() + j) * dims.d + x] = centres[c * dims.d + x] + (float) (spread * rng.nextGaussian());
             }
             for (int i = 0; i < s.nq(); i++) {
                 int c = rng.nextInt(clusters);
-                for (int x = 0; x < d; x++) q[(pair * s.nq() + i) * d + x] = centres[c * d + x] + (float) (spread * rng.nextGaussian());
+                for (int x = 0; x < dims.d; x++) q[(pair * s.nq() + i) * dims.d + x] = centres[c * dims.d + x] + (float) (spread * rng.nextGaussian());
             }
         }
         return new float[][] {q, k, KernelBench.random(rng, s.vSize())};

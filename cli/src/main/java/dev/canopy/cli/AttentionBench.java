@@ -13,11 +13,17 @@ import dev.canopy.cli.bench.Timer;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = "Time attention forward (and backward) per kind and sequence length.")
 public final class AttentionBench implements Runnable {
+    @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
+    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+    int batch;
+    @Option(names = "--causal", description = "Use a causal mask.")
+    boolean causal;
     @Option(names = "--attention", description = "Attention specs, comma-separated, e.g. exact,topk:k=64 (default: ${DEFAULT-VALUE}). Known:%n"
             + "${canopy.attentions}", defaultValue = "exact")
     AttentionList attentions;
@@ -25,17 +31,9 @@ public final class AttentionBench implements Runnable {
     @Option(names = "--n", split = ",", description = "Sequence lengths (default: ${DEFAULT-VALUE}).", defaultValue = "1024,4096")
     List<Integer> lengths;
 
-    @Option(names = "--d", description = "Head width (default: ${DEFAULT-VALUE}).", defaultValue = "64")
-    int d;
 
-    @Option(names = "--heads", description = "Heads (default: ${DEFAULT-VALUE}).", defaultValue = "8")
-    int heads;
 
-    @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
-    int batch;
 
-    @Option(names = "--causal", description = "Use a causal mask.")
-    boolean causal;
 
     @Option(names = "--backward", description = "Also time the backward pass.")
     boolean backward;
@@ -48,20 +46,35 @@ public final class AttentionBench implements Runnable {
     public void run() {
         List<AttentionSpec> specs = attentions.specs();
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
-        if (d <= 0 || heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
+        if (dims.d <= 0 || dims.heads <= 0 || batch <= 0) throw new IllegalArgumentException("--d, --heads and --batch must be positive");
+        if (!(minSeconds >= 0 && minSeconds <= 3600)) throw new IllegalArgumentException("--min-seconds must be in 0..3600, got " + minSeconds);
+        int tensors = backward ? 8 : 4; // q, k, v, out (+ dOut, dq, dk, dv)
+        for (int n : lengths) {
+            long floatsPerPosition = (long) batch * dims.heads * dims.d;
+            if (floatsPerPosition * n > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("bench attention --n " + n + ": q of " + floatsPerPosition * n + " floats is over the 2^31 one array holds; --n up to "
+                        + (Integer.MAX_VALUE - 16) / floatsPerPosition + " with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
+            }
+            AttentionShape shape = AttentionShape.self(batch, dims.heads, n, dims.d);
+            long perPosition = 4L * tensors * floatsPerPosition;
+            HeapCheck.require(perPosition * n, "bench attention --n " + n + ": q, k, v, out" + (backward ? " and their gradients" : "")
+                    + " (" + tensors + " tensors of " + shape.qSize() + " floats)", "at most --n " + HeapCheck.unitsThatFit(perPosition)
+                    + " can fit with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
+        }
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
         Random rng = new Random(7);
         for (int n : lengths) {
-            AttentionShape shape = AttentionShape.self(batch, heads, n, d);
+            AttentionShape shape = AttentionShape.self(batch, dims.heads, n, dims.d);
             float[] q = KernelBench.random(rng, shape.qSize()), k = KernelBench.random(rng, shape.kSize()), v = KernelBench.random(rng, shape.vSize());
             float[] out = new float[shape.outSize()];
-            float[] dOut = KernelBench.random(rng, shape.outSize());
-            float[] dq = new float[shape.qSize()], dk = new float[shape.kSize()], dv = new float[shape.vSize()];
+            // The backward's arrays only when it runs: without --backward they would double the memory for nothing.
+            float[] dOut = backward ? KernelBench.random(rng, shape.outSize()) : null;
+            float[] dq = backward ? new float[shape.qSize()] : null, dk = backward ? new float[shape.kSize()] : null, dv = backward ? new float[shape.vSize()] : null;
             AttentionMask mask = causal ? AttentionMask.CAUSAL : AttentionMask.NONE;
-            double exactFlops = 4.0 * batch * heads * (double) n * n * d * (causal ? 0.5 : 1.0);
+            double exactFlops = 4.0 * batch * dims.heads * (double) n * n * dims.d * (causal ? 0.5 : 1.0);
             for (AttentionSpec spec : specs) {
-                Attention attention = spec.create(new AttentionSetup(heads, d, n, 1));
+                Attention attention = spec.create(new AttentionSetup(dims.heads, dims.d, n, 1));
                 Attention.Saved[] saved = new Attention.Saved[1];
                 Timer.Result fwd = Timer.measure(() -> saved[0] = attention.forward(shape, q, k, v, mask, Pass.INFERENCE, out), 1, 3, 50, minSeconds);
                 emit("forward", spec.toString(), shape, fwd, saved[0].flops(), saved[0].workingBytes(), exactFlops, peak);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code canopy} command: subcommands for benchmarks, training, evaluation and the demo. */
 @Command(name = "canopy", mixinStandardHelpOptions = true, version = "canopy 0.1.0",
         description = "Exact, top-k and decision-tree attention over long sequences.",
-        subcommands = {BenchCommand.class, DemoCommand.class, TrainCommand.class, EvalCommand.class, LraCommand.class,
+        subcommands = {BenchCommand.class, DemoCommand.class, TrainCommand.class, SweepCommand.class, EvalCommand.class, LraCommand.class,
                 ConvertCommand.class, EmbedCommand.class, CommandLine.HelpCommand.class})
 public final class Canopy implements Runnable {
 
@@ -30,12 +30,15 @@ public final class Canopy implements Runnable {
             ex.getCommandLine().getErr().println("canopy: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 2;
         });
-        cl.setExecutionExceptionHandler((ex, command, parseResult) -> {
-            if (ex instanceof IllegalArgumentException || ex instanceof UncheckedIOException || ex instanceof IOException) {
-                command.getErr().println("canopy: " + ex.getMessage());
-                return 2;
+        // Whatever a command throws becomes one line and an exit code (2: bad input); Errors such as OutOfMemoryError
+        // are not passed to the exception handler, so the execution strategy catches those.
+        cl.setExecutionExceptionHandler((ex, command, parseResult) -> Failures.report(ex, command.getErr()));
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                return Failures.report(e, parseResult.commandSpec().commandLine().getErr());
             }
-            throw ex;
         });
         return cl;
     }

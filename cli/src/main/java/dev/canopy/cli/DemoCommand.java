@@ -12,6 +12,7 @@ import dev.canopy.io.AtomicFiles;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.MetricsLog;
+import dev.canopy.train.ModelMemory;
 import dev.canopy.train.Progress;
 import dev.canopy.train.TrainConfig;
 import dev.canopy.train.Trainer;
@@ -57,25 +58,27 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         long started = System.nanoTime();
-        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1");
+        // Options are checked before anything is generated or written.
+        options.validate();
+        if (testExamples < 1) throw new IllegalArgumentException("--test-examples must be >= 1, got " + testExamples);
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
         if (options.schedule == null && attentions == null) options.schedule = DEFAULT_SCHEDULE;
         List<AttentionSpec> specs = (attentions != null ? attentions : AttentionList.parse(DEFAULT_ATTENTIONS)).specs();
         String preset = options.preset;
         TrainConfig train = withoutSchedule(options.training());
         int steps = train.steps();
-        Files.createDirectories(out);
+        TreeformerSchedule.Options plan = options.schedule == null ? null : withPhases(options.schedule, (float) train.lr(), steps);
         long seed = options.seed;
         System.out.println("canopy demo: generating the ListOps " + preset + " set (the LRA generator, brackets kept; seed " + seed + ")");
         TaskData data = Tasks.load("listops", preset, seed);
+        ModelConfig base = options.model(data, Attentions.parse("exact"));
+        new ModelMemory(base).check(train.batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch");
+        Files.createDirectories(out);
         List<Sample> test = data.test().subList(0, Math.min(testExamples, data.test().size()));
         double majority = data.majorityAccuracy(test);
-        ModelConfig base = options.model(data, Attentions.parse("exact"));
         List<Contender> contenders = new ArrayList<>();
         for (AttentionSpec spec : specs) contenders.add(new Contender(spec.toString(), base.withAttention(spec), train));
-        if (options.schedule != null) {
-            TreeformerSchedule.Options plan = withPhases(options.schedule, (float) train.lr(), steps);
-            contenders.add(new Contender(plan.label(), base, train.toBuilder().treeformer(plan).build()));
-        }
+        if (plan != null) contenders.add(new Contender(plan.label(), base, train.toBuilder().treeformer(plan).build()));
         int batch = train.batchSize();
         double lr = train.lr();
         System.out.printf(Locale.ROOT, "canopy demo: model %d layers, width %d, %d heads, FFN %d, mean pooling; %d steps of %d examples, AdamW lr %.1e cosine%n",

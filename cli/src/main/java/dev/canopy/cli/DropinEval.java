@@ -12,6 +12,7 @@ import dev.canopy.cli.eval.EvalCorpora;
 import dev.canopy.cli.eval.LabeledText;
 import dev.canopy.cli.eval.Metrics;
 import dev.canopy.kernels.Parallel;
+import dev.canopy.train.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,6 +57,7 @@ public final class DropinEval implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+        if (maxLength < 2) throw new IllegalArgumentException("--max-length must be at least 2 (room for [CLS] and [SEP]), got " + maxLength);
         if (folds < 2) throw new IllegalArgumentException("--folds must be >= 2, got " + folds);
         for (int k : ffnK) if (k < 1) throw new IllegalArgumentException("--ffn-k values must be >= 1, got " + k);
         ModelOption m = ModelOption.load(model);
@@ -72,7 +74,7 @@ public final class DropinEval implements Callable<Integer> {
         long tokens = 0;
         int truncated = 0;
         for (int i = 0; i < docs.size(); i++) {
-            var enc = m.tokenizer().encode(docs.get(i).text(), maxLength);
+            var enc = m.encode(docs.get(i).text(), maxLength);
             ids[i] = enc.ids();
             tokens += ids[i].length;
             if (enc.truncated()) truncated++;
@@ -102,7 +104,7 @@ public final class DropinEval implements Callable<Integer> {
             }
             float[][] emb = new float[docs.size()][];
             long workingBytes = 0, ffnBytes = 0, flops = 0;
-            ProgressBar progress = new ProgressBar(v.attention() + " " + v.ffn(), docs.size());
+            Progress progress = Progress.onStderr(v.attention() + " " + v.ffn());
             long t0 = System.nanoTime();
             for (int i = 0; i < docs.size(); i++) {
                 BertEncoder.Output out = encoder.forward(ids[i]);
@@ -110,7 +112,7 @@ public final class DropinEval implements Callable<Integer> {
                 workingBytes = Math.max(workingBytes, out.attentionWorkingBytes());
                 ffnBytes = Math.max(ffnBytes, out.ffnWorkingBytes());
                 flops += out.attentionFlops();
-                progress.step(i + 1);
+                progress.items(i + 1, docs.size());
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             float[][] brownEmb = Arrays.copyOfRange(emb, 0, brown.size());

@@ -4,11 +4,10 @@ import dev.canopy.attention.AttentionSpec;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.io.Json;
+import dev.canopy.io.TextFiles;
 import dev.canopy.tokenizer.WordPieceTokenizer;
+import dev.canopy.train.Progress;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,31 +33,39 @@ public final class EmbedCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "UTF-8 text files, one embedding each.")
     List<Path> files;
 
+    /** Only the first --max-length tokens are embedded; a larger file is the wrong file. */
+    static final long MAX_TEXT_BYTES = 256L << 20;
+
     @Override
     public Integer call() throws IOException {
         // Check what needs no model first, so a typo never waits for an 83 MB download.
-        for (Path f : files) if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "no such file");
+        if (maxLength < 2) throw new IllegalArgumentException("--max-length must be at least 2 (room for [CLS] and [SEP]), got " + maxLength);
+        for (Path f : files) TextFiles.readUtf8(f, MAX_TEXT_BYTES);  // says what is wrong with which file (missing, a directory, binary, not UTF-8)
         FeedForwardSpec feedForward = FeedForwardSpec.parse(ffn);
         ModelOption m = ModelOption.load(model);
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
         BertEncoder encoder = new BertEncoder(m.weights(), attention, feedForward);
-        ProgressBar progress = new ProgressBar("embed", files.size());
+        Progress progress = Progress.onStderr("embed");
         for (int i = 0; i < files.size(); i++) {
             Path f = files.get(i);
-            WordPieceTokenizer.Encoding enc = m.tokenizer().encode(Files.readString(f, StandardCharsets.UTF_8), maxLength);
+            WordPieceTokenizer.Encoding enc = m.encode(TextFiles.readUtf8(f, MAX_TEXT_BYTES), maxLength);
             if (enc.truncated()) {
                 System.err.println("canopy: warning: " + f + " has " + enc.fullLength() + " tokens; only the first " + maxLength
                         + " (with [CLS]/[SEP]) are embedded");
             }
             float[] e = encoder.embed(enc.ids());
+            // NaN or infinity would print as non-JSON; finite weights can still overflow.
+            for (float x : e) {
+                if (!Float.isFinite(x)) throw new IllegalStateException(f + ": the embedding came out non-finite (" + x + "); the model's activations overflow");
+            }
             StringBuilder line = new StringBuilder(8 * e.length + 100);
             line.append("{\"file\":").append(Json.quote(f.toString())).append(",\"tokens\":").append(enc.ids().length)
                     .append(",\"attention\":").append(Json.quote(attention.toString())).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
             for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
             System.out.println(line.append("]}"));
-            progress.step(i + 1);
+            progress.items(i + 1, files.size());
         }
         return 0;
     }

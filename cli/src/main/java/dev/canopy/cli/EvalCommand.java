@@ -8,10 +8,12 @@ import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
+import dev.canopy.train.ModelMemory;
 import dev.canopy.train.RunDirectory;
 import dev.canopy.train.SafetensorsStore;
 import dev.canopy.train.Trainer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -42,18 +44,21 @@ public final class EvalCommand implements Callable<Integer> {
             picocli.CommandLine.usage(this, System.out);
             return 0;
         }
+        if (batch < 1) throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        if (!split.equals("test") && !split.equals("valid")) throw new IllegalArgumentException("--split must be valid or test, got " + split);
+        if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such directory");
         RunDirectory run = RunDirectory.containing(checkpoint);
         RunDirectory.TaskRef ref = run.task();
-        TaskData data = Tasks.load(ref.task(), ref.preset(), ref.dataSeed());
-        List<Sample> samples = switch (split) {
-            case "test" -> data.test();
-            case "valid" -> data.valid();
-            default -> throw new IllegalArgumentException("--split must be valid or test, got " + split);
-        };
+        TaskData data = Tasks.load(run, ref);
+        List<Sample> samples = split.equals("test") ? data.test() : data.valid();
         ModelConfig config = run.model();
-        // The attention the checkpoint's model has (a scheduled run ends with trees), unless --attention overrides it.
-        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(Attentions::parse).orElse(config.attention());
-        EncoderClassifier model = new EncoderClassifier(config.withAttention(trained));
+        // The attention the checkpoint's model has (a scheduled run ends with trees); --attention may replace it below.
+        Path state = checkpoint.resolve(Checkpoints.STATE);
+        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(spec -> RunDirectory.parsed(state, spec))
+                .orElse(config.attention());
+        config = config.withAttention(trained);
+        new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch", run.path().resolve(RunDirectory.MODEL).toString());
+        EncoderClassifier model = new EncoderClassifier(config);
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
         if (attention != null) model = withAttention(model, config.withAttention(attention));
         long t0 = System.nanoTime();

@@ -26,11 +26,17 @@ public final class KernelBench implements Runnable {
     @Override
     public void run() {
         if (rows != 0) RowKernelBench.validate(rows, cols);
+        for (int size : sizes) {
+            if (size <= 0) throw new IllegalArgumentException("--size must be positive, got " + size);
+            long floats = (long) size * size;
+            if (floats > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("--size " + size + ": a " + size + " x " + size + " matrix is over the 2^31 floats one array holds; --size up to 46340 fits");
+            HeapCheck.require(3 * 4 * floats, "bench kernels --size " + size + ": three " + size + " x " + size + " matrices",
+                    "at most --size " + (long) Math.sqrt(HeapCheck.unitsThatFit(12)) + " can fit");
+        }
         double peak = FmaPeak.measureGflops();
         System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
         Random rng = new Random(1);
         for (int size : sizes) {
-            if (size <= 0) throw new IllegalArgumentException("--size must be positive, got " + size);
             int m = size, n = size, k = size;
             float[] a = random(rng, m * k), b = random(rng, k * n), c = new float[m * n];
             for (String layout : new String[] {"nn", "nt", "tn"}) {

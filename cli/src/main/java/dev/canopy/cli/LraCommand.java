@@ -14,12 +14,17 @@ public final class LraCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Task: " + Tasks.NAMES + ".")
     String task;
     @Unmatched List<String> rest = new ArrayList<>();
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         List<String> args = new ArrayList<>(List.of("train", "--task", task));
         if (rest.stream().noneMatch(a -> a.equals("--preset") || a.startsWith("--preset="))) args.addAll(List.of("--preset", "lra"));
         args.addAll(rest);
-        return Canopy.commandLine().execute(args.toArray(String[]::new));
+        // The inner command line reports to this one's writers, so its errors land where the caller looks.
+        picocli.CommandLine inner = Canopy.commandLine();
+        inner.setOut(spec.commandLine().getOut());
+        inner.setErr(spec.commandLine().getErr());
+        return inner.execute(args.toArray(String[]::new));
     }
 }

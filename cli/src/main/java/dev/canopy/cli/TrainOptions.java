@@ -22,7 +22,10 @@ final class TrainOptions {
     @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
-    @Option(names = "--pooling", description = "mean or cls.") String pooling;
+    @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
+    @Option(names = "--shift", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block.") boolean shift;
+    @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; about 1/sqrt(width) makes a narrow model learn recall much sooner).") Float qkvInit;
+    @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
@@ -38,6 +41,34 @@ final class TrainOptions {
             + "h, h0, grow, dense, tc, tf, lr, denselr, tclr, treelr, tflr, tftreelr, countbias, groups, routegrad, empty.")
     String schedule;
 
+    /** Checks each option that is set, by its name, before any data is loaded or anything written. */
+    void validate() {
+        Tasks.checkPreset(preset);
+        atLeast("--dim", dim, 1);
+        atLeast("--heads", heads, 1);
+        atLeast("--layers", layers, 0);
+        atLeast("--ffn-dim", ffn, 1);
+        atLeast("--steps", steps, 1);
+        atLeast("--batch", batch, 1);
+        atLeast("--warmup", warmup, 0);
+        atLeast("--eval-every", evalEvery, 0);
+        atLeast("--checkpoint-every", checkpointEvery, 0);
+        if (lr != null && !(lr > 0 && lr < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (weightDecay != null && !(weightDecay >= 0 && weightDecay < Float.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("--weight-decay must be a number >= 0, got " + weightDecay);
+        }
+        if (clip != null && !(clip >= 0 && clip < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("--clip must be a number >= 0 (0 = off), got " + clip);
+        if (decay != null) LrSchedule.kind(decay);
+        if (positions != null) ModelConfig.positions(positions);
+        if (pooling != null) ModelConfig.pooling(pooling);
+        if (qkvInit != null && !(qkvInit > 0 && Float.isFinite(qkvInit))) throw new IllegalArgumentException("--qkv-init must be a positive number, got " + qkvInit);
+    }
+
+    private static void atLeast(String option, Integer value, int min) {
+        if (value != null && value < min) throw new IllegalArgumentException(option + " must be at least " + min + ", got " + value);
+    }
+
     ModelConfig model(TaskData data, dev.canopy.attention.AttentionSpec attention) {
         ModelConfig.Builder b = Tasks.model(data, preset, seed).attention(attention);
         if (dim != null) b.dim(dim);
@@ -48,7 +79,12 @@ final class TrainOptions {
         if (positions != null) b.positions(ModelConfig.positions(positions));
         if (pooling != null) b.pooling(ModelConfig.pooling(pooling));
         if (dropout != null) b.dropout(dropout);
-        return b.build();
+        if (qkvInit != null) b.qkvInit(qkvInit);
+        ModelConfig m = b.causal(causal).shift(shift).build();
+        if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
+            throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
+        }
+        return m;
     }
 
     TrainConfig training() {

@@ -20,7 +20,7 @@ class MiniLmCommandsTest {
         expectError(CanopyCliTest.run("convert", "gpt2"), "unknown model 'gpt2'");
         expectError(CanopyCliTest.run("embed", "/no/such/file.txt"), "/no/such/file.txt");
         expectError(CanopyCliTest.run("eval", "dropin", "--limit", "-1"), "--limit");
-        expectError(CanopyCliTest.run("eval", "dropin", "--attention-k", "0"), "--attention-k");
+        expectError(CanopyCliTest.run("eval", "dropin", "--attention", "topk:k=0"), "k must be >= 1");
     }
 
     @Test

@@ -90,4 +90,54 @@ class TrainingCommandsTest {
         assertEquals(2, CanopyCliTest.run("train", "--task", "imdb", "--out", dir.resolve("x").toString()).code());
         assertEquals(2, CanopyCliTest.run("lra", "listops", "--preset", "huge", "--out", dir.resolve("y").toString()).code());
     }
+
+    @Test
+    void aRejectedRunWritesNothingSoTheGoodRunThatFollowsStartsClean() {
+        Path run = dir.resolve("rejected");
+        for (String[] bad : new String[][] {{"--lr", "-1"}, {"--warmup", "-5"}, {"--attention", "topk:k=0"}, {"--ffn", "topk-ffn:k=0"}}) {
+            var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "1", bad[0], bad[1]));
+            assertEquals(2, r.code(), r.err());
+            assertFalse(Files.exists(run), bad[0] + " " + bad[1] + " left " + run);
+        }
+        var big = CanopyCliTest.run("train", "--task", "listops", "--preset", "tiny", "--dim", "100000", "--out", run.toString(), "--quiet");
+        assertEquals(2, big.code(), big.err());
+        assertTrue(big.err().contains("does not fit in memory"), big.err());
+        assertFalse(Files.exists(run));
+        var good = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "1"));
+        assertEquals(0, good.code(), good.err());
+    }
+
+    @Test
+    void resumingRewritesNoLineTwiceAndTheDoneLineCountsTheWholeRun() throws Exception {
+        Path straight = dir.resolve("straight"), resumed = dir.resolve("resumed");
+        for (Path run : new Path[] {straight, resumed}) {
+            var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "2"));
+            assertEquals(0, r.code(), r.err());
+        }
+        // Resuming a finished run repeats no step: its log is cut back to the last checkpoint and its eval and done
+        // lines written again, equal to the straight run's but for wall-clock times.
+        var r = CanopyCliTest.run("train", "--resume", "--out", resumed.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(withoutTimes(Files.readString(straight.resolve("metrics.jsonl"))), withoutTimes(Files.readString(resumed.resolve("metrics.jsonl"))));
+        assertArrayEquals(Files.readAllBytes(straight.resolve("ckpt-00000002/model.safetensors")), Files.readAllBytes(resumed.resolve("ckpt-00000002/model.safetensors")));
+
+        // A run that stopped before its first checkpoint starts over on --resume rather than being stuck.
+        Path early = dir.resolve("early");
+        assertEquals(0, CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", early.toString()}, "--steps", "1")).code());
+        deleteTree(early.resolve("ckpt-00000001"));
+        var again = CanopyCliTest.run("train", "--resume", "--out", early.toString(), "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(Files.isDirectory(early.resolve("ckpt-00000001")));
+        assertEquals(1, Files.readAllLines(early.resolve("metrics.jsonl")).stream().filter(l -> l.contains("\"event\":\"done\"")).count());
+    }
+
+    static String withoutTimes(String log) {
+        return log.replaceAll("\"(seconds|tokens_per_second|train_seconds)\":[^,}]*", "\"$1\":_");
+    }
+
+    private static void deleteTree(Path p) throws java.io.IOException {
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
 }

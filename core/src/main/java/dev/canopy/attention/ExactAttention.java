@@ -42,7 +42,7 @@ public final class ExactAttention implements Attention {
         this.keyBlock = keyBlock;
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)",
+    public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)", true,
             new OptionSchema("exact", List.of(
                     OptionSchema.optional("qblock", "64", "queries per tile"),
                     OptionSchema.optional("kblock", "128", "keys per tile"))),
@@ -65,7 +65,7 @@ public final class ExactAttention implements Attention {
         s.check(q, k, v, out);
         mask.check(s);
         float[] lse = new float[s.pairs() * s.nq()];
-        int qBlocks = ceilDiv(s.nq(), queryBlock);
+        int qBlocks = Math.ceilDiv(s.nq(), queryBlock);
         if (pairParallel(s)) {
             // Many pairs: one task per pair, each with its own transposed keys.
             Parallel.forEach(s.pairs(), pair -> {
@@ -97,7 +97,7 @@ public final class ExactAttention implements Attention {
     record PairKeys(float[] kt, float[] v, int vOff, int nk, int blocks) {
         static PairKeys of(AttentionShape s, float[] k, float[] v, int pair, int bc) {
             int d = s.d(), dv = s.dv(), nk = s.nk(), dp = pad(d), wp = pad(dv);
-            int blocks = ceilDiv(nk, bc);
+            int blocks = Math.ceilDiv(nk, bc);
             float[] kt = new float[blocks * dp * bc];
             for (int blk = 0; blk < blocks; blk++) {
                 int j0 = blk * bc, cols = Math.min(bc, nk - j0);
@@ -111,7 +111,7 @@ public final class ExactAttention implements Attention {
 
         static long bytes(AttentionShape s, int bc) {
             int dp = pad(s.d()), wp = pad(s.dv());
-            return 4L * ((long) ceilDiv(s.nk(), bc) * dp * bc + (wp == s.dv() ? 0 : (long) s.nk() * wp));
+            return 4L * ((long) Math.ceilDiv(s.nk(), bc) * dp * bc + (wp == s.dv() ? 0 : (long) s.nk() * wp));
         }
     }
 
@@ -200,7 +200,7 @@ public final class ExactAttention implements Attention {
                 rowDot[i] = sum;
             }
         });
-        int kBlocks = ceilDiv(s.nk(), keyBlock);
+        int kBlocks = Math.ceilDiv(s.nk(), keyBlock);
         int splits = splitsPerPair(s);
         Arrays.fill(dq, 0f);
         float[] dqExtra = splits > 1 ? new float[s.pairs() * (splits - 1) * nq * d] : null;
@@ -223,8 +223,8 @@ public final class ExactAttention implements Attention {
 
     /** How many key ranges each pair is split into, so that few pairs still keep every thread busy. */
     private int splitsPerPair(AttentionShape s) {
-        int kBlocks = ceilDiv(s.nk(), keyBlock);
-        return Math.max(1, Math.min(kBlocks, ceilDiv(Parallel.threads(), s.pairs())));
+        int kBlocks = Math.ceilDiv(s.nk(), keyBlock);
+        return Math.max(1, Math.min(kBlocks, Math.ceilDiv(Parallel.threads(), s.pairs())));
     }
 
     private void backwardKeys(Context c, float[] dOut, float[] rowDot, float[] dqOut, int dqOff, float[] dk, float[] dvOut, int pair, int b0, int b1) {
@@ -315,7 +315,7 @@ public final class ExactAttention implements Attention {
         long perThreadForward = (long) br * dp + (long) br * bc + (long) br * wp + 2L * br;
         long perThreadBackward = (long) br * dp + 2L * dp * bc + (long) wp * bc + 2L * br * bc + (long) br * wp
                 + (long) bc * dp + (long) bc * wp + (long) br * Math.max(dp, wp);
-        int threads = Math.min(Parallel.threads(), s.pairs() * ceilDiv(s.nq(), br));
+        int threads = Math.min(Parallel.threads(), s.pairs() * Math.ceilDiv(s.nq(), br));
         long lse = (long) s.pairs() * s.nq();
         long keys = PairKeys.bytes(s, bc) / 4 * (pairParallel(s) ? Math.min(Parallel.threads(), s.pairs()) : 1);
         long forward = lse + threads * perThreadForward + keys;
@@ -323,9 +323,5 @@ public final class ExactAttention implements Attention {
         long backward = lse + lse /* row dots */ + (long) Math.min(Parallel.threads(), s.pairs() * splits) * perThreadBackward
                 + (splits > 1 ? (long) s.pairs() * (splits - 1) * s.nq() * s.d() : 0);
         return 4L * Math.max(forward, backward);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

@@ -40,7 +40,7 @@ public final class LinformerAttention implements Attention {
         }
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("keys and values projected along the sequence to k rows (learned E, F: k x n)",
+    public static final AttentionFamily FAMILY = new AttentionFamily("keys and values projected along the sequence to k rows (learned E, F: k x n)", false,
             new OptionSchema("linformer", List.of(OptionSchema.required("k", "projected length"))),
             values -> {
                 int k = values.integer("k", 1, Integer.MAX_VALUE);

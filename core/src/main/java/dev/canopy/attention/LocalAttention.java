@@ -21,7 +21,7 @@ public final class LocalAttention implements Attention {
         this.window = window;
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("softmax attention over the keys within w positions of the query",
+    public static final AttentionFamily FAMILY = new AttentionFamily("softmax attention over the keys within w positions of the query", true,
             new OptionSchema("local", List.of(OptionSchema.required("w", "keys seen on each side of the query"))),
             values -> {
                 LocalAttention attention = new LocalAttention(values.integer("w", 0, Integer.MAX_VALUE));

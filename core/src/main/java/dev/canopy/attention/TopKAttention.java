@@ -64,7 +64,7 @@ public final class TopKAttention implements Attention {
         this.dropout = dropout;
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("per query, softmax over the k largest scores only (Gupta et al. 2021)",
+    public static final AttentionFamily FAMILY = new AttentionFamily("per query, softmax over the k largest scores only (Gupta et al. 2021)", true,
             new OptionSchema("topk", List.of(
                     OptionSchema.required("k", "keys kept per query"),
                     OptionSchema.optional("chunk", Integer.toString(DEFAULT_CHUNK), "queries selected together"),
@@ -130,11 +130,12 @@ public final class TopKAttention implements Attention {
         boolean drop = pass.training() && dropout > 0f;
         long seed = drop ? CounterRng.mix(pass.seed(), DROPOUT_STREAM) : 0L;
         LongAdder selected = new LongAdder();
-        int blocksPerChunk = ceilDiv(chunkRows, ROW_BLOCK);
+        int blocksPerChunk = Math.ceilDiv(chunkRows, ROW_BLOCK);
+        ForwardCall call = new ForwardCall(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores);
 
         for (int pair = 0; pair < s.pairs(); pair++) {
             final int p = pair;
-            int keyBlocks = ceilDiv(nk, KEY_BLOCK);
+            int keyBlocks = Math.ceilDiv(nk, KEY_BLOCK);
             Parallel.forRanges(keyBlocks, 4, (b0, b1) -> {
                 for (int b = b0; b < b1; b++) {
                     int j0 = b * KEY_BLOCK, cols = Math.min(KEY_BLOCK, nk - j0);
@@ -153,7 +154,7 @@ public final class TopKAttention implements Attention {
                     if (i0 >= chunkStart + rows) return;
                     int n = Math.min(ROW_BLOCK, chunkStart + rows - i0);
                     int sBase = (g * chunkRows + blk * ROW_BLOCK) * nkP;
-                    selected.add(forwardRows(s, q, kt, v, mask, padded, drop, seed, out, idx, top, scores, sBase, p, i0, n));
+                    selected.add(forwardRows(call, sBase, p, i0, n));
                 });
             }
         }
@@ -163,10 +164,22 @@ public final class TopKAttention implements Attention {
         return new Context(s, mask, q, kIn, v, idx, top, drop, seed, flops, backwardFlops, workingBytes(s, mask));
     }
 
+    /**
+     * What every row block of one forward shares: the inputs, the current pair's transposed key tiles (kt), the padded
+     * keys per batch item, the dropout draw, and the outputs (out, the selected idx and top scores, the score buffer).
+     */
+    private record ForwardCall(AttentionShape s, float[] q, float[] kt, float[] v, AttentionMask mask, int[][] padded,
+                               boolean drop, long seed, float[] out, int[] idx, float[] top, float[] scores) {}
+
     /** Scores rows [i0, i0 + n) of one pair into scores[sBase ..], selects, and writes their output rows. */
-    private long forwardRows(AttentionShape s, float[] q, float[] kt, float[] v, AttentionMask mask, int[][] padded,
-                             boolean drop, long seed, float[] out, int[] idx, float[] top, float[] scores, int sBase,
-                             int pair, int i0, int n) {
+    private long forwardRows(ForwardCall call, int sBase, int pair, int i0, int n) {
+        AttentionShape s = call.s();
+        float[] q = call.q(), kt = call.kt(), v = call.v(), out = call.out(), top = call.top(), scores = call.scores();
+        AttentionMask mask = call.mask();
+        int[][] padded = call.padded();
+        int[] idx = call.idx();
+        boolean drop = call.drop();
+        long seed = call.seed();
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         int dp = pad(d), nkP = pad(nk);
         int kk = slotsPerRow(s);
@@ -326,8 +339,8 @@ public final class TopKAttention implements Attention {
      * else enough chunks to do so (small C), each with its own buffer.
      */
     private int chunksAtOnce(int nq) {
-        int blocksPerChunk = ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
-        return Math.max(1, Math.min(ceilDiv(nq, chunk), ceilDiv(Parallel.threads(), blocksPerChunk)));
+        int blocksPerChunk = Math.ceilDiv(Math.min(chunk, nq), ROW_BLOCK);
+        return Math.max(1, Math.min(Math.ceilDiv(nq, chunk), Math.ceilDiv(Parallel.threads(), blocksPerChunk)));
     }
 
     private void checkSizes(AttentionShape s, long bufferRows, int nkP) {
@@ -346,7 +359,7 @@ public final class TopKAttention implements Attention {
     }
 
     private static int keyTileFloats(int nk, int dp) {
-        return ceilDiv(nk, KEY_BLOCK) * KEY_BLOCK * dp;
+        return Math.ceilDiv(nk, KEY_BLOCK) * KEY_BLOCK * dp;
     }
 
     /**
@@ -359,7 +372,7 @@ public final class TopKAttention implements Attention {
         long saved = 8L * slots;
         int chunkRows = Math.min(chunk, nq);
         int group = chunksAtOnce(nq);
-        int threads = Math.min(Parallel.threads(), group * ceilDiv(chunkRows, ROW_BLOCK));
+        int threads = Math.min(Parallel.threads(), group * Math.ceilDiv(chunkRows, ROW_BLOCK));
         long perThreadForward = 4L * ROW_BLOCK * dp + 4L * kk + TopKSelect.scratchBytes(kk);
         long padLists = 0;
         if (mask.keyPadding() != null) for (boolean p : mask.keyPadding()) if (p) padLists += 4;
@@ -368,9 +381,5 @@ public final class TopKAttention implements Attention {
         long perThreadBackward = 8L * kk;
         long backward = saved + 8L * pairSlots + KeyLists.bytes(pairSlots, nk) + (long) Parallel.threads() * perThreadBackward;
         return Math.max(forward, backward);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return Math.ceilDiv(a, b);
     }
 }

@@ -31,7 +31,8 @@ public record BertCheckpoint(String name, WordPieceTokenizer tokenizer, BertWeig
      * @param minilmOrDirectory {@value #MINILM}, or a directory with model.safetensors, config.json and tokenizer.json
      * @return the tokenizer and weights
      * @throws IOException if a file cannot be read or fetched
-     * @throws IllegalArgumentException if the argument is neither {@code minilm} nor such a directory
+     * @throws IllegalArgumentException if the argument is neither {@code minilm} nor such a directory, or the
+     *                                  tokenizer has more tokens than the model has embeddings
      */
     public static BertCheckpoint load(String minilmOrDirectory) throws IOException {
         if (minilmOrDirectory.equals(MINILM)) return minilm();
@@ -60,7 +61,8 @@ public record BertCheckpoint(String name, WordPieceTokenizer tokenizer, BertWeig
      * @param dir a directory with model.safetensors, config.json and tokenizer.json
      * @return the tokenizer and weights
      * @throws IOException if a file cannot be read
-     * @throws IllegalArgumentException if one of the three files is missing
+     * @throws IllegalArgumentException if one of the three files is missing, or the tokenizer has more tokens than
+     *                                  the model has embeddings
      */
     public static BertCheckpoint fromDirectory(Path dir) throws IOException {
         Path safetensors = dir.resolve("model.safetensors"), config = dir.resolve("config.json"), tokenizer = dir.resolve("tokenizer.json");
@@ -71,6 +73,13 @@ public record BertCheckpoint(String name, WordPieceTokenizer tokenizer, BertWeig
     }
 
     private static BertCheckpoint read(String name, Path safetensors, Path config, Path tokenizer) throws IOException {
-        return new BertCheckpoint(name, WordPieceTokenizer.fromJson(tokenizer), BertWeights.load(safetensors, BertConfig.read(config)));
+        BertConfig c = BertConfig.read(config);
+        WordPieceTokenizer t = WordPieceTokenizer.fromJson(tokenizer);
+        // Ids are distinct, so more tokens than vocab_size means some id has no embedding row.
+        if (t.vocabSize() > c.vocabSize()) {
+            throw new IllegalArgumentException(tokenizer + " has " + t.vocabSize() + " tokens but " + config + " gives vocab_size "
+                    + c.vocabSize() + "; the tokenizer and the model do not belong together");
+        }
+        return new BertCheckpoint(name, t, BertWeights.load(safetensors, c));
     }
 }

@@ -2,7 +2,6 @@ package dev.canopy.bert;
 
 import dev.canopy.io.Json;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -64,7 +63,7 @@ public record BertConfig(int vocabSize, int hidden, int layers, int heads, int i
     public static BertConfig read(Path path) throws IOException {
         Map<String, Object> m;
         try {
-            m = Json.parseObject(Files.readString(path));
+            m = Json.parseObject(dev.canopy.io.TextFiles.readUtf8(path, dev.canopy.io.JsonFields.MAX_BYTES));
         } catch (IllegalArgumentException ex) {
             throw new IOException(path + ": not valid JSON: " + ex.getMessage());
         }

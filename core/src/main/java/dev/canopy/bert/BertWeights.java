@@ -1,5 +1,6 @@
 package dev.canopy.bert;
 
+import dev.canopy.io.Finite;
 import dev.canopy.io.Safetensors;
 import dev.canopy.io.SafetensorsFile;
 import java.io.IOException;
@@ -44,13 +45,18 @@ public record BertWeights(BertConfig config, float[] wordEmbeddings, float[] pos
                         float[] ln1Gamma, float[] ln1Beta, float[] w1, float[] b1, float[] w2, float[] b2,
                         float[] ln2Gamma, float[] ln2Beta) {}
 
+    /** A tensor whose values are all finite: NaN weights would give NaN embeddings, printed as non-JSON. */
+    private static float[] finite(SafetensorsFile f, String name, int... shape) throws IOException {
+        return Finite.require(f.floats(name, shape), f.path(), name);
+    }
+
     /**
-     * Reads every tensor the shape calls for, checking its size.
+     * Reads every tensor the shape calls for, checking its size and that every value is finite.
      *
      * @param safetensors a model.safetensors file
      * @param c           the shape, from config.json
      * @return the weights
-     * @throws IOException if the file cannot be read or a tensor is missing or misshapen
+     * @throws IOException if the file cannot be read, or a tensor is missing, misshapen or not finite
      */
     public static BertWeights load(Path safetensors, BertConfig c) throws IOException {
         SafetensorsFile f = Safetensors.open(safetensors);
@@ -60,19 +66,19 @@ public record BertWeights(BertConfig config, float[] wordEmbeddings, float[] pos
         for (int i = 0; i < layers.length; i++) {
             String l = p + "encoder.layer." + i + ".";
             layers[i] = new Layer(
-                    f.floats(l + "attention.self.query.weight", h, h), f.floats(l + "attention.self.query.bias", h),
-                    f.floats(l + "attention.self.key.weight", h, h), f.floats(l + "attention.self.key.bias", h),
-                    f.floats(l + "attention.self.value.weight", h, h), f.floats(l + "attention.self.value.bias", h),
-                    f.floats(l + "attention.output.dense.weight", h, h), f.floats(l + "attention.output.dense.bias", h),
-                    f.floats(l + "attention.output.LayerNorm.weight", h), f.floats(l + "attention.output.LayerNorm.bias", h),
-                    f.floats(l + "intermediate.dense.weight", ff, h), f.floats(l + "intermediate.dense.bias", ff),
-                    f.floats(l + "output.dense.weight", h, ff), f.floats(l + "output.dense.bias", h),
-                    f.floats(l + "output.LayerNorm.weight", h), f.floats(l + "output.LayerNorm.bias", h));
+                    finite(f, l + "attention.self.query.weight", h, h), finite(f, l + "attention.self.query.bias", h),
+                    finite(f, l + "attention.self.key.weight", h, h), finite(f, l + "attention.self.key.bias", h),
+                    finite(f, l + "attention.self.value.weight", h, h), finite(f, l + "attention.self.value.bias", h),
+                    finite(f, l + "attention.output.dense.weight", h, h), finite(f, l + "attention.output.dense.bias", h),
+                    finite(f, l + "attention.output.LayerNorm.weight", h), finite(f, l + "attention.output.LayerNorm.bias", h),
+                    finite(f, l + "intermediate.dense.weight", ff, h), finite(f, l + "intermediate.dense.bias", ff),
+                    finite(f, l + "output.dense.weight", h, ff), finite(f, l + "output.dense.bias", h),
+                    finite(f, l + "output.LayerNorm.weight", h), finite(f, l + "output.LayerNorm.bias", h));
         }
         String e = p + "embeddings.";
-        return new BertWeights(c, f.floats(e + "word_embeddings.weight", c.vocabSize(), h),
-                f.floats(e + "position_embeddings.weight", c.maxPositions(), h),
-                f.floats(e + "token_type_embeddings.weight", c.typeVocabSize(), h),
-                f.floats(e + "LayerNorm.weight", h), f.floats(e + "LayerNorm.bias", h), layers);
+        return new BertWeights(c, finite(f, e + "word_embeddings.weight", c.vocabSize(), h),
+                finite(f, e + "position_embeddings.weight", c.maxPositions(), h),
+                finite(f, e + "token_type_embeddings.weight", c.typeVocabSize(), h),
+                finite(f, e + "LayerNorm.weight", h), finite(f, e + "LayerNorm.bias", h), layers);
     }
 }

@@ -72,7 +72,8 @@ public final class Safetensors {
         if (metadata != null && !metadata.isEmpty()) {
             json.append(Json.quote(METADATA)).append(":{");
             boolean first = true;
-            for (Map.Entry<String, String> e : metadata.entrySet()) {
+            // Sorted keys: the caller's map order (Map.of's changes from one JVM to the next) must not change the bytes.
+            for (Map.Entry<String, String> e : new java.util.TreeMap<>(metadata).entrySet()) {
                 if (!first) json.append(',');
                 first = false;
                 json.append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));

@@ -20,7 +20,7 @@ public final class SafetensorsFile {
     SafetensorsFile(Path path, Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {
         this.path = path;
         this.tensors = Map.copyOf(tensors);
-        this.metadata = Map.copyOf(metadata);
+        this.metadata = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(metadata)); // a fixed order to iterate
         this.dataStart = dataStart;
     }
 

@@ -97,4 +97,13 @@ public final class ScoreRows {
             FloatVector.fromArray(S, dp, off + j).sub(dv).mul(pj).mul(sv).intoArray(dp, off + j);
         }
     }
+
+    /** max + log(sum) per row, +inf where sum is 0 (the row saw nothing): the log-sum-exp kept from an online softmax. */
+    public static float[] logSumExp(float[] max, float[] sum) {
+        float[] lse = new float[max.length];
+        Parallel.forRanges(lse.length, 1024, (a, b) -> {
+            for (int i = a; i < b; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
+        });
+        return lse;
+    }
 }

@@ -9,6 +9,7 @@ import dev.canopy.nn.Embedding;
 import dev.canopy.nn.Init;
 import dev.canopy.nn.LayerNorm;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.TokenShift;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Map;
 
 /**
  * Token embedding + positions (learned or sinusoidal) + pre-LN blocks + final LayerNorm + pooling (mean over real
- * tokens, or the [CLS] row): a batch of token rows becomes one vector per row.
+ * tokens, or the [CLS] row): a batch of token rows becomes one vector per row. With pooling TOKENS there is no pooling:
+ * the final hidden states [batch * n, dim] are the output. A causal config masks every layer's attention causally.
  */
 final class Encoder {
     private final ModelConfig config;
@@ -25,6 +27,7 @@ final class Encoder {
     private final Embedding positions; // null for sinusoidal
     private final float[] sinusoid;     // [tokensPerSequence, dim] when sinusoidal
     private final Dropout embedDrop;
+    private final TokenShift shift; // null unless the config asks for it
     private final List<EncoderBlock> blocks = new ArrayList<>();
     private final LayerNorm lnFinal;
     private final Map<String, Parameter> named = new LinkedHashMap<>();
@@ -44,6 +47,12 @@ final class Encoder {
             sinusoid = sinusoidTable(n, dim);
         }
         embedDrop = new Dropout(c.dropout(), 0);
+        if (c.shift()) {
+            shift = new TokenShift(prefix + "embed.shift", dim);
+            Init.normal(shift.weight(), 0.02f, CounterRng.mix(c.seed(), 3));
+        } else {
+            shift = null;
+        }
         for (int l = 0; l < c.layers(); l++) {
             EncoderBlock b = new EncoderBlock(prefix + "blocks." + l + ".", c, l, CounterRng.mix(c.seed(), 100 + l));
             blocks.add(b);
@@ -57,6 +66,7 @@ final class Encoder {
         named.clear();
         named.put(tokens.weight.name, tokens.weight);
         if (positions != null) named.put(positions.weight.name, positions.weight);
+        if (shift != null) named.put(shift.weight().name, shift.weight());
         for (EncoderBlock b : blocks) named.putAll(b.namedParameters());
         for (Parameter p : lnFinal.parameters()) named.put(p.name, p);
     }
@@ -82,10 +92,10 @@ final class Encoder {
         return t;
     }
 
-    record Saved(Batch batch, Embedding.Saved tokens, int[] positionIds, Embedding.Saved positions, Dropout.Saved embedDrop,
-                 List<EncoderBlock.Saved> blocks, LayerNorm.Saved lnFinal, float[] pooled, long flops, long backwardFlops, long workingBytes) {}
+    record Saved(Batch batch, Embedding.Saved tokens, int[] positionIds, Embedding.Saved positions, TokenShift.Saved shift, Dropout.Saved embedDrop,
+                 List<EncoderBlock.Saved> blocks, LayerNorm.Saved lnFinal, float[] hidden, float[] pooled, long flops, long backwardFlops, long workingBytes) {}
 
-    /** Pooled [batch, dim] in Saved.pooled. */
+    /** Final hidden states [batch * n, dim] in Saved.hidden; pooled [batch, dim] in Saved.pooled (null for TOKENS). */
     Saved forward(Batch batch, Pass pass) {
         int b = batch.size(), n = batch.length(), rows = b * n;
         if (n > config.tokensPerSequence()) throw new IllegalArgumentException("batch rows have " + n + " tokens but the model takes at most " + config.tokensPerSequence());
@@ -104,8 +114,14 @@ final class Encoder {
                 for (int c = 0; c < dim; c++) x[off + c] += sinusoid[poff + c];
             }
         }
+        TokenShift.Saved sShift = null;
+        if (shift != null) {
+            float[] shifted = new float[rows * dim];
+            sShift = shift.forward(b, n, x, shifted);
+            x = shifted;
+        }
         Dropout.Saved sDrop = embedDrop.forward(pass, rows * dim, x, x);
-        AttentionMask mask = AttentionMask.padding(batch.padding());
+        AttentionMask mask = new AttentionMask(batch.padding(), config.causal());
         List<EncoderBlock.Saved> saved = new ArrayList<>(blocks.size());
         long flops = 0, bwd = 0, bytes = 0;
         for (int l = 0; l < blocks.size(); l++) {
@@ -120,8 +136,8 @@ final class Encoder {
         }
         float[] h = new float[rows * dim];
         LayerNorm.Saved sLn = lnFinal.forward(rows, x, h);
-        float[] pooled = new float[b * dim];
-        for (int i = 0; i < b; i++) {
+        float[] pooled = config.pooling() == ModelConfig.Pooling.TOKENS ? null : new float[b * dim];
+        for (int i = 0; pooled != null && i < b; i++) {
             if (config.pooling() == ModelConfig.Pooling.CLS) {
                 System.arraycopy(h, i * n * dim, pooled, i * dim, dim);
             } else {
@@ -135,7 +151,7 @@ final class Encoder {
                 for (int c = 0; c < dim; c++) pooled[i * dim + c] *= inv;
             }
         }
-        return new Saved(batch, sTok, posIds, sPos, sDrop, saved, sLn, pooled, flops, bwd, bytes);
+        return new Saved(batch, sTok, posIds, sPos, sShift, sDrop, saved, sLn, h, pooled, flops, bwd, bytes);
     }
 
     /** dPooled [batch, dim] in; adds into every parameter's gradient. */
@@ -156,10 +172,17 @@ final class Encoder {
                 }
             }
         }
+        backwardHidden(s, dh);
+    }
+
+    /** dHidden [batch * n, dim] (the final hidden states' gradient) in; adds into every parameter's gradient. */
+    void backwardHidden(Saved s, float[] dh) {
+        int rows = s.batch().size() * s.batch().length();
         float[] dx = new float[rows * dim];
         lnFinal.backward(s.lnFinal(), dh, dx);
         for (int l = blocks.size() - 1; l >= 0; l--) blocks.get(l).backward(s.blocks().get(l), dx, dx);
         embedDrop.backward(s.embedDrop(), dx, dx);
+        if (shift != null) shift.backward(s.shift(), dx, dx);
         tokens.backward(s.tokens(), dx);
         if (positions != null) positions.backward(s.positions(), dx);
     }

@@ -54,7 +54,7 @@ final class EncoderBlock {
         attention = c.attention().create(setup);
         // GPT-2 style: N(0, 0.02), residual projections scaled down by the depth so the residual stream stays O(1).
         float residualStd = 0.02f / (float) Math.sqrt(2.0 * Math.max(1, c.layers()));
-        Init.normal(qkv.weight, 0.02f, seed + 1);
+        Init.normal(qkv.weight, c.qkvInit(), seed + 1);
         Init.normal(proj.weight, residualStd, seed + 2);
         if (dense) {
             Init.normal(fc1.weight, 0.02f, seed + 3);

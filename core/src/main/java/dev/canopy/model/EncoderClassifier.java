@@ -19,6 +19,10 @@ import java.util.Map;
 /**
  * The encoder classifier, and with {@code twoTower} the LRA retrieval variant: both documents go through the same
  * encoder to u and v, and an MLP reads [u, v, u*v, u-v]. Logits [batch, classes].
+ *
+ * <p>With pooling TOKENS the head is token-level: the same linear head reads the final hidden state of every
+ * supervised position of the batch (targets >= 0), and the logits are [supervised positions, classes] in row-major
+ * position order; {@link Forward#labels()} gives their targets. Unsupervised positions cost no head work.
  */
 public final class EncoderClassifier implements SequenceClassifier {
     private final ModelConfig config;
@@ -131,7 +135,7 @@ public final class EncoderClassifier implements SequenceClassifier {
         return encoder.blocks().stream().map(b -> b.attention).toList();
     }
 
-    record Saved(float[] logits, Encoder.Saved first, Encoder.Saved second, float[] features, Linear.Saved hidden,
+    record Saved(float[] logits, int[] labels, int[] positions, Encoder.Saved first, Encoder.Saved second, float[] features, Linear.Saved hidden,
                  dev.canopy.nn.Gelu.Saved gelu, float[] hiddenPre, Linear.Saved head) implements Forward {
         @Override public long attentionFlops() { return first.flops() + (second == null ? 0 : second.flops()); }
         @Override public long attentionBackwardFlops() { return first.backwardFlops() + (second == null ? 0 : second.backwardFlops()); }
@@ -144,11 +148,29 @@ public final class EncoderClassifier implements SequenceClassifier {
             throw new IllegalArgumentException(config.twoTower() ? "the two-tower model needs paired examples" : "this model takes single documents, the batch has pairs");
         }
         int b = batch.size(), d = config.dim(), c = config.classes();
+        boolean tokens = config.pooling() == ModelConfig.Pooling.TOKENS;
+        if (tokens != batch.tokenLevel()) {
+            throw new IllegalArgumentException(tokens ? "this model classifies positions (pooling tokens); the batch has no per-position targets"
+                    : "this model classifies whole sequences; the batch labels positions (use pooling tokens)");
+        }
         Encoder.Saved first = encoder.forward(batch, pass);
+        if (tokens) {
+            int[] at = batch.supervisedPositions();
+            int m = at.length;
+            float[] rows = new float[m * d], logits = new float[m * c];
+            int[] labels = new int[m];
+            float[] h = first.hidden();
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(h, at[r] * d, rows, r * d, d);
+                labels[r] = batch.targets()[at[r]];
+            }
+            Linear.Saved sHead = head.forward(m, rows, logits);
+            return new Saved(logits, labels, at, first, null, null, null, null, null, sHead);
+        }
         float[] logits = new float[b * c];
         if (!config.twoTower()) {
             Linear.Saved sHead = head.forward(b, first.pooled(), logits);
-            return new Saved(logits, first, null, null, null, null, null, sHead);
+            return new Saved(logits, batch.labels(), null, first, null, null, null, null, null, sHead);
         }
         Pass secondPass = pass.training() ? Pass.training(CounterRng.mix(pass.seed(), 0x5EC0)) : pass;
         Encoder.Saved second = encoder.forward(batch.second(), secondPass);
@@ -167,13 +189,23 @@ public final class EncoderClassifier implements SequenceClassifier {
         Linear.Saved sHidden = hidden.forward(b, features, pre);
         Gelu.Saved sGelu = gelu.forward(b * d, pre, act);
         Linear.Saved sHead = head.forward(b, act, logits);
-        return new Saved(logits, first, second, features, sHidden, sGelu, pre, sHead);
+        return new Saved(logits, batch.labels(), null, first, second, features, sHidden, sGelu, pre, sHead);
     }
 
     @Override
     public void backward(Forward forward, float[] dLogits) {
         Saved s = (Saved) forward;
         int b = s.first().batch().size(), d = config.dim();
+        if (s.positions() != null) {
+            int[] at = s.positions();
+            float[] dRows = new float[at.length * d];
+            head.backward(s.head(), dLogits, dRows);
+            Batch batch = s.first().batch();
+            float[] dh = new float[batch.size() * batch.length() * d];
+            for (int r = 0; r < at.length; r++) System.arraycopy(dRows, r * d, dh, at[r] * d, d);
+            encoder.backwardHidden(s.first(), dh);
+            return;
+        }
         if (!config.twoTower()) {
             float[] dPooled = new float[b * d];
             head.backward(s.head(), dLogits, dPooled);

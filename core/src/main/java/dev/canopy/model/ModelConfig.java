@@ -2,16 +2,22 @@ package dev.canopy.model;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
-import dev.canopy.io.Json;
+import dev.canopy.io.JsonFields;
 import dev.canopy.io.JsonLine;
 import dev.canopy.nn.TopKFeedForward;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Shape of an encoder classifier: vocabulary, longest document, width, heads, layers, feed-forward width, the
  * attention, positions, pooling, classes, dropout, whether it is the two-tower (pair) variant, the initialisation
- * seed and the feed-forward kind. Build one with {@link #builder}; every field not set keeps the default below.
+ * seed and the feed-forward kind; whether every layer's attention is causal (position t sees positions &lt;= t only),
+ * whether the embeddings get a token shift ({@link dev.canopy.nn.TokenShift}: each position adds a learned map of its
+ * left neighbour's embedding), and the standard deviation of the initial q/k/v weights (0.02 by default; about
+ * 1/sqrt(dim) lets a narrow model leave the long initial plateau of recall tasks much sooner). Build one with
+ * {@link #builder}; every field not set keeps the default below.
+ *
+ * <p>Pooling {@link Pooling#TOKENS} is the token-level head: no pooling, the classifier reads each supervised
+ * position's final hidden state (tasks with per-position targets).
  *
  * @param vocab     token ids run from 0 to vocab - 1
  * @param maxLength tokens per document, [CLS] not counted
@@ -21,15 +27,19 @@ import java.util.Map;
  * @param ffnDim    hidden width of the dense feed-forward
  * @param attention the attention of every layer
  * @param positions learned or sinusoidal position embeddings
- * @param pooling   mean over tokens, or the [CLS] token
+ * @param pooling   mean over tokens, the [CLS] token, or per position
  * @param classes   classes the head scores
  * @param dropout   dropout probability, in [0, 1)
  * @param twoTower  whether the model compares two documents (one shared encoder)
  * @param seed      seed of the initialisation
  * @param ffn       {@value #DENSE_FFN} or a top-k feed-forward spec
+ * @param causal    whether position t sees positions up to t only
+ * @param shift     whether the embeddings get a token shift
+ * @param qkvInit   standard deviation of the initial q/k/v weights
  */
 public record ModelConfig(int vocab, int maxLength, int dim, int heads, int layers, int ffnDim, AttentionSpec attention,
-                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn) {
+                          Positions positions, Pooling pooling, int classes, float dropout, boolean twoTower, long seed, String ffn,
+                          boolean causal, boolean shift, float qkvInit) {
 
     /** The feed-forward spec of a dense layer; otherwise {@code topk-ffn:k=K} (top-k feed-forward). */
     public static final String DENSE_FFN = "dense";
@@ -42,16 +52,21 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         SINUSOIDAL
     }
 
-    /** How the tokens become one vector for the head. */
+    /** The default standard deviation of the initial q/k/v projection weights (GPT-2's 0.02). */
+    public static final float QKV_INIT = 0.02f;
+
+    /** MEAN and CLS pool a sequence to one vector; TOKENS classifies supervised positions (no pooling). */
     public enum Pooling {
         /** The mean over the document's tokens. */
         MEAN,
         /** The hidden state of a [CLS] token put in front. */
-        CLS
+        CLS,
+        /** No pooling: each supervised position is classified. */
+        TOKENS
     }
 
     /**
-     * Checks every field; a blank feed-forward means dense.
+     * Checks every field and their combinations; a blank feed-forward means dense.
      *
      * @throws IllegalArgumentException naming the field at fault
      */
@@ -65,7 +80,15 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         if (attention == null) throw new IllegalArgumentException("model config needs an attention");
         if (ffn == null || ffn.isBlank()) ffn = DENSE_FFN;
         if (!ffn.equals(DENSE_FFN)) TopKFeedForward.Config.parse(ffn); // fail early on a bad spec
+        if (pooling == Pooling.TOKENS && twoTower) throw new IllegalArgumentException("the two-tower model classifies pairs; it has no per-position head (pooling tokens)");
+        if (causal && pooling == Pooling.CLS) throw new IllegalArgumentException("a causal model cannot pool on [CLS] (position 0 sees only itself); use pooling mean or tokens");
+        if (causal && !attention.family().causal()) {
+            throw new IllegalArgumentException("attention " + attention.name() + " cannot be causal (" + attention.family().summary() + "); use one of " + CAUSAL_ATTENTIONS);
+        }
+        if (!(qkvInit > 0) || !Float.isFinite(qkvInit)) throw new IllegalArgumentException("q/k/v init std must be a positive number, got " + qkvInit);
     }
+
+    private static final String CAUSAL_ATTENTIONS = String.join(", ", Attentions.FAMILIES.stream().filter(f -> f.causal()).map(f -> f.name()).toList());
 
     /**
      * A config with the defaults: width 64, 4 heads, 2 layers, FFN 128, exact attention, learned positions, mean pooling.
@@ -82,7 +105,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     /** {@return a builder holding this config's values} */
     public Builder toBuilder() {
         return new Builder(vocab, maxLength, classes).dim(dim).heads(heads).layers(layers).ffnDim(ffnDim).attention(attention)
-                .positions(positions).pooling(pooling).dropout(dropout).twoTower(twoTower).seed(seed).ffn(ffn);
+                .positions(positions).pooling(pooling).dropout(dropout).twoTower(twoTower).seed(seed).ffn(ffn).causal(causal).shift(shift).qkvInit(qkvInit);
     }
 
     /** {@return width of each head: dim / heads} */
@@ -114,7 +137,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return new JsonLine().put("vocab", vocab).put("max_length", maxLength).put("dim", dim).put("heads", heads)
                 .put("layers", layers).put("ffn_dim", ffnDim).put("attention", attention.toString())
                 .put("positions", positions.name().toLowerCase(Locale.ROOT)).put("pooling", pooling.name().toLowerCase(Locale.ROOT))
-                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn).toString();
+                .put("classes", classes).put("dropout", Float.toString(dropout)).put("two_tower", twoTower).put("seed", seed).put("ffn", ffn)
+                .put("causal", causal).put("shift", shift).put("qkv_init", Float.toString(qkvInit)).toString();
     }
 
     /**
@@ -125,22 +149,22 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
      * @throws IllegalArgumentException if a field is missing or invalid
      */
     public static ModelConfig fromJson(String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        try {
-            return builder(num(m, "vocab"), num(m, "max_length"), num(m, "classes")).dim(num(m, "dim")).heads(num(m, "heads"))
-                    .layers(num(m, "layers")).ffnDim(num(m, "ffn_dim")).attention(Attentions.parse((String) m.get("attention")))
-                    .positions(positions((String) m.get("positions"))).pooling(pooling((String) m.get("pooling")))
-                    .dropout(Float.parseFloat((String) m.get("dropout"))).twoTower(Boolean.TRUE.equals(m.get("two_tower")))
-                    .seed(((Number) m.get("seed")).longValue()).ffn(m.get("ffn") instanceof String f ? f : DENSE_FFN).build();
-        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
-            throw new IllegalArgumentException("model config JSON is missing a field or has a wrong type: " + e.getMessage());
-        }
+        return JsonFields.parse(json, "model config JSON").as(ModelConfig::fromJson);
     }
 
-    private static int num(Map<String, Object> m, String key) {
-        Object v = m.get(key);
-        if (!(v instanceof Number n)) throw new IllegalArgumentException("model config JSON: '" + key + "' is missing or not a number");
-        return n.intValue();
+    /**
+     * Reads {@link #toJson()}'s fields; a problem names the file (use through {@link JsonFields#as}).
+     *
+     * @param m the parsed fields
+     * @return the config
+     */
+    public static ModelConfig fromJson(JsonFields m) {
+        return builder(m.integer("vocab"), m.integer("max_length"), m.integer("classes")).dim(m.integer("dim")).heads(m.integer("heads"))
+                .layers(m.integer("layers")).ffnDim(m.integer("ffn_dim")).attention(Attentions.parse(m.string("attention")))
+                .positions(positions(m.string("positions"))).pooling(pooling(m.string("pooling"))).dropout(m.real32("dropout"))
+                .twoTower(m.bool("two_tower", false)).seed(m.longValue("seed")).ffn(m.string("ffn", DENSE_FFN))
+                .causal(m.bool("causal", false)).shift(m.bool("shift", false))
+                .qkvInit(m.has("qkv_init") ? Float.parseFloat(m.string("qkv_init")) : QKV_INIT).build();
     }
 
     /**
@@ -161,7 +185,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     /**
      * Pooling by name.
      *
-     * @param name {@code mean} or {@code cls}
+     * @param name {@code mean}, {@code cls} or {@code tokens}
      * @return the kind
      * @throws IllegalArgumentException for another name
      */
@@ -169,7 +193,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "mean" -> Pooling.MEAN;
             case "cls" -> Pooling.CLS;
-            default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls");
+            case "tokens" -> Pooling.TOKENS;
+            default -> throw new IllegalArgumentException("unknown pooling '" + name + "'; known: mean, cls, tokens");
         };
     }
 
@@ -184,6 +209,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         private boolean twoTower = false;
         private long seed = 1;
         private String ffn = DENSE_FFN;
+        private boolean causal = false, shift = false;
+        private float qkvInit = QKV_INIT;
 
         private Builder(int vocab, int maxLength, int classes) {
             this.vocab = vocab;
@@ -243,7 +270,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         /**
          * Pooling for the head.
          *
-         * @param v mean or CLS
+         * @param v mean, CLS or tokens
          * @return this builder
          */
         public Builder pooling(Pooling v) { pooling = v; return this; }
@@ -275,6 +302,27 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
          * @return this builder
          */
         public Builder ffn(String v) { ffn = v; return this; }
+        /**
+         * Whether every layer's attention is causal.
+         *
+         * @param v true for a causal model
+         * @return this builder
+         */
+        public Builder causal(boolean v) { causal = v; return this; }
+        /**
+         * Whether the embeddings get a token shift.
+         *
+         * @param v true to add it
+         * @return this builder
+         */
+        public Builder shift(boolean v) { shift = v; return this; }
+        /**
+         * Standard deviation of the initial q/k/v weights.
+         *
+         * @param v a positive number
+         * @return this builder
+         */
+        public Builder qkvInit(float v) { qkvInit = v; return this; }
 
         /**
          * Checks every setting.
@@ -283,7 +331,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
          * @throws IllegalArgumentException naming the setting at fault
          */
         public ModelConfig build() {
-            return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn);
+            return new ModelConfig(vocab, maxLength, dim, heads, layers, ffnDim, attention, positions, pooling, classes, dropout, twoTower, seed, ffn,
+                    causal, shift, qkvInit);
         }
     }
 }

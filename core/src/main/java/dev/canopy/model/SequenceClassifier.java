@@ -36,7 +36,7 @@ public interface SequenceClassifier {
     int maxLength();
 
     /**
-     * Logits [batch, classes] plus whatever backward needs and the attention cost of this pass.
+     * Logits (see {@link Forward#logits()}) plus whatever backward needs and the attention cost of this pass.
      *
      * @param batch token ids, padding and labels
      * @param pass  inference, or training with its dropout seed
@@ -45,7 +45,7 @@ public interface SequenceClassifier {
     Forward forward(Batch batch, Pass pass);
 
     /**
-     * Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits [batch, classes].
+     * Adds dLoss/dParameter into every parameter's grad, given dLoss/dLogits (the logits' shape).
      *
      * @param forward what the forward returned
      * @param dLogits gradient of the loss with respect to the logits
@@ -54,8 +54,19 @@ public interface SequenceClassifier {
 
     /** What one forward pass produced and cost. */
     interface Forward {
-        /** {@return the logits, [batch, classes]} */
+        /**
+         * [rows, classes]: one row per example, or per supervised position for a token-level model.
+         *
+         * @return the logits
+         */
         float[] logits();
+
+        /**
+         * The label each row of {@link #logits()} should predict (the batch's labels, or its supervised targets).
+         *
+         * @return one label per row
+         */
+        int[] labels();
 
         /**
          * Attention-layer FLOPs of this forward (all layers, projections excluded), as the attentions report them.

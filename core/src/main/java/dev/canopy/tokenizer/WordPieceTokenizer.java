@@ -24,6 +24,7 @@ public final class WordPieceTokenizer {
     private final int unk, cls, sep;
     /** Special tokens written literally in the text ("[MASK]") that map to their id before any normalisation. */
     private final Map<String, Integer> addedTokens;
+    private final String[] specials;
     /** Ids of the pieces that continue a word ("##ing"). */
     private final BitSet continuations = new BitSet();
 
@@ -31,6 +32,7 @@ public final class WordPieceTokenizer {
                        int maxCharsPerWord, String unkToken) {
         this.vocab = vocab;
         this.addedTokens = Map.copyOf(addedTokens);
+        this.specials = this.addedTokens.keySet().toArray(String[]::new);
         this.normalizer = normalizer;
         this.prefix = prefix;
         this.maxCharsPerWord = maxCharsPerWord;
@@ -160,22 +162,23 @@ public final class WordPieceTokenizer {
      */
     public List<Integer> tokenize(String text) {
         List<Integer> out = new ArrayList<>();
+        // Where each literal special token next occurs (-1: nowhere further), searched again only once passed, so
+        // that a text full of special tokens costs linear, not quadratic, time.
+        int[] next = new int[specials.length];
+        for (int k = 0; k < specials.length; k++) next[k] = text.indexOf(specials[k]);
         int from = 0;
         while (from < text.length()) {
             // The earliest (then longest) literal special token splits the text; the pieces between are normal text.
             int best = -1;
-            String bestToken = null;
-            for (String t : addedTokens.keySet()) {
-                int at = text.indexOf(t, from);
-                if (at >= 0 && (best < 0 || at < best || (at == best && t.length() > bestToken.length()))) {
-                    best = at;
-                    bestToken = t;
-                }
+            for (int k = 0; k < specials.length; k++) {
+                if (next[k] >= 0 && next[k] < from) next[k] = text.indexOf(specials[k], from);
+                if (next[k] < 0) continue;
+                if (best < 0 || next[k] < next[best] || (next[k] == next[best] && specials[k].length() > specials[best].length())) best = k;
             }
             if (best < 0) break;
-            tokenizeText(text.substring(from, best), out);
-            out.add(addedTokens.get(bestToken));
-            from = best + bestToken.length();
+            tokenizeText(text.substring(from, next[best]), out);
+            out.add(addedTokens.get(specials[best]));
+            from = next[best] + specials[best].length();
         }
         tokenizeText(text.substring(from), out);
         return out;
@@ -187,8 +190,8 @@ public final class WordPieceTokenizer {
         int start = -1;
         for (int i = 0; i <= cps.length; i++) {
             int cp = i < cps.length ? cps[i] : ' ';
-            boolean space = BertNormalizer.isWhitespace(cp);
-            boolean punct = !space && isPunctuation(cp);
+            boolean space = ReferenceUnicode.isWhitespace(cp);
+            boolean punct = !space && ReferenceUnicode.isPunctuation(cp);
             if (space || punct) {
                 if (start >= 0) wordPiece(cps, start, i, out);
                 start = -1;
@@ -223,16 +226,6 @@ public final class WordPieceTokenizer {
             out.add(found);
             start = end;
         }
-    }
-
-    /** ASCII punctuation and symbols, plus every Unicode punctuation category (Pc Pd Ps Pe Pi Pf Po). */
-    static boolean isPunctuation(int cp) {
-        if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
-        return switch (Character.getType(cp)) {
-            case Character.CONNECTOR_PUNCTUATION, Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION,
-                 Character.INITIAL_QUOTE_PUNCTUATION, Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION -> true;
-            default -> false;
-        };
     }
 
     private int id(String token) {

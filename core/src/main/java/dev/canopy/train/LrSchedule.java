@@ -21,7 +21,8 @@ public record LrSchedule(Kind kind, double peak, int warmup, int total, double m
     }
 
     public LrSchedule {
-        if (!(peak > 0) || warmup < 0 || total < 1 || minRatio < 0 || minRatio > 1) {
+        if (kind == null) throw new IllegalArgumentException("learning-rate schedule needs a kind: cosine, linear or constant");
+        if (!(peak > 0) || Double.isInfinite(peak) || warmup < 0 || total < 1 || !(minRatio >= 0 && minRatio <= 1)) {
             throw new IllegalArgumentException("learning-rate schedule needs peak > 0, warmup >= 0, total >= 1, 0 <= min ratio <= 1; got peak="
                     + peak + " warmup=" + warmup + " total=" + total + " min=" + minRatio);
         }

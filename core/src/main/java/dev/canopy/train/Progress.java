@@ -5,8 +5,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Training progress: a bar redrawn in place (step, loss, tokens/s, ETA) when stdout is a terminal, plain lines every
- * few seconds otherwise (logs, pipes), and nothing when quiet.
+ * Progress of a long loop (training steps, documents embedded): a bar redrawn in place when the JVM has a terminal,
+ * plain lines every ten seconds otherwise (logs, pipes), and nothing when quiet. The one progress printer of the
+ * command line.
  */
 public final class Progress {
     private final PrintStream out;
@@ -29,7 +30,24 @@ public final class Progress {
         return new Progress(System.out, c != null && c.isTerminal(), quiet, label);
     }
 
+    /** A bar on standard error, only on a terminal (for commands whose standard output is data, such as JSON lines). */
+    public static Progress onStderr(String label) {
+        Console c = System.console();
+        boolean terminal = c != null && c.isTerminal();
+        return new Progress(System.err, terminal, !terminal, label);
+    }
+
+    /** A training step: loss and tokens/s beside the count. */
     public void update(int step, int total, double loss, double tokensPerSecond) {
+        show(step, total, String.format(Locale.ROOT, " loss %.4f %s tok/s", loss, human(tokensPerSecond)));
+    }
+
+    /** Items done of total (documents, cases). */
+    public void items(int done, int total) {
+        show(done, total, "");
+    }
+
+    private void show(int step, int total, String detail) {
         if (quiet) return;
         long now = System.nanoTime();
         boolean last = step >= total;
@@ -37,7 +55,7 @@ public final class Progress {
         lastDraw = now;
         double elapsed = (now - started) / 1e9;
         double eta = step > 0 ? elapsed * (total - step) / step : Double.NaN;
-        String stats = String.format(Locale.ROOT, "%s step %d/%d loss %.4f %s tok/s ETA %s", label, step, total, loss, human(tokensPerSecond), clock(eta));
+        String stats = String.format(Locale.ROOT, "%s step %d/%d%s ETA %s", label, step, total, detail, clock(eta));
         if (terminal) {
             int width = 24, filled = (int) Math.round(width * (double) step / Math.max(1, total));
             out.print("\r[" + "#".repeat(filled) + "-".repeat(width - filled) + "] " + stats + "   ");

@@ -1,12 +1,16 @@
 package dev.canopy.train;
 
 import dev.canopy.io.AtomicFiles;
-import dev.canopy.io.Json;
+import dev.canopy.attention.AttentionSpec;
+import dev.canopy.attention.registry.Attentions;
+import dev.canopy.io.JsonFields;
 import dev.canopy.io.JsonLine;
 import dev.canopy.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -20,18 +24,29 @@ public final class RunDirectory {
     public static final String TRAIN = "train.json";
     public static final String METRICS = "metrics.jsonl";
 
-    /** Which data a run trains on: the task, its size preset and the seed the data was generated or split with. */
-    public record TaskRef(String task, String preset, long dataSeed) {
-        String toJson() {
-            return new JsonLine().put("task", task).put("preset", preset).put("data_seed", dataSeed).toString();
+    /**
+     * Which data a run trains on: the task, its size preset, the seed the data was generated or split with, and the
+     * generator's own settings where the task has any (mqar's n, pairs, vocab), in the order given.
+     */
+    public record TaskRef(String task, String preset, long dataSeed, Map<String, Integer> settings) {
+        public TaskRef {
+            settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         }
 
-        static TaskRef fromJson(String json) {
-            Map<String, Object> m = Json.parseObject(json);
-            if (!(m.get("task") instanceof String task)) throw new IllegalArgumentException("'task' is missing or not a string");
-            if (!(m.get("preset") instanceof String preset)) throw new IllegalArgumentException("'preset' is missing or not a string");
-            if (!(m.get("data_seed") instanceof Number seed)) throw new IllegalArgumentException("'data_seed' is missing or not a number");
-            return new TaskRef(task, preset, seed.longValue());
+        public TaskRef(String task, String preset, long dataSeed) {
+            this(task, preset, dataSeed, Map.of());
+        }
+
+        String toJson() {
+            JsonLine json = new JsonLine().put("task", task).put("preset", preset).put("data_seed", dataSeed);
+            settings.forEach(json::put);
+            return json.toString();
+        }
+
+        static TaskRef fromJson(JsonFields f) {
+            Map<String, Integer> settings = new LinkedHashMap<>();
+            for (String key : f.keys()) if (!key.equals("task") && !key.equals("preset") && !key.equals("data_seed")) settings.put(key, f.integer(key));
+            return new TaskRef(f.string("task"), f.string("preset"), f.longValue("data_seed"), settings);
         }
     }
 
@@ -82,17 +97,22 @@ public final class RunDirectory {
         return read(TRAIN, TrainConfig::fromJson);
     }
 
-    public Checkpoints checkpoints(TensorStore store) {
+    /** An attention spec read from a run's file, its problems named against that file. */
+    public static AttentionSpec parsed(Path file, String spec) {
+        try {
+            return Attentions.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Checkpoints checkpoints(SafetensorsStore store) {
         return new Checkpoints(dir, store);
     }
 
-    private <T> T read(String name, Function<String, T> parse) throws IOException {
+    private <T> T read(String name, Function<JsonFields, T> parse) throws IOException {
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(dir + " has no " + name + "; is it a run directory written by 'canopy train'?");
-        try {
-            return parse.apply(Files.readString(file));
-        } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        return JsonFields.read(file).as(parse); // every problem, a spec the registry rejects too, names the file
     }
 }

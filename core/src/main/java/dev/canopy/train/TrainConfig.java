@@ -1,9 +1,8 @@
 package dev.canopy.train;
 
-import dev.canopy.io.Json;
+import dev.canopy.io.JsonFields;
 import dev.canopy.io.JsonLine;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * How to train: steps and batch, the learning rate with its warm-up and decay, AdamW settings, clipping, the seed, how
@@ -40,6 +39,10 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         if (steps < 1 || batchSize < 1) throw new IllegalArgumentException("training needs steps >= 1 and batch >= 1, got steps=" + steps + " batch=" + batchSize);
         if (padMultiple < 1) throw new IllegalArgumentException("pad multiple must be >= 1");
         if (evalEvery < 0 || checkpointEvery < 0) throw new IllegalArgumentException("eval/checkpoint intervals must be >= 0");
+        // The schedule and optimiser settings are checked here, so a bad rate fails before a run writes anything.
+        new LrSchedule(decay, lr, warmup, steps, minLrRatio);
+        new AdamW.Settings(beta1, beta2, eps, weightDecay);
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) throw new IllegalArgumentException("gradient clipping norm must be >= 0 (0 = off), got " + clipNorm);
     }
 
     /**
@@ -109,26 +112,25 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
      * @return the config
      */
     public static TrainConfig fromJson(String json) {
-        Map<String, Object> m = Json.parseObject(json);
-        try {
-            double lr = Double.parseDouble((String) m.get("lr"));
-            Builder b = builder(integer(m, "steps"), integer(m, "batch"), lr).warmup(integer(m, "warmup"))
-                    .decay(LrSchedule.kind((String) (m.containsKey("decay") ? m.get("decay") : m.get("schedule")))) // "schedule" before the Treeformer schedule took the name.minLrRatio(Double.parseDouble((String) m.get("min_lr_ratio")))
-                    .weightDecay(Float.parseFloat((String) m.get("weight_decay")))
-                    .betas(Float.parseFloat((String) m.get("beta1")), Float.parseFloat((String) m.get("beta2")))
-                    .eps(Float.parseFloat((String) m.get("eps"))).clipNorm(Double.parseDouble((String) m.get("clip")))
-                    .seed(((Number) m.get("seed")).longValue()).evalEvery(integer(m, "eval_every"))
-                    .checkpointEvery(integer(m, "checkpoint_every")).padMultiple(integer(m, "pad_multiple"));
-            if (m.get("treeformer") != null) b.treeformer(TreeformerSchedule.Options.parse((String) m.get("treeformer"), (float) lr));
-            return b.build();
-        } catch (ClassCastException | NullPointerException | NumberFormatException e) {
-            throw new IllegalArgumentException("training config JSON is missing a field or has a wrong type: " + e.getMessage());
-        }
+        return JsonFields.parse(json, "training config JSON").as(TrainConfig::fromJson);
     }
 
-    private static int integer(Map<String, Object> m, String key) {
-        if (!(m.get(key) instanceof Number n)) throw new IllegalArgumentException("training config JSON: '" + key + "' is missing or not a number");
-        return n.intValue();
+    /**
+     * Reads {@link #toJson()}'s fields; a problem names the file (use through {@link JsonFields#as}).
+     *
+     * @param m the parsed fields
+     * @return the config
+     */
+    public static TrainConfig fromJson(JsonFields m) {
+        double lr = m.real("lr");
+        // "decay" was called "schedule" before the Treeformer schedule took that name.
+        Builder b = builder(m.integer("steps"), m.integer("batch"), lr).warmup(m.integer("warmup"))
+                .decay(LrSchedule.kind(m.has("decay") ? m.string("decay") : m.string("schedule"))).minLrRatio(m.real("min_lr_ratio"))
+                .weightDecay(m.real32("weight_decay")).betas(m.real32("beta1"), m.real32("beta2")).eps(m.real32("eps"))
+                .clipNorm(m.real("clip")).seed(m.longValue("seed")).evalEvery(m.integer("eval_every"))
+                .checkpointEvery(m.integer("checkpoint_every")).padMultiple(m.integer("pad_multiple"));
+        if (m.has("treeformer")) b.treeformer(TreeformerSchedule.Options.parse(m.string("treeformer"), (float) lr));
+        return b.build();
     }
 
     /** {@return the learning-rate schedule these settings describe} */

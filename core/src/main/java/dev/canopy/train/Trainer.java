@@ -13,12 +13,14 @@ import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
 import dev.canopy.nn.SoftmaxCrossEntropy;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,6 +47,11 @@ public final class Trainer {
     private final TreeformerSchedule trees;      // null unless the config has a Treeformer schedule
     private final List<String> treeLog = new ArrayList<>();
     private Set<Parameter> treeParams = Set.of(); // identity set: the attentions' own parameters
+    // Training totals of the steps before the checkpoint this trainer resumed from (carried in its metadata), so a
+    // resumed run reports the whole run's attention FLOPs, not only its last segment's.
+    private long flopsBefore, examplesBefore;
+    private double lossBefore = Double.NaN; // the checkpoint's last step loss: a resume with no step left still reports it
+    static final String FLOPS_KEY = "train_attention_flops", EXAMPLES_KEY = "train_examples", LOSS_KEY = "train_last_loss";
 
     /**
      * A trainer for one model on one task; the optimiser starts with zero moments.
@@ -62,6 +69,9 @@ public final class Trainer {
         this.order = new DataOrder(task.train(), CounterRng.mix(config.seed(), 0xDA7A));
         this.schedule = config.lrSchedule();
         if (config.treeformer() != null && !(model instanceof EncoderClassifier)) throw new IllegalArgumentException("a Treeformer schedule needs an encoder classifier");
+        if (config.treeformer() != null && config.treeformer().tcSteps() > 0 && ((EncoderClassifier) model).config().causal()) {
+            throw new IllegalArgumentException("a causal model cannot take a Treeformer schedule with a TC phase (TC cannot be causal); use tc=0 for dense then TF");
+        }
         this.trees = config.treeformer() == null ? null : new TreeformerSchedule(config.treeformer(), treeLog::add);
     }
 
@@ -76,7 +86,17 @@ public final class Trainer {
     public Map<String, String> resume(Checkpoints checkpoints) throws IOException {
         int step = checkpoints.latestStep().orElseThrow(() -> new IOException("no checkpoint to resume from in " + checkpoints.runDir()));
         attentionAfter(step);
-        return checkpoints.restore(model, optimizer);
+        Map<String, String> meta = checkpoints.restore(model, optimizer);
+        // Checkpoints written before the totals were carried lack them; their runs report the resumed segment only.
+        Path file = checkpoints.latest().orElseThrow().resolve(Checkpoints.MODEL);
+        flopsBefore = meta.containsKey(FLOPS_KEY) ? Checkpoints.count(meta, FLOPS_KEY, file) : 0;
+        examplesBefore = meta.containsKey(EXAMPLES_KEY) ? Checkpoints.count(meta, EXAMPLES_KEY, file) : 0;
+        try {
+            lossBefore = meta.containsKey(LOSS_KEY) ? Double.parseDouble(meta.get(LOSS_KEY)) : Double.NaN;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": checkpoint metadata \"" + LOSS_KEY + "\" is \"" + meta.get(LOSS_KEY) + "\", not a number");
+        }
+        return meta;
     }
 
     /**
@@ -124,7 +144,7 @@ public final class Trainer {
 
     /**
      * What a run measured. trainSeconds and trainTokens leave out the first few (JIT warm-up) steps; tokensPerSecond is their ratio.
-     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over examples.
+     * attentionFlopsPerExample is the training cost: forward plus backward attention FLOPs, averaged over every example of the run (a resumed run includes the steps before its checkpoint).
      *
      * @param steps                    steps trained
      * @param finalLoss                mean loss of the last steps
@@ -160,9 +180,8 @@ public final class Trainer {
         if (startStep < 0 || startStep > endStep || endStep > config.steps()) throw new IllegalArgumentException("cannot run steps " + startStep + ".." + endStep + " of " + config.steps());
         resetPeakHeap();
         long tokens = 0;
-        double seconds = 0, lossEma = Double.NaN, lastLoss = Double.NaN;
-        double flopsSum = 0;
-        long examples = 0, workingBytes = 0;
+        double seconds = 0, lossEma = Double.NaN, lastLoss = lossBefore;
+        long flopsSum = flopsBefore, examples = examplesBefore, workingBytes = 0;
         double validAccuracy = Double.NaN;
         // Speed is measured after a short warm-up, so the JIT compiling the kernels does not count against whichever
         // attention happens to run first in a process.
@@ -181,7 +200,8 @@ public final class Trainer {
             Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
             for (Parameter p : params) p.zeroGrad();
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.training(CounterRng.mix(config.seed(), 1_000_000L + step)));
-            SoftmaxCrossEntropy.Saved ce = LOSS.forward(batch.size(), model.classes(), fwd.logits(), batch.labels());
+            // One row per example, or per supervised position for a token-level model: the loss is the mean over rows.
+            SoftmaxCrossEntropy.Saved ce = LOSS.forward(fwd.labels().length, model.classes(), fwd.logits(), fwd.labels());
             double loss = ce.loss();
             float[] dLogits = new float[fwd.logits().length];
             LOSS.backward(ce, 1f, dLogits);
@@ -218,27 +238,33 @@ public final class Trainer {
                 log.write(new JsonLine().put("event", "eval").put("step", done).put("split", "valid").put("accuracy", acc));
             }
             if (checkpoints != null && (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0))) {
-                checkpoints.save(done, model, optimizer, withAttention(checkpointInfo));
+                Map<String, String> info = new LinkedHashMap<>(withAttention(checkpointInfo));
+                info.put(FLOPS_KEY, Long.toString(flopsSum));
+                info.put(EXAMPLES_KEY, Long.toString(examples));
+                info.put(LOSS_KEY, Double.toString(loss));
+                checkpoints.save(done, model, optimizer, info);
+                log.write(MetricsLog.checkpointLine(done)); // where a resume from this checkpoint cuts the log
             }
         }
         if (!task.valid().isEmpty()) {
             validAccuracy = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());
             log.write(new JsonLine().put("event", "eval").put("step", config.steps()).put("split", "valid").put("accuracy", validAccuracy));
         }
-        double perExample = examples == 0 ? 0 : flopsSum / examples;
+        double perExample = examples == 0 ? 0 : flopsSum / (double) examples;
         return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
     }
 
     /** The checkpoint's metadata names the attention the model has now (a scheduled run changes it). */
     private Map<String, String> withAttention(Map<String, String> info) {
         if (!(model instanceof EncoderClassifier ec) || ec.attentions().isEmpty()) return info;
-        Map<String, String> all = new java.util.LinkedHashMap<>(info);
+        Map<String, String> all = new LinkedHashMap<>(info);
         all.put(Checkpoints.ATTENTION, ec.attentions().get(0).spec());
         return all;
     }
 
     /**
-     * Accuracy of the model's arg-max prediction on a split (inference passes, no dropout).
+     * Accuracy of the model's arg-max prediction on a split (inference passes, no dropout): the fraction of examples
+     * right, or for a token-level model the fraction of supervised positions right.
      *
      * @param model       the model
      * @param split       the examples
@@ -272,23 +298,30 @@ public final class Trainer {
     public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
         long t0 = System.nanoTime();
-        int correct = 0;
+        long correct = 0, total = 0;
         double flops = 0;
         long bytes = 0;
         for (int i = 0; i < split.size(); i += batchSize) {
             Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
             SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
             float[] logits = fwd.logits();
+            // NaN logits would compare false against each other and silently pick class 0 for every example.
+            for (float x : logits) {
+                if (!Float.isFinite(x)) throw new IllegalStateException("the model's outputs are not finite (" + x + ") on examples " + i + ".."
+                        + (i + batch.size() - 1) + "; its weights or activations overflow, so no accuracy can be given");
+            }
             flops += fwd.attentionFlops();
             bytes = Math.max(bytes, fwd.attentionWorkingBytes());
             int c = model.classes();
-            for (int b = 0; b < batch.size(); b++) {
+            int[] labels = fwd.labels();
+            for (int r = 0; r < labels.length; r++) {
                 int best = 0;
-                for (int k = 1; k < c; k++) if (logits[b * c + k] > logits[b * c + best]) best = k;
-                if (best == batch.labels()[b]) correct++;
+                for (int k = 1; k < c; k++) if (logits[r * c + k] > logits[r * c + best]) best = k;
+                if (best == labels[r]) correct++;
             }
+            total += labels.length;
         }
-        return new Evaluation(correct / (double) split.size(), flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
+        return new Evaluation(total == 0 ? Double.NaN : correct / (double) total, flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void resetPeakHeap() {

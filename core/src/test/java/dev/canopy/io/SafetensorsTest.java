@@ -164,4 +164,19 @@ class SafetensorsTest {
     private static void assertMessage(Exception ex, String fragment) {
         assertTrue(ex.getMessage().contains(fragment), "message '" + ex.getMessage() + "' should contain '" + fragment + "'");
     }
+
+    @Test
+    void metadataIsWrittenInAFixedOrderWhateverTheMapsOrder() throws IOException {
+        // Checkpoint metadata came from Map.of, whose order changes from one JVM to the next: same tensors, other bytes.
+        var ab = new java.util.LinkedHashMap<String, String>();
+        ab.put("step", "4");
+        ab.put("attention", "exact");
+        var ba = new java.util.LinkedHashMap<String, String>();
+        ba.put("attention", "exact");
+        ba.put("step", "4");
+        List<NamedTensor> t = List.of(new NamedTensor("w", new int[] {2}, new float[] {1, 2}));
+        Safetensors.write(dir.resolve("ab.safetensors"), t, ab);
+        Safetensors.write(dir.resolve("ba.safetensors"), t, ba);
+        assertArrayEquals(Files.readAllBytes(dir.resolve("ab.safetensors")), Files.readAllBytes(dir.resolve("ba.safetensors")));
+    }
 }

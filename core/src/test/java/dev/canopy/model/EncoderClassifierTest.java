@@ -59,25 +59,7 @@ class EncoderClassifierTest {
         float[] dLogits = new float[fwd.logits().length];
         ce.backward(saved, 1f, dLogits);
         model.backward(fwd, dLogits);
-        // Every parameter tensor, at up to 10 sampled elements each (all of them for small tensors): fast, and a wrong
-        // gradient anywhere in a tensor's backward shows up at almost any element.
-        Random pick = new Random(3);
-        for (var e : model.namedParameters().entrySet()) {
-            float[] x = e.getValue().data;
-            int[] idx = x.length <= 10 ? java.util.stream.IntStream.range(0, x.length).toArray() : pick.ints(10, 0, x.length).toArray();
-            double[] numerical = new double[idx.length], analytic = new double[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                float orig = x[idx[i]];
-                x[idx[i]] = orig + 5e-3f;
-                double plus = loss.getAsDouble();
-                x[idx[i]] = orig - 5e-3f;
-                double minus = loss.getAsDouble();
-                x[idx[i]] = orig;
-                numerical[i] = (plus - minus) / 1e-2;
-                analytic[i] = e.getValue().grad[idx[i]];
-            }
-            GradCheck.assertClose(attention + "/" + pooling + "/" + ffn + (twoTower ? "/pair" : "") + " d" + e.getKey(), numerical, analytic, 3e-2, 2e-4);
-        }
+        GradCheck.assertParameterGradients(attention + "/" + pooling + "/" + ffn + (twoTower ? "/pair" : ""), model.namedParameters(), loss);
         assertTrue(fwd.attentionFlops() > 0);
     }
 

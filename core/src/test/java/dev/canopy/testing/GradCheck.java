@@ -2,7 +2,11 @@ package dev.canopy.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.canopy.nn.Parameter;
+import java.util.Map;
+import java.util.Random;
 import java.util.function.DoubleSupplier;
+import java.util.stream.IntStream;
 
 /**
  * Central finite differences for checking analytic backward passes. The loss is evaluated in double (the caller
@@ -60,5 +64,30 @@ public final class GradCheck {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) (rng.nextGaussian() * scale);
         return a;
+    }
+
+    /**
+     * Every parameter tensor against central differences of loss, at up to 10 sampled elements each (all of them for
+     * small tensors): fast, and a wrong gradient anywhere in a tensor's backward shows up at almost any element. The
+     * parameters' grad must hold the analytic gradient of the same loss.
+     */
+    public static void assertParameterGradients(String what, Map<String, Parameter> parameters, DoubleSupplier loss) {
+        Random pick = new Random(3);
+        for (var e : parameters.entrySet()) {
+            float[] x = e.getValue().data;
+            int[] idx = x.length <= 10 ? IntStream.range(0, x.length).toArray() : pick.ints(10, 0, x.length).toArray();
+            double[] numerical = new double[idx.length], analytic = new double[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                float orig = x[idx[i]];
+                x[idx[i]] = orig + 5e-3f;
+                double plus = loss.getAsDouble();
+                x[idx[i]] = orig - 5e-3f;
+                double minus = loss.getAsDouble();
+                x[idx[i]] = orig;
+                numerical[i] = (plus - minus) / 1e-2;
+                analytic[i] = e.getValue().grad[idx[i]];
+            }
+            assertClose(what + " d" + e.getKey(), numerical, analytic, 3e-2, 2e-4);
+        }
     }
 }

@@ -3,11 +3,13 @@ package dev.canopy.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,10 +22,14 @@ class WordPieceTokenizerTest {
             "able", "cafe", ",", ".", "!", "hello", "world", "东", "京", "##s", "naive", "a", "'");
 
     private WordPieceTokenizer tokenizer(String normalizer) throws IOException {
+        return tokenizer(normalizer, "{\"id\":4,\"content\":\"[MASK]\"}");
+    }
+
+    private WordPieceTokenizer tokenizer(String normalizer, String addedTokens) throws IOException {
         StringBuilder vocab = new StringBuilder("{");
         for (int i = 0; i < VOCAB.size(); i++) vocab.append(i == 0 ? "" : ",").append('"').append(VOCAB.get(i)).append("\":").append(i);
         vocab.append('}');
-        String json = "{\"added_tokens\":[{\"id\":4,\"content\":\"[MASK]\"}]," + normalizer
+        String json = "{\"added_tokens\":[" + addedTokens + "]," + normalizer
                 + "\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\","
                 + "\"max_input_chars_per_word\":12,\"vocab\":" + vocab + "}}";
         Path p = dir.resolve("tokenizer.json");
@@ -46,15 +52,54 @@ class WordPieceTokenizerTest {
         assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("unaffableunaffable", 512).ids());
     }
 
+    private static final String UNCASED = "\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,"
+            + "\"handle_chinese_chars\":true,\"strip_accents\":null,\"lowercase\":true},";
+
     @Test
     void normalisesCaseAccentsPunctuationCjkAndControls() throws IOException {
-        WordPieceTokenizer t = tokenizer("\"normalizer\":{\"type\":\"BertNormalizer\",\"clean_text\":true,\"handle_chinese_chars\":true,"
-                + "\"strip_accents\":null,\"lowercase\":true},");
+        WordPieceTokenizer t = tokenizer(UNCASED);
         assertArrayEquals(ids("[CLS]", "hello", ",", "world", "!", "[SEP]"), t.encode("HeLLo,\tWORLD!", 512).ids());
         assertArrayEquals(ids("[CLS]", "cafe", "naive", "[SEP]"), t.encode("Café  NAÏVE", 512).ids());
         assertArrayEquals(ids("[CLS]", "东", "京", "[SEP]"), t.encode("东京", 512).ids());
         assertArrayEquals(ids("[CLS]", "hello", "world", "[SEP]"), t.encode("hel\u0000lo\u00a0wor\u200bld", 512).ids());
         assertArrayEquals(ids("[CLS]", "a", "'", "[UNK]", "[SEP]"), t.encode("a's", 512).ids());
+    }
+
+    /** Issue #20: the reference keeps unassigned code points, so their words end as [UNK] instead of vanishing. */
+    @Test
+    void unassignedCodePointsStayAndBecomeUnk() throws IOException {
+        WordPieceTokenizer t = tokenizer(UNCASED);
+        assertArrayEquals(ids("[CLS]", "hello", "[UNK]", "world", "[SEP]"), t.encode("hello \u0378 world", 512).ids());
+        assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("hel\u0378lo", 512).ids());
+    }
+
+    /** Issue #20: characters newer than the reference's Unicode tables are ordinary to it. */
+    @Test
+    void newerCharactersFollowTheReferencesOlderTables() throws IOException {
+        WordPieceTokenizer t = tokenizer(UNCASED);
+        // A mark (U+07FD), a punctuation mark (U+061D) and a format character (U+0890) newer than the reference's tables.
+        assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("hello\u07FD", 512).ids());
+        assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("hello\u061Dworld", 512).ids());
+        assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("hel\u0890lo", 512).ids());
+        // CJK Extension E as the reference counts it: U+2B920 splits off, U+2B820 does not.
+        assertArrayEquals(ids("[CLS]", "hello", "[UNK]", "world", "[SEP]"), t.encode("hello\uD86E\uDD20world", 512).ids());
+        assertArrayEquals(ids("[CLS]", "[UNK]", "[SEP]"), t.encode("hello\uD86E\uDC20world", 512).ids());
+    }
+
+    @Test
+    void loneSurrogatesAreDeletedWithTheReplacementCharacter() throws IOException {
+        WordPieceTokenizer t = tokenizer(UNCASED);
+        assertArrayEquals(ids("[CLS]", "hello", "world", "[SEP]"), t.encode("hel\uD800lo wor\uDC00ld\uFFFD", 512).ids());
+    }
+
+    @Test
+    void manyLiteralSpecialTokensTakeLinearTime() throws IOException {
+        // Two special tokens, one never present: each split used to search the rest of the text for it again.
+        WordPieceTokenizer t = tokenizer(UNCASED, "{\"id\":4,\"content\":\"[MASK]\"},{\"id\":0,\"content\":\"[PAD]\"}");
+        String text = "[MASK] a ".repeat(200_000);
+        List<Integer> ids = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> t.tokenize(text));
+        assertEquals(400_000, ids.size());
+        assertEquals(List.of(4, 20, 4), ids.subList(0, 3));
     }
 
     @Test

@@ -64,6 +64,59 @@ class TrainerTest {
         assertEquals(String.format("ckpt-%08d", steps), ckpt.latest().orElseThrow().getFileName().toString(), "old checkpoints are replaced");
     }
 
+    @Test
+    void aResumedRunsDirectoryIsByteIdenticalToAStraightRuns() throws Exception {
+        TaskData task = ContainsTask.of(100, 2);
+        TrainConfig cfg = train(8).withCheckpointEvery(2).withEvalEvery(3);
+        Map<String, String> info = Map.of("task", "contains", "attention", "exact");
+        Path straightDir = dir.resolve("straight"), crashedDir = dir.resolve("crashed");
+        Trainer straight = new Trainer(new EncoderClassifier(config("exact")), task, cfg);
+        Trainer.Result expected;
+        try (MetricsLog log = MetricsLog.open(straightDir.resolve("metrics.jsonl"))) {
+            expected = straight.run(0, new Checkpoints(straightDir, new SafetensorsStore()), info, log, quietProgress());
+        }
+
+        // The same run dies after step 7: checkpoint 6 is the newest, steps 7 are logged past it, the checkpoint of
+        // step 8 was half written and the log's last line was cut mid-write.
+        Checkpoints crashed = new Checkpoints(crashedDir, new SafetensorsStore());
+        try (MetricsLog log = MetricsLog.open(crashedDir.resolve("metrics.jsonl"))) {
+            new Trainer(new EncoderClassifier(config("exact")), task, cfg).runSteps(0, 7, crashed, info, log, quietProgress());
+        }
+        Files.createDirectories(crashedDir.resolve(".ckpt-00000008.tmp"));
+        Files.writeString(crashedDir.resolve(".ckpt-00000008.tmp/model.safetensors"), "half");
+        Files.writeString(crashedDir.resolve("metrics.jsonl"), "{\"event\":\"st", java.nio.file.StandardOpenOption.APPEND);
+
+        Trainer resumed = new Trainer(new EncoderClassifier(config("exact")), task, cfg);
+        int step = Integer.parseInt(resumed.resume(crashed).get("step"));
+        assertEquals(6, step);
+        Trainer.Result got;
+        try (MetricsLog log = MetricsLog.resume(crashedDir.resolve("metrics.jsonl"), step)) {
+            got = resumed.run(step, crashed, info, log, quietProgress());
+        }
+        assertEquals(expected.attentionFlopsPerExample(), got.attentionFlopsPerExample(), "the totals cover the whole run, not the resumed part");
+        assertEquals(listing(straightDir), listing(crashedDir));
+        for (String file : listing(straightDir)) {
+            Path a = straightDir.resolve(file), b = crashedDir.resolve(file);
+            if (Files.isDirectory(a)) continue;
+            if (file.equals("metrics.jsonl")) {
+                // Step times are wall-clock; everything else in the log must match.
+                assertEquals(withoutTimes(Files.readString(a)), withoutTimes(Files.readString(b)));
+            } else {
+                assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), file);
+            }
+        }
+    }
+
+    private static List<String> listing(Path root) throws java.io.IOException {
+        try (var walk = Files.walk(root)) {
+            return walk.filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    private static String withoutTimes(String log) {
+        return log.replaceAll("\"seconds\":[^,}]*", "\"seconds\":_");
+    }
+
     /** Runs the first {@code stop} steps of t's schedule with checkpoints, as if the process died right after. */
     private static void runUntil(Trainer t, Checkpoints ckpt, int stop) throws Exception {
         // A trainer whose config has steps = stop would use a different LR schedule; instead run the full config's

@@ -80,6 +80,17 @@ class TreeformerTrainingTest {
         }
     }
 
+    @Test
+    void aCausalModelTakesDenseThenTfButNotATcPhase() {
+        TaskData task = ContainsTask.of(20, 2);
+        EncoderClassifier causal = new EncoderClassifier(TrainerTest.config("exact").toBuilder().causal(true).build());
+        var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(causal, task, scheduled(STEPS)));
+        assertTrue(e.getMessage().contains("causal") && e.getMessage().contains("tc=0"), e.getMessage());
+        TrainConfig denseThenTf = TrainerTest.train(STEPS).toBuilder()
+                .treeformer(TreeformerSchedule.Options.parse("treeformer:h=2,dense=3,tc=0,tf=5", 1e-3f)).build();
+        new Trainer(causal, task, denseThenTf); // both phases take the causal mask
+    }
+
     /** The trainer's steps with the schedule, its phases at the run's learning rate. */
     static TrainConfig scheduled(int steps) {
         TrainConfig plain = TrainerTest.train(steps);

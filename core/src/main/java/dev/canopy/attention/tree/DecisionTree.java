@@ -74,7 +74,7 @@ public final class DecisionTree {
 
     /** z_n = w_n . x + b_n for internal node n, with x at x[off .. off + d). */
     public float z(int node, float[] x, int off) {
-        return dot(weights.data, node * dim, x, off, dim) + bias.data[node];
+        return VecOps.dot(weights.data, node * dim, x, off, dim) + bias.data[node];
     }
 
     /** The leaf (0..2^h-1) that x reaches by root-to-leaf traversal. */
@@ -151,7 +151,7 @@ public final class DecisionTree {
                 }
                 for (; r < to; r++, xo += stride) {
                     int node = leafOut[r];
-                    leafOut[r] = 2 * node + 1 + goesRight(dot(w, node * dim, x, xo, dim) + b[node]);
+                    leafOut[r] = 2 * node + 1 + goesRight(VecOps.dot(w, node * dim, x, xo, dim) + b[node]);
                 }
             }
             for (int r = from; r < to; r++) leafOut[r] -= internal;
@@ -345,11 +345,11 @@ public final class DecisionTree {
         float[] w = weights.data;
         if (count < 2) { // nothing to split: a random direction through the lone key (or the origin)
             for (int c = 0; c < dim; c++) w[wOff + c] = (float) (rng.nextGaussian() / Math.sqrt(dim));
-            bias.data[node] = count == 1 ? -dot(w, wOff, keys, order[a] * dim, dim) : 0f;
+            bias.data[node] = count == 1 ? -VecOps.dot(w, wOff, keys, order[a] * dim, dim) : 0f;
             return;
         }
         float[] mean = new float[dim];
-        for (int r = a; r < b; r++) TcAttention.axpy(1f, keys, order[r] * dim, mean, 0, dim);
+        for (int r = a; r < b; r++) VecOps.axpy(1f, keys, order[r] * dim, mean, 0, dim);
         for (int c = 0; c < dim; c++) mean[c] /= count;
         float[] dir = new float[dim], next = new float[dim];
         for (int c = 0; c < dim; c++) dir[c] = (float) rng.nextGaussian();
@@ -357,19 +357,19 @@ public final class DecisionTree {
         // Power iteration on the covariance, never materialised: next = sum_r ((k_r - mean) . dir) (k_r - mean).
         for (int iter = 0; iter < 16; iter++) {
             Arrays.fill(next, 0f);
-            float meanDot = dot(mean, 0, dir, 0, dim), total = 0f;
+            float meanDot = VecOps.dot(mean, 0, dir, 0, dim), total = 0f;
             for (int r = a; r < b; r++) {
                 int off = order[r] * dim;
-                float t = dot(keys, off, dir, 0, dim) - meanDot;
-                TcAttention.axpy(t, keys, off, next, 0, dim);
+                float t = VecOps.dot(keys, off, dir, 0, dim) - meanDot;
+                VecOps.axpy(t, keys, off, next, 0, dim);
                 total += t;
             }
-            TcAttention.axpy(-total, mean, 0, next, 0, dim);
+            VecOps.axpy(-total, mean, 0, next, 0, dim);
             if (normalise(next) == 0) break; // all keys equal: keep the current direction
             float[] swap = dir; dir = next; next = swap;
         }
         float[] centred = dir;
-        for (int r = a; r < b; r++) proj[r - a] = dot(centred, 0, keys, order[r] * dim, dim);
+        for (int r = a; r < b; r++) proj[r - a] = VecOps.dot(centred, 0, keys, order[r] * dim, dim);
         float[] sorted = Arrays.copyOf(proj, count);
         Arrays.sort(sorted);
         float median = count % 2 == 1 ? sorted[count / 2] : 0.5f * (sorted[count / 2 - 1] + sorted[count / 2]);
@@ -427,10 +427,5 @@ public final class DecisionTree {
             id = parent;
         }
         return 0;
-    }
-
-    /** Dot product with a fixed lane-summation order, so routing decisions are the same bits in every JIT tier. */
-    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        return VecOps.dot(a, aOff, b, bOff, n);
     }
 }

@@ -6,6 +6,7 @@ import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionFamily;
 import dev.canopy.config.OptionSchema;
+import dev.canopy.kernels.ScoreRows;
 import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.SixteenDots;
@@ -70,7 +71,7 @@ public final class TcAttention implements Attention {
                 + (groups == CentroidGroups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path",
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path", false,
             TreeOptions.schema("tc",
                     OptionSchema.optional("countbias", "0", "B: each group's score gets B log(its key count)"),
                     OptionSchema.optional("groups", "path", "path (the h+1 nodes on the query's path) or siblings (off-path siblings + leaf)"),
@@ -179,7 +180,7 @@ public final class TcAttention implements Attention {
      */
     private void leafSums(AttentionShape s, float[] k, float[] v, boolean[] pad, int[] leafK, float[] count, float[] kbar, float[] vbar) {
         int leaves = 1 << trees.height(), nodes = 2 * leaves - 1, nk = s.nk(), d = s.d(), dv = s.dv(), width = d + dv + 1;
-        int pieceKeys = pieceKeys(nk), pieces = TfAttention.ceilDiv(nk, pieceKeys);
+        int pieceKeys = pieceKeys(nk), pieces = Math.ceilDiv(nk, pieceKeys);
         float[] partial = new float[s.pairs() * pieces * leaves * width]; // per piece and leaf: key sum, value sum, count
         Parallel.forEach(s.pairs() * pieces, task -> {
             int pair = task / pieces, piece = task % pieces, batch = pair / s.heads(), at = task * leaves * width;
@@ -190,8 +191,8 @@ public final class TcAttention implements Attention {
                 for (int j = 0; j < rows; j++) {
                     if (pad != null && pad[batch * nk + j0 + j]) continue;
                     int slot = at + leafK[first + j] * width;
-                    axpy(1f, k, (first + j) * d, partial, slot, d);
-                    axpy(1f, v, (first + j) * dv, partial, slot + d, dv);
+                    VecOps.axpy(1f, k, (first + j) * d, partial, slot, d);
+                    VecOps.axpy(1f, v, (first + j) * dv, partial, slot + d, dv);
                     partial[slot + d + dv]++;
                 }
             }
@@ -206,8 +207,8 @@ public final class TcAttention implements Attention {
                         System.arraycopy(partial, from + d, vbar, slot * dv, dv);
                         count[slot] = partial[from + d + dv];
                     } else {
-                        axpy(1f, partial, from, kbar, slot * d, d);
-                        axpy(1f, partial, from + d, vbar, slot * dv, dv);
+                        VecOps.axpy(1f, partial, from, kbar, slot * d, d);
+                        VecOps.axpy(1f, partial, from + d, vbar, slot * dv, dv);
                         count[slot] += partial[from + d + dv];
                     }
                 }
@@ -354,7 +355,7 @@ public final class TcAttention implements Attention {
         float max = Float.NEGATIVE_INFINITY;
         for (int l = 0; l < gq; l++) {
             float b = bias[base + g[l]];
-            e[l] = b == Float.NEGATIVE_INFINITY ? b : DecisionTree.dot(kbar, (base + g[l]) * d, q, row * d, d) * scale + b;
+            e[l] = b == Float.NEGATIVE_INFINITY ? b : VecOps.dot(kbar, (base + g[l]) * d, q, row * d, d) * scale + b;
             max = Math.max(max, e[l]);
         }
         float shift = max == Float.NEGATIVE_INFINITY ? 0f : max, sum = 0f;
@@ -371,7 +372,7 @@ public final class TcAttention implements Attention {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     private int piecesPerPair(AttentionShape s) {
-        return Math.max(1, Math.min(Math.max(1, s.nq() / 256), TfAttention.ceilDiv(2 * Parallel.threads(), s.pairs())));
+        return Math.max(1, Math.min(Math.max(1, s.nq() / 256), Math.ceilDiv(2 * Parallel.threads(), s.pairs())));
     }
 
     @Override
@@ -384,7 +385,7 @@ public final class TcAttention implements Attention {
         float scale = (float) (1.0 / Math.sqrt(d));
         int pieces = piecesPerPair(s);
         int stride = nodes * (d + w + 1);
-        float[] lse = TfAttention.logSumExp(c.rowMax(), c.rowSum()); // +inf where every key was padded
+        float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // +inf where every key was padded
         // Per (pair, piece): dKbar [nodes, d], dVbar [nodes, dv], dLogit [nodes] (sum of de for the count bias).
         float[] acc = new float[pairs * pieces * stride];
         Parallel.forEach(pairs * pieces, task -> {
@@ -401,16 +402,16 @@ public final class TcAttention implements Attention {
                 float dot = 0f;
                 for (int l = 0; l < gq; l++) {
                     float al = c.alpha()[row * gq + l];
-                    da[l] = al == 0f ? 0f : DecisionTree.dot(dOut, row * w, c.vbar(), (base + g[l]) * w, w);
+                    da[l] = al == 0f ? 0f : VecOps.dot(dOut, row * w, c.vbar(), (base + g[l]) * w, w);
                     dot += al * da[l];
                 }
                 for (int l = 0; l < gq; l++) {
                     float al = c.alpha()[row * gq + l];
                     if (al == 0f) continue;
                     float de = al * (da[l] - dot);
-                    axpy(de * scale, c.kbar(), (base + g[l]) * d, dq, row * d, d);
-                    axpy(de * scale, c.q(), row * d, acc, a0 + g[l] * d, d);
-                    axpy(al, dOut, row * w, acc, aV + g[l] * w, w);
+                    VecOps.axpy(de * scale, c.kbar(), (base + g[l]) * d, dq, row * d, d);
+                    VecOps.axpy(de * scale, c.q(), row * d, acc, a0 + g[l] * d, d);
+                    VecOps.axpy(al, dOut, row * w, acc, aV + g[l] * w, w);
                     acc[aL + g[l]] += de;
                 }
             }
@@ -443,24 +444,18 @@ public final class TcAttention implements Attention {
             }
         });
         if (treeGrad && h > 0) {
-            TreeSurrogate.accumulate(trees, groups, countBias, c.shape(), c.mask(), c.q(), c.k(), c.v(), c.out(), dOut,
-                    c.count(), c.kbar(), c.vbar(), c.bias(), lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
+            TreeSurrogate.accumulate(trees, groups, countBias, c, dOut, lse, acc, pieces, stride, routeGrad ? dq : null, routeGrad ? dk : null);
         }
     }
 
     private long workingBytes(AttentionShape s, int nodes, int gq) {
         int pairs = s.pairs(), d = s.d(), w = s.dv();
-        int leaves = (nodes + 1) / 2, pieces = TfAttention.ceilDiv(s.nk(), pieceKeys(s.nk()));
+        int leaves = (nodes + 1) / 2, pieces = Math.ceilDiv(s.nk(), pieceKeys(s.nk()));
         long forward = 4L * pairs * (s.nq() + s.nk()) /* leaf ids */ + 4L * pairs * nodes * (2 + d + w) /* counts, bias, centroids */
                 + 4L * pairs * pieces * leaves * (d + w + 1) /* the key pass's piece sums */ + 4L * pairs * s.nq() * (gq + 2) /* alpha, max, sum */
                 + Parallel.threads() * 4L * (2 * 16 * gq + 48 + 64) /* per-thread scoring scratch */;
         long backward = 4L * pairs * piecesPerPair(s) * nodes * (d + w + 1) + 4L * pairs * nodes * (d + w);
         if (treeGrad && trees.height() > 0) backward += TreeSurrogate.workingBytes(s, trees.height());
         return forward + backward;
-    }
-
-    /** y[yOff..] += a * x[xOff..] over n floats. */
-    static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-        VecOps.axpy(a, x, xOff, y, yOff, n);
     }
 }

@@ -57,7 +57,7 @@ public final class TfAttention implements Attention {
         return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(Locale.ROOT));
     }
 
-    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree",
+    public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree", true,
             TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean")),
             values -> {
                 TreeOptions trees = TreeOptions.read(values);
@@ -124,7 +124,7 @@ public final class TfAttention implements Attention {
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK;
         boolean cached = keys <= CACHED_KEYS;
         Scratch t = SCRATCH.get();
-        int keyBlocks = cached ? Math.max(1, ceilDiv(keys, bc)) : 1;
+        int keyBlocks = cached ? Math.max(1, Math.ceilDiv(keys, bc)) : 1;
         t.kt = Scratch.ensure(t.kt, keyBlocks * dp * bc);
         t.vs = Scratch.ensure(t.vs, keyBlocks * bc * wp);
         t.qs = Scratch.ensure(t.qs, QUERY_BLOCK * dp);
@@ -135,7 +135,7 @@ public final class TfAttention implements Attention {
             }
         }
         // Even blocks of at most QUERY_BLOCK rows (a multiple of 4 where possible, the register tile's height).
-        int blocks = ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (ceilDiv(queries, blocks) + 3) / 4 * 4);
+        int blocks = Math.ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (Math.ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
             visible += forwardBlock(s, q, k, v, mask, out, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
@@ -285,7 +285,7 @@ public final class TfAttention implements Attention {
         Arrays.fill(dk, 0f);
         Arrays.fill(dv, 0f);
         int leaves = c.qb().leaves();
-        float[] lse = logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
+        float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
         Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dq, dk, dv, task / leaves, task % leaves));
         backwardEmptyPolicy(c, dOut, dv);
     }
@@ -297,7 +297,7 @@ public final class TfAttention implements Attention {
         if (queries == 0 || keys == 0) return;
         int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK, br = QUERY_BLOCK;
-        int blocks = ceilDiv(keys, bc);
+        int blocks = Math.ceilDiv(keys, bc);
         float scale = (float) (1.0 / Math.sqrt(d));
         float[] q = c.q(), k = c.k(), v = c.v();
         Scratch t = SCRATCH.get();
@@ -353,15 +353,6 @@ public final class TfAttention implements Attention {
         }
     }
 
-    /** max + log(sum) per row, +inf where sum is 0 (the row saw nothing); TF and TC save max and sum for this. */
-    static float[] logSumExp(float[] max, float[] sum) {
-        float[] lse = new float[max.length];
-        Parallel.forRanges(lse.length, 1024, (a, b) -> {
-            for (int i = a; i < b; i++) lse[i] = sum[i] > 0 ? max[i] + (float) Math.log(sum[i]) : Float.POSITIVE_INFINITY;
-        });
-        return lse;
-    }
-
     /** D_i = dO_i . O_i, the softmax backward's row term. */
     private static float rowDot(float[] dOut, float[] out, int row, int dv) {
         float sum = 0f;
@@ -406,7 +397,7 @@ public final class TfAttention implements Attention {
 
     private long workingBytes(AttentionShape s, LeafBuckets qb, LeafBuckets kb, int tasks, int prefixFloats) {
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK, br = QUERY_BLOCK;
-        int maxKeys = kb.maxCount(), keysP = ceilDiv(Math.max(1, maxKeys), bc) * bc;
+        int maxKeys = kb.maxCount(), keysP = Math.ceilDiv(Math.max(1, maxKeys), bc) * bc;
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
                 + 8L * s.pairs() * s.nq() + s.pairs() * s.nq() /* row max and sum, fallback */ + 8L * tasks /* visible pairs per leaf */
@@ -417,6 +408,5 @@ public final class TfAttention implements Attention {
         return shared + threads * Math.max(forwardThread, backwardThread);
     }
 
-    static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
 }

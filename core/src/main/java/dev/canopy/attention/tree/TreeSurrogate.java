@@ -5,6 +5,7 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import dev.canopy.kernels.SpecialFunctions;
+import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,13 +41,15 @@ final class TreeSurrogate {
 
     /**
      * Adds the surrogate gradient into every head's tree. acc holds, per pair at offset pair * pieces * stride,
-     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). logCount is
-     * the forward's per-node score term (beta * log(c_n), -inf for an empty node, so it drops out of exp). dq and dk,
-     * when not null, receive the surrogate's input gradient (routegrad=on).
+     * dKbar [nodes, d], dVbar [nodes, dv] and dLogit [nodes] (sum over queries of de for the count bias). The forward's
+     * context fwd gives the inputs, the centroids and each node's score term (bias: beta * log(c_n), -inf for an empty
+     * node, so it drops out of exp). dq and dk, when not null, receive the surrogate's input gradient (routegrad=on).
      */
-    static void accumulate(TreeBank trees, CentroidGroups groups, float beta, AttentionShape s, AttentionMask mask, float[] q, float[] k,
-                           float[] v, float[] out, float[] dOut, float[] count, float[] kbar, float[] vbar, float[] logCount, float[] lse,
+    static void accumulate(TreeBank trees, CentroidGroups groups, float beta, TcAttention.Context fwd, float[] dOut, float[] lse,
                            float[] acc, int pieces, int stride, float[] dq, float[] dk) {
+        AttentionShape s = fwd.shape();
+        AttentionMask mask = fwd.mask();
+        float[] q = fwd.q(), k = fwd.k(), v = fwd.v(), out = fwd.out(), count = fwd.count(), kbar = fwd.kbar(), vbar = fwd.vbar(), bias = fwd.bias();
         int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, internal = leaves - 1;
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv(), heads = s.heads();
         // Per pair: dSumK = dKbar / c, dSumV = dVbar / c, dCount.
@@ -70,7 +73,7 @@ final class TreeSurrogate {
                 dCount[base + n] = (-dot + beta * acc[a0 + nodes * (d + w) + n]) / c;
             }
         });
-        int keyChunks = TfAttention.ceilDiv(nk, CHUNK), queryChunks = TfAttention.ceilDiv(nq, CHUNK);
+        int keyChunks = Math.ceilDiv(nk, CHUNK), queryChunks = Math.ceilDiv(nq, CHUNK);
         int items = pairs * (keyChunks + queryChunks);
         int workers = Math.max(1, Math.min(items, 2 * Parallel.threads()));
         float scale = (float) (1.0 / Math.sqrt(d));
@@ -88,7 +91,7 @@ final class TreeSurrogate {
                 int xOff = (pair * (isKey ? nk : nq) + r0) * d;
                 int base = pair * nodes;
                 if (isKey) keyLeafGradients(pair, r0, rows, nk, d, w, nodes, leaves, k, v, dSumK, dSumV, dCount, base, mask, heads, t);
-                else queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, logCount, kbar, vbar, lse, scale, base, t);
+                else queryLeafGradients(groups, h, pair, r0, rows, nq, d, w, nodes, leaves, q, out, dOut, bias, kbar, vbar, lse, scale, base, t);
                 DecisionTree tree = trees.tree(head);
                 chain(tree, x, xOff, rows, d, t, wPart, head * internal * d, bPart, head * internal, isKey ? dk : dq);
             }
@@ -164,7 +167,7 @@ final class TreeSurrogate {
      * a query that saw nothing), into t's leaf gradients (in t.a for path groups, t.g for sibling groups).
      */
     private static void queryLeafGradients(CentroidGroups groups, int h, int pair, int r0, int rows, int nq, int d, int w, int nodes, int leaves,
-                                          float[] q, float[] out, float[] dOut, float[] logCount, float[] kbar, float[] vbar, float[] lse,
+                                          float[] q, float[] out, float[] dOut, float[] bias, float[] kbar, float[] vbar, float[] lse,
                                           float scale, int base, Scratch t) {
         int row0 = pair * nq + r0;
         float[] e = t.a, dv = t.b;
@@ -173,15 +176,15 @@ final class TreeSurrogate {
         for (int r = 0; r < rows; r++) {
             int row = row0 + r;
             t.shift[r] = -lse[row];
-            t.dotOut[r] = DecisionTree.dot(dOut, row * w, out, row * w, w);
+            t.dotOut[r] = VecOps.dot(dOut, row * w, out, row * w, w);
         }
-        // dm[n] = exp(e_n - lse) (dO . Vbar_n - dO . out) for every non-empty node (logCount = -inf gives 0), over e.
+        // dm[n] = exp(e_n - lse) (dO . Vbar_n - dO . out) for every non-empty node (bias = -inf gives 0), over e.
         FloatVector sv = FloatVector.broadcast(S, scale);
         for (int c0 = 0; c0 < rows; c0 += L) {
             FloatVector shift = FloatVector.fromArray(S, t.shift, c0), dotOut = FloatVector.fromArray(S, t.dotOut, c0);
             for (int n = 0; n < nodes; n++) {
                 int at = n * CHUNK + c0;
-                FloatVector x = FloatVector.fromArray(S, e, at).fma(sv, FloatVector.broadcast(S, logCount[base + n])).add(shift);
+                FloatVector x = FloatVector.fromArray(S, e, at).fma(sv, FloatVector.broadcast(S, bias[base + n])).add(shift);
                 SpecialFunctions.exp(x).mul(FloatVector.fromArray(S, dv, at).sub(dotOut)).intoArray(e, at);
             }
         }

@@ -10,6 +10,7 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
@@ -183,7 +184,7 @@ class TreeAttentionTest {
                     t.w()[c] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
                     x[c] = (float) r.nextGaussian();
                 }
-                float walkDot = DecisionTree.dot(t.w(), 0, x, 0, dim), sequential = 0f;
+                float walkDot = VecOps.dot(t.w(), 0, x, 0, dim), sequential = 0f;
                 for (int c = 0; c < dim; c++) sequential += t.w()[c] * x[c];
                 if (sequential != walkDot) orderShows++;
                 t.b()[0] = -walkDot;
