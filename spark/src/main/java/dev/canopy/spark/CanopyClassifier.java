@@ -40,7 +40,7 @@ public final class CanopyClassifier extends CanopyTransformer {
     public Param<String> probabilityCol() { return probabilityCol; }
     public String getProbabilityCol() { return $(probabilityCol); }
 
-    public CanopyClassifier setInputCol(String v) { set(inputCol(), v); return this; }
+    @Override public CanopyClassifier setInputCol(String v) { super.setInputCol(v); return this; }
     public CanopyClassifier setOutputCol(String v) { set(outputCol(), v); return this; }
     public CanopyClassifier setProbabilityCol(String v) { set(probabilityCol, v); return this; }
     public CanopyClassifier setErrorCol(String v) { set(errorCol(), v); return this; }

@@ -44,7 +44,7 @@ public final class CanopyEmbedder extends CanopyTransformer {
     public Param<String> ffn() { return ffn; }
     public String getFfn() { return $(ffn); }
 
-    public CanopyEmbedder setInputCol(String v) { set(inputCol(), v); return this; }
+    @Override public CanopyEmbedder setInputCol(String v) { super.setInputCol(v); return this; }
     public CanopyEmbedder setOutputCol(String v) { set(outputCol(), v); return this; }
     public CanopyEmbedder setErrorCol(String v) { set(errorCol(), v); return this; }
     public CanopyEmbedder setModel(String v) { set(model(), v); return this; }

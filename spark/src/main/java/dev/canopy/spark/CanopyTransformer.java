@@ -76,6 +76,12 @@ public abstract class CanopyTransformer extends Transformer implements DefaultPa
     public int getBatchSize() { return (Integer) $(batchSize); }
     public int getMaxLength() { return (Integer) $(maxLength); }
 
+    /** Sets the text column (the subclasses narrow the return type). */
+    public CanopyTransformer setInputCol(String v) {
+        set(inputCol, v);
+        return this;
+    }
+
     /** The result columns this transformer appends before the error column. */
     protected abstract List<StructField> resultFields();
 
