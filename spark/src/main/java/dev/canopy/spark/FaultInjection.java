@@ -10,7 +10,14 @@ import org.apache.spark.TaskContext;
 public final class FaultInjection {
     public static final String PROPERTY = "canopy.test.failFirstAttemptOfPartition";
 
+    private static final java.util.concurrent.atomic.AtomicInteger INJECTED = new java.util.concurrent.atomic.AtomicInteger();
+
     private FaultInjection() {}
+
+    /** Failures injected in this JVM so far (tests check that the hook fired). */
+    public static int injected() {
+        return INJECTED.get();
+    }
 
     /** Throws in the named partition's first attempt, once rowsDone rows have gone out. */
     static void afterRows(long rowsDone) {
@@ -18,6 +25,7 @@ public final class FaultInjection {
         if (task == null || rowsDone == 0) return;
         String target = task.getLocalProperty(PROPERTY);
         if (target != null && Integer.parseInt(target) == task.partitionId() && task.attemptNumber() == 0) {
+            INJECTED.incrementAndGet();
             throw new IllegalStateException("injected failure in partition " + task.partitionId() + " after " + rowsDone + " rows (" + PROPERTY + ")");
         }
     }

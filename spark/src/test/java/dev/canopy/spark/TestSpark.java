@@ -6,7 +6,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * One embedded Spark for all tests in this JVM (starting one costs seconds): local[2,2], two task threads, and a task
- * may fail once and be retried (local mode otherwise never retries), which the retry test needs.
+ * may fail once and be retried (local mode otherwise never retries), which the retry test needs. The command-line
+ * tests stop it (the command stops its session when done); the next test gets a new one.
  */
 final class TestSpark {
     private TestSpark() {}
@@ -14,7 +15,7 @@ final class TestSpark {
     private static SparkSession session;
 
     static synchronized SparkSession session() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
             try {
                 Path scratch = Files.createTempDirectory("canopy-spark-test");
                 session = SparkSession.builder().master("local[2,2]").appName("canopy-test")
@@ -27,8 +28,15 @@ final class TestSpark {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(session::stop));
+            SparkSession started = session;
+            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
         }
         return session;
+    }
+
+    /** Stops the shared session, if one runs (before a test that needs a driver of its own). */
+    static synchronized void stop() {
+        if (session != null) session.stop();
+        session = null;
     }
 }

@@ -19,8 +19,14 @@ public final class CanopySpark implements Runnable {
 
     /** Runs a command line and returns its exit code (tests call this instead of main). */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** As {@link #run(String...)}, with one-line errors going to err. */
+    public static int run(java.io.PrintWriter err, String... args) {
         QuietLogging.install();
         CommandLine cl = new CommandLine(new CanopySpark());
+        cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("canopy: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return SparkFailures.BAD_INPUT;

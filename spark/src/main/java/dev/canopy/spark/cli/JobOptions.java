@@ -38,6 +38,10 @@ final class JobOptions {
         if (partitions < 0) throw new IllegalArgumentException("--partitions must be >= 0, got " + partitions);
         if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
         InputFormat.parse(format);
+        // A local path that is not there fails here, before Spark starts; globs and URLs are left to Spark.
+        if (!input.contains("://") && !input.matches(".*[*?\\[{].*") && !java.nio.file.Files.exists(java.nio.file.Path.of(input))) {
+            throw new IllegalArgumentException("--input " + input + ": no such file or directory");
+        }
         for (String c : conf) {
             if (c.indexOf('=') <= 0) throw new IllegalArgumentException("--conf " + c + ": expected KEY=VALUE");
         }
