@@ -15,7 +15,8 @@ final class Sessions {
 
     private Sessions() {}
 
-    static SparkSession start(String appName, String master, List<String> conf) {
+    /** The session's settings; also sets Canopy's kernel threads, so call it before any model is opened. */
+    static SparkConf conf(String appName, String master, List<String> conf) {
         SparkConf c = new SparkConf();   // picks up spark.* system properties, as spark-submit passes them
         if (master != null) c.setMaster(master);
         else if (!c.contains("spark.master")) c.setMaster(DEFAULT_MASTER);
@@ -26,7 +27,12 @@ final class Sessions {
             c.set(kv.substring(0, eq), kv.substring(eq + 1));
         }
         if (!c.get("spark.master").startsWith("local")) c.set("spark.jars", withCanopyJars(c.get("spark.jars", "")));
-        return SparkSession.builder().config(c).getOrCreate();
+        KernelThreads.configure(c);
+        return c;
+    }
+
+    static SparkSession start(SparkConf conf) {
+        return SparkSession.builder().config(conf).getOrCreate();
     }
 
     /** spark.jars plus the jars holding Canopy's classes, each once. */

@@ -4,6 +4,7 @@ import dev.canopy.spark.CanopyTransformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -31,10 +32,11 @@ abstract class TransformCommand implements Callable<Integer> {
     public Integer call() {
         job.check();
         CanopyTransformer transformer = transformer();
-        checkModel(transformer);
         checkOutput();
         long t0 = System.nanoTime();
-        SparkSession spark = Sessions.start("canopy spark " + verb(), job.master, job.conf);
+        SparkConf conf = Sessions.conf("canopy spark " + verb(), job.master, job.conf);
+        checkModel(transformer);
+        SparkSession spark = Sessions.start(conf);
         try {
             Inputs.Table table = Inputs.read(spark, job.input, InputFormat.parse(job.format), job.textColumn);
             Dataset<Row> rows = table.rows();
