@@ -35,11 +35,19 @@ final class Sessions {
         return SparkSession.builder().config(conf).getOrCreate();
     }
 
-    /** spark.jars plus the jars holding Canopy's classes, each once. */
+    /**
+     * spark.jars plus the jars holding Canopy's classes, each once; compared by file name, since spark-submit lists its
+     * application jar (which holds them) as file:/..., not file:///....
+     */
     private static String withCanopyJars(String existing) {
         Set<String> jars = new LinkedHashSet<>();
-        for (String j : existing.split(",")) if (!j.isBlank()) jars.add(j.trim());
-        for (var p : CanopyJars.forExecutors()) jars.add(p.toUri().toString());
+        Set<String> names = new java.util.HashSet<>();
+        for (String j : existing.split(",")) {
+            if (j.isBlank()) continue;
+            jars.add(j.trim());
+            names.add(j.trim().substring(j.trim().lastIndexOf('/') + 1));
+        }
+        for (var p : CanopyJars.forExecutors()) if (names.add(p.getFileName().toString())) jars.add(p.toUri().toString());
         return String.join(",", jars);
     }
 }
