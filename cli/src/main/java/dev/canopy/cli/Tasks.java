@@ -58,9 +58,15 @@ final class Tasks {
             default -> new ModelConfig(data.vocabSize(), data.maxLength(), 64, 4, 2, 128, attention,
                     ModelConfig.Positions.LEARNED, ModelConfig.Pooling.MEAN, data.classes(), 0.0f, data.pair(), seed);
         };
-        // A token-level task (mqar) is read at its supervised positions, never pooled.
+        // A token-level task (mqar) is read at its supervised positions, never pooled. Recall needs the left neighbour's
+        // token at each position (token shift) and trains far sooner with q/k/v initialised at 1/sqrt(width) (notes-mqar.md).
         return data.tokenLevel() ? new ModelConfig(m.vocab(), m.maxLength(), m.dim(), m.heads(), m.layers(), m.ffnDim(), attention, m.positions(),
-                ModelConfig.Pooling.TOKENS, m.classes(), m.dropout(), false, seed) : m;
+                ModelConfig.Pooling.TOKENS, m.classes(), m.dropout(), false, seed).withShift(true).withQkvInit(qkvInit(data, m.dim())) : m;
+    }
+
+    /** The q/k/v init std a task's model starts from at a width: 1/sqrt(width) for token-level tasks, else the usual 0.02. */
+    static float qkvInit(TaskData data, int dim) {
+        return data.tokenLevel() ? (float) (1 / Math.sqrt(dim)) : ModelConfig.QKV_INIT;
     }
 
     /** Default training for a preset (LRA: batch 32, 5,000 steps, 1,000 warm-up steps; AdamW instead of LRA's Adam + rsqrt decay). */
