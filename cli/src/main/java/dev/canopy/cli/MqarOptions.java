@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /** The options of the generated mqar task (multi-query associative recall); unset ones take the defaults below. */
 final class MqarOptions {
-    static final int DEFAULT_N = 1024, DEFAULT_PAIRS = 32, DEFAULT_VOCAB = 512;
+    static final int DEFAULT_N = 1024, DEFAULT_PAIRS = 32, DEFAULT_VOCAB = 256; // the settings notes-mqar.md measured
 
     @Option(names = "--n", description = "mqar: tokens per example (default: " + DEFAULT_N + ").") Integer n;
     @Option(names = "--pairs", description = "mqar: key-value pairs per example, each queried once (default: " + DEFAULT_PAIRS + ").") Integer pairs;
