@@ -70,12 +70,20 @@ final class Tasks {
     /** Default model shape for a preset (LRA: the released ListOps config: 4 layers, 512 wide, 8 heads, MLP 1024, CLS). */
     static ModelConfig.Builder model(TaskData data, String preset, long seed) {
         ModelConfig.Builder b = ModelConfig.builder(data.vocabSize(), data.maxLength(), data.classes()).twoTower(data.pair()).seed(seed);
-        if (data.tokenLevel()) b.pooling(ModelConfig.Pooling.TOKENS); // a token-level task (mqar) is read at its supervised positions
-        return switch (preset) {
+        // A token-level task (mqar) is read at its supervised positions. Recall needs each position's left neighbour
+        // (token shift), and a narrow model leaves its plateau far sooner with q/k/v initialised at 1/sqrt(width).
+        if (data.tokenLevel()) b.pooling(ModelConfig.Pooling.TOKENS).shift(true);
+        b = switch (preset) {
             case "lra" -> b.dim(512).heads(8).layers(4).ffnDim(1024).pooling(data.tokenLevel() ? ModelConfig.Pooling.TOKENS : ModelConfig.Pooling.CLS).dropout(0.1f);
             case "small" -> b.dim(128).heads(4).layers(2).ffnDim(256).dropout(0.1f);
             default -> b.dim(64).heads(4).layers(2).ffnDim(128).dropout(0f);
         };
+        return data.tokenLevel() ? b.qkvInit(recallInit(b.build().dim())) : b;
+    }
+
+    /** The q/k/v init std for a token-level model of a width (set again when --dim changes the width). */
+    static float recallInit(int dim) {
+        return (float) (1 / Math.sqrt(dim));
     }
 
     /** Default training for a preset (LRA: batch 32, 5,000 steps, 1,000 warm-up steps; AdamW instead of LRA's Adam + rsqrt decay). */

@@ -23,8 +23,8 @@ final class TrainOptions {
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
     @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
     @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
-    @Option(names = "--shift", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block.") boolean shift;
-    @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; about 1/sqrt(width) makes a narrow model learn recall much sooner).") Float qkvInit;
+    @Option(names = "--shift", arity = "0..1", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block (default: on for mqar; --shift=false turns it off).") Boolean shift;
+    @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; for mqar 1/sqrt(width), which makes a narrow model learn recall much sooner).") Float qkvInit;
     @Option(names = "--causal", description = "Causal attention in every layer (position t sees positions <= t); exact, topk and tf only.") boolean causal;
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
@@ -80,7 +80,9 @@ final class TrainOptions {
         if (pooling != null) b.pooling(ModelConfig.pooling(pooling));
         if (dropout != null) b.dropout(dropout);
         if (qkvInit != null) b.qkvInit(qkvInit);
-        ModelConfig m = b.causal(causal).shift(shift).build();
+        else if (data.tokenLevel() && dim != null) b.qkvInit(Tasks.recallInit(dim));
+        if (shift != null) b.shift(shift);
+        ModelConfig m = b.causal(causal).build();
         if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
             throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
         }

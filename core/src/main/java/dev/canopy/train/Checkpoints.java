@@ -164,8 +164,10 @@ public final class Checkpoints {
 
     /**
      * Warm start: copies every tensor of the checkpoint whose name and size match a model parameter (e.g. a dense
-     * model's weights into a model with tree attention, whose trees keep their fresh initialisation). Returns the names
-     * of the model parameters that were not in the checkpoint.
+     * model's weights into a model with tree attention, whose trees keep their fresh initialisation). A learned position
+     * table from a model of shorter sequences fills the first rows of a longer one (a run at length 256 warm-starts one
+     * at 1024; later positions keep their initialisation). Returns the names of the model parameters that were not (or,
+     * for such a table, only partly) in the checkpoint.
      */
     public static List<String> loadMatching(Path dirOrRun, SequenceClassifier model, SafetensorsStore store) throws IOException {
         Path dir = checkpointDir(dirOrRun, store);
@@ -175,6 +177,9 @@ public final class Checkpoints {
             float[] data = loaded.tensors().get(e.getKey());
             if (data == null) {
                 missing.add(e.getKey());
+            } else if (PositionPrefix.fits(e.getValue(), data)) {
+                System.arraycopy(Finite.require(data, dir.resolve(MODEL), e.getKey()), 0, e.getValue().data, 0, data.length);
+                missing.add(e.getKey() + " (rows " + data.length / e.getValue().shape[1] + ".." + e.getValue().shape[0] + ")");
             } else if (data.length != e.getValue().size()) {
                 throw new IOException(dir.resolve(MODEL) + ": tensor " + e.getKey() + " has " + data.length + " values, the model needs " + e.getValue().size());
             } else {
