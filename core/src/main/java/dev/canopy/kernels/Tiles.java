@@ -81,57 +81,143 @@ public final class Tiles {
         }
     }
 
-    /** O[rows x wp] += P[rows x cols] · X[cols x wp]. Strides: P ldp, X wp, O wp. wp % LANES == 0. */
+    /**
+     * O[rows x wp] += P[rows x cols] · X[cols x wp]. Strides: P ldp, X wp, O wp. wp % LANES == 0. The width is taken
+     * four vectors at a time, then two, then one, each with enough rows in registers (4, 6, 8) that the FMA chains of a
+     * small head (d = 16 or 32) still overlap: one accumulator per row would wait on each FMA's latency.
+     */
     public static void mulAcc(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff) {
-        for (int w = 0; w < wp; w += 4 * L) {
-            int vecs = Math.min(4, (wp - w) / L);
-            int r = 0;
-            if (vecs == 4) {
-                for (; r + 4 <= rows; r += 4) {
-                    int o0 = oOff + r * wp + w;
-                    FloatVector o00 = FloatVector.fromArray(S, o, o0), o01 = FloatVector.fromArray(S, o, o0 + L);
-                    FloatVector o02 = FloatVector.fromArray(S, o, o0 + 2 * L), o03 = FloatVector.fromArray(S, o, o0 + 3 * L);
-                    int o1 = o0 + wp;
-                    FloatVector o10 = FloatVector.fromArray(S, o, o1), o11 = FloatVector.fromArray(S, o, o1 + L);
-                    FloatVector o12 = FloatVector.fromArray(S, o, o1 + 2 * L), o13 = FloatVector.fromArray(S, o, o1 + 3 * L);
-                    int o2 = o1 + wp;
-                    FloatVector o20 = FloatVector.fromArray(S, o, o2), o21 = FloatVector.fromArray(S, o, o2 + L);
-                    FloatVector o22 = FloatVector.fromArray(S, o, o2 + 2 * L), o23 = FloatVector.fromArray(S, o, o2 + 3 * L);
-                    int o3 = o2 + wp;
-                    FloatVector o30 = FloatVector.fromArray(S, o, o3), o31 = FloatVector.fromArray(S, o, o3 + L);
-                    FloatVector o32 = FloatVector.fromArray(S, o, o3 + 2 * L), o33 = FloatVector.fromArray(S, o, o3 + 3 * L);
-                    int p0 = pOff + r * ldp;
-                    for (int j = 0; j < cols; j++) {
-                        int xi = xOff + j * wp + w;
-                        FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
-                        FloatVector x2 = FloatVector.fromArray(S, x, xi + 2 * L), x3 = FloatVector.fromArray(S, x, xi + 3 * L);
-                        FloatVector pv = FloatVector.broadcast(S, p[p0 + j]);
-                        o00 = pv.fma(x0, o00); o01 = pv.fma(x1, o01); o02 = pv.fma(x2, o02); o03 = pv.fma(x3, o03);
-                        pv = FloatVector.broadcast(S, p[p0 + ldp + j]);
-                        o10 = pv.fma(x0, o10); o11 = pv.fma(x1, o11); o12 = pv.fma(x2, o12); o13 = pv.fma(x3, o13);
-                        pv = FloatVector.broadcast(S, p[p0 + 2 * ldp + j]);
-                        o20 = pv.fma(x0, o20); o21 = pv.fma(x1, o21); o22 = pv.fma(x2, o22); o23 = pv.fma(x3, o23);
-                        pv = FloatVector.broadcast(S, p[p0 + 3 * ldp + j]);
-                        o30 = pv.fma(x0, o30); o31 = pv.fma(x1, o31); o32 = pv.fma(x2, o32); o33 = pv.fma(x3, o33);
-                    }
-                    o00.intoArray(o, o0); o01.intoArray(o, o0 + L); o02.intoArray(o, o0 + 2 * L); o03.intoArray(o, o0 + 3 * L);
-                    o10.intoArray(o, o1); o11.intoArray(o, o1 + L); o12.intoArray(o, o1 + 2 * L); o13.intoArray(o, o1 + 3 * L);
-                    o20.intoArray(o, o2); o21.intoArray(o, o2 + L); o22.intoArray(o, o2 + 2 * L); o23.intoArray(o, o2 + 3 * L);
-                    o30.intoArray(o, o3); o31.intoArray(o, o3 + L); o32.intoArray(o, o3 + 2 * L); o33.intoArray(o, o3 + 3 * L);
+        int w = 0;
+        for (; w + 4 * L <= wp; w += 4 * L) mulAccFour(p, pOff, ldp, rows, cols, x, xOff, wp, o, oOff, w);
+        for (; w + 2 * L <= wp; w += 2 * L) mulAccTwo(p, pOff, ldp, rows, cols, x, xOff, wp, o, oOff, w);
+        if (w < wp) mulAccOne(p, pOff, ldp, rows, cols, x, xOff, wp, o, oOff, w);
+    }
+
+    /** Rows r0.. of O's columns [w, w + vecs * L), one row at a time (the row tails of the tiled helpers). */
+    private static void mulAccRows(float[] p, int pOff, int ldp, int r0, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w, int vecs) {
+        for (int r = r0; r < rows; r++) {
+            int p0 = pOff + r * ldp;
+            for (int v = 0; v < vecs; v++) {
+                int oi = oOff + r * wp + w + v * L;
+                FloatVector acc = FloatVector.fromArray(S, o, oi);
+                for (int j = 0; j < cols; j++) {
+                    acc = FloatVector.broadcast(S, p[p0 + j]).fma(FloatVector.fromArray(S, x, xOff + j * wp + w + v * L), acc);
                 }
-            }
-            for (; r < rows; r++) {
-                int p0 = pOff + r * ldp;
-                for (int v = 0; v < vecs; v++) {
-                    int oi = oOff + r * wp + w + v * L;
-                    FloatVector acc = FloatVector.fromArray(S, o, oi);
-                    for (int j = 0; j < cols; j++) {
-                        acc = FloatVector.broadcast(S, p[p0 + j]).fma(FloatVector.fromArray(S, x, xOff + j * wp + w + v * L), acc);
-                    }
-                    acc.intoArray(o, oi);
-                }
+                acc.intoArray(o, oi);
             }
         }
+    }
+
+    /** Columns [w, w + 2L) of O, eight rows at a time: sixteen accumulators (of AVX-512's 32 registers). */
+    private static void mulAccTwo(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w) {
+        int r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            int o0 = oOff + r * wp + w;
+            FloatVector a00 = FloatVector.fromArray(S, o, o0 + 0 * wp), a01 = FloatVector.fromArray(S, o, o0 + 0 * wp + L);
+            FloatVector a10 = FloatVector.fromArray(S, o, o0 + 1 * wp), a11 = FloatVector.fromArray(S, o, o0 + 1 * wp + L);
+            FloatVector a20 = FloatVector.fromArray(S, o, o0 + 2 * wp), a21 = FloatVector.fromArray(S, o, o0 + 2 * wp + L);
+            FloatVector a30 = FloatVector.fromArray(S, o, o0 + 3 * wp), a31 = FloatVector.fromArray(S, o, o0 + 3 * wp + L);
+            FloatVector a40 = FloatVector.fromArray(S, o, o0 + 4 * wp), a41 = FloatVector.fromArray(S, o, o0 + 4 * wp + L);
+            FloatVector a50 = FloatVector.fromArray(S, o, o0 + 5 * wp), a51 = FloatVector.fromArray(S, o, o0 + 5 * wp + L);
+            FloatVector a60 = FloatVector.fromArray(S, o, o0 + 6 * wp), a61 = FloatVector.fromArray(S, o, o0 + 6 * wp + L);
+            FloatVector a70 = FloatVector.fromArray(S, o, o0 + 7 * wp), a71 = FloatVector.fromArray(S, o, o0 + 7 * wp + L);
+            int p0 = pOff + r * ldp;
+            for (int j = 0; j < cols; j++) {
+                int xi = xOff + j * wp + w;
+                FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
+                FloatVector pv;
+                pv = FloatVector.broadcast(S, p[p0 + 0 * ldp + j]);
+                a00 = pv.fma(x0, a00); a01 = pv.fma(x1, a01);
+                pv = FloatVector.broadcast(S, p[p0 + 1 * ldp + j]);
+                a10 = pv.fma(x0, a10); a11 = pv.fma(x1, a11);
+                pv = FloatVector.broadcast(S, p[p0 + 2 * ldp + j]);
+                a20 = pv.fma(x0, a20); a21 = pv.fma(x1, a21);
+                pv = FloatVector.broadcast(S, p[p0 + 3 * ldp + j]);
+                a30 = pv.fma(x0, a30); a31 = pv.fma(x1, a31);
+                pv = FloatVector.broadcast(S, p[p0 + 4 * ldp + j]);
+                a40 = pv.fma(x0, a40); a41 = pv.fma(x1, a41);
+                pv = FloatVector.broadcast(S, p[p0 + 5 * ldp + j]);
+                a50 = pv.fma(x0, a50); a51 = pv.fma(x1, a51);
+                pv = FloatVector.broadcast(S, p[p0 + 6 * ldp + j]);
+                a60 = pv.fma(x0, a60); a61 = pv.fma(x1, a61);
+                pv = FloatVector.broadcast(S, p[p0 + 7 * ldp + j]);
+                a70 = pv.fma(x0, a70); a71 = pv.fma(x1, a71);
+            }
+            a00.intoArray(o, o0 + 0 * wp); a01.intoArray(o, o0 + 0 * wp + L);
+            a10.intoArray(o, o0 + 1 * wp); a11.intoArray(o, o0 + 1 * wp + L);
+            a20.intoArray(o, o0 + 2 * wp); a21.intoArray(o, o0 + 2 * wp + L);
+            a30.intoArray(o, o0 + 3 * wp); a31.intoArray(o, o0 + 3 * wp + L);
+            a40.intoArray(o, o0 + 4 * wp); a41.intoArray(o, o0 + 4 * wp + L);
+            a50.intoArray(o, o0 + 5 * wp); a51.intoArray(o, o0 + 5 * wp + L);
+            a60.intoArray(o, o0 + 6 * wp); a61.intoArray(o, o0 + 6 * wp + L);
+            a70.intoArray(o, o0 + 7 * wp); a71.intoArray(o, o0 + 7 * wp + L);
+        }
+        mulAccRows(p, pOff, ldp, r, rows, cols, x, xOff, wp, o, oOff, w, 2);
+    }
+
+    /** Columns [w, w + L) of O, eight rows at a time: eight accumulators. */
+    private static void mulAccOne(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w) {
+        int r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            int o0 = oOff + r * wp + w;
+            FloatVector a0 = FloatVector.fromArray(S, o, o0), a1 = FloatVector.fromArray(S, o, o0 + wp);
+            FloatVector a2 = FloatVector.fromArray(S, o, o0 + 2 * wp), a3 = FloatVector.fromArray(S, o, o0 + 3 * wp);
+            FloatVector a4 = FloatVector.fromArray(S, o, o0 + 4 * wp), a5 = FloatVector.fromArray(S, o, o0 + 5 * wp);
+            FloatVector a6 = FloatVector.fromArray(S, o, o0 + 6 * wp), a7 = FloatVector.fromArray(S, o, o0 + 7 * wp);
+            int p0 = pOff + r * ldp;
+            for (int j = 0; j < cols; j++) {
+                FloatVector x0 = FloatVector.fromArray(S, x, xOff + j * wp + w);
+                a0 = FloatVector.broadcast(S, p[p0 + j]).fma(x0, a0);
+                a1 = FloatVector.broadcast(S, p[p0 + ldp + j]).fma(x0, a1);
+                a2 = FloatVector.broadcast(S, p[p0 + 2 * ldp + j]).fma(x0, a2);
+                a3 = FloatVector.broadcast(S, p[p0 + 3 * ldp + j]).fma(x0, a3);
+                a4 = FloatVector.broadcast(S, p[p0 + 4 * ldp + j]).fma(x0, a4);
+                a5 = FloatVector.broadcast(S, p[p0 + 5 * ldp + j]).fma(x0, a5);
+                a6 = FloatVector.broadcast(S, p[p0 + 6 * ldp + j]).fma(x0, a6);
+                a7 = FloatVector.broadcast(S, p[p0 + 7 * ldp + j]).fma(x0, a7);
+            }
+            a0.intoArray(o, o0); a1.intoArray(o, o0 + wp); a2.intoArray(o, o0 + 2 * wp); a3.intoArray(o, o0 + 3 * wp);
+            a4.intoArray(o, o0 + 4 * wp); a5.intoArray(o, o0 + 5 * wp); a6.intoArray(o, o0 + 6 * wp); a7.intoArray(o, o0 + 7 * wp);
+        }
+        mulAccRows(p, pOff, ldp, r, rows, cols, x, xOff, wp, o, oOff, w, 1);
+    }
+
+    /** Columns [w, w + 4L) of O, four rows at a time: sixteen accumulators. */
+    private static void mulAccFour(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int o0 = oOff + r * wp + w;
+            FloatVector o00 = FloatVector.fromArray(S, o, o0), o01 = FloatVector.fromArray(S, o, o0 + L);
+            FloatVector o02 = FloatVector.fromArray(S, o, o0 + 2 * L), o03 = FloatVector.fromArray(S, o, o0 + 3 * L);
+            int o1 = o0 + wp;
+            FloatVector o10 = FloatVector.fromArray(S, o, o1), o11 = FloatVector.fromArray(S, o, o1 + L);
+            FloatVector o12 = FloatVector.fromArray(S, o, o1 + 2 * L), o13 = FloatVector.fromArray(S, o, o1 + 3 * L);
+            int o2 = o1 + wp;
+            FloatVector o20 = FloatVector.fromArray(S, o, o2), o21 = FloatVector.fromArray(S, o, o2 + L);
+            FloatVector o22 = FloatVector.fromArray(S, o, o2 + 2 * L), o23 = FloatVector.fromArray(S, o, o2 + 3 * L);
+            int o3 = o2 + wp;
+            FloatVector o30 = FloatVector.fromArray(S, o, o3), o31 = FloatVector.fromArray(S, o, o3 + L);
+            FloatVector o32 = FloatVector.fromArray(S, o, o3 + 2 * L), o33 = FloatVector.fromArray(S, o, o3 + 3 * L);
+            int p0 = pOff + r * ldp;
+            for (int j = 0; j < cols; j++) {
+                int xi = xOff + j * wp + w;
+                FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
+                FloatVector x2 = FloatVector.fromArray(S, x, xi + 2 * L), x3 = FloatVector.fromArray(S, x, xi + 3 * L);
+                FloatVector pv = FloatVector.broadcast(S, p[p0 + j]);
+                o00 = pv.fma(x0, o00); o01 = pv.fma(x1, o01); o02 = pv.fma(x2, o02); o03 = pv.fma(x3, o03);
+                pv = FloatVector.broadcast(S, p[p0 + ldp + j]);
+                o10 = pv.fma(x0, o10); o11 = pv.fma(x1, o11); o12 = pv.fma(x2, o12); o13 = pv.fma(x3, o13);
+                pv = FloatVector.broadcast(S, p[p0 + 2 * ldp + j]);
+                o20 = pv.fma(x0, o20); o21 = pv.fma(x1, o21); o22 = pv.fma(x2, o22); o23 = pv.fma(x3, o23);
+                pv = FloatVector.broadcast(S, p[p0 + 3 * ldp + j]);
+                o30 = pv.fma(x0, o30); o31 = pv.fma(x1, o31); o32 = pv.fma(x2, o32); o33 = pv.fma(x3, o33);
+            }
+            o00.intoArray(o, o0); o01.intoArray(o, o0 + L); o02.intoArray(o, o0 + 2 * L); o03.intoArray(o, o0 + 3 * L);
+            o10.intoArray(o, o1); o11.intoArray(o, o1 + L); o12.intoArray(o, o1 + 2 * L); o13.intoArray(o, o1 + 3 * L);
+            o20.intoArray(o, o2); o21.intoArray(o, o2 + L); o22.intoArray(o, o2 + 2 * L); o23.intoArray(o, o2 + 3 * L);
+            o30.intoArray(o, o3); o31.intoArray(o, o3 + L); o32.intoArray(o, o3 + 2 * L); o33.intoArray(o, o3 + 3 * L);
+        }
+        mulAccRows(p, pOff, ldp, r, rows, cols, x, xOff, wp, o, oOff, w, 4);
     }
 
     /** O[cols x wp] += P^T · X where P is [rows x cols] (stride ldp) and X is [rows x wp]. wp % LANES == 0. */
@@ -163,6 +249,30 @@ public final class Tiles {
                     a10.intoArray(o, o0 + wp); a11.intoArray(o, o0 + wp + L);
                     a20.intoArray(o, o0 + 2 * wp); a21.intoArray(o, o0 + 2 * wp + L);
                     a30.intoArray(o, o0 + 3 * wp); a31.intoArray(o, o0 + 3 * wp + L);
+                }
+            }
+            if (!two) {
+                // One vector wide (a head of 16): eight columns of P at a time, so eight FMA chains overlap.
+                for (; j + 8 <= cols; j += 8) {
+                    int o0 = oOff + j * wp + w;
+                    FloatVector a0 = FloatVector.fromArray(S, o, o0), a1 = FloatVector.fromArray(S, o, o0 + wp);
+                    FloatVector a2 = FloatVector.fromArray(S, o, o0 + 2 * wp), a3 = FloatVector.fromArray(S, o, o0 + 3 * wp);
+                    FloatVector a4 = FloatVector.fromArray(S, o, o0 + 4 * wp), a5 = FloatVector.fromArray(S, o, o0 + 5 * wp);
+                    FloatVector a6 = FloatVector.fromArray(S, o, o0 + 6 * wp), a7 = FloatVector.fromArray(S, o, o0 + 7 * wp);
+                    for (int r = 0; r < rows; r++) {
+                        FloatVector x0 = FloatVector.fromArray(S, x, xOff + r * wp + w);
+                        int pi = pOff + r * ldp + j;
+                        a0 = FloatVector.broadcast(S, p[pi]).fma(x0, a0);
+                        a1 = FloatVector.broadcast(S, p[pi + 1]).fma(x0, a1);
+                        a2 = FloatVector.broadcast(S, p[pi + 2]).fma(x0, a2);
+                        a3 = FloatVector.broadcast(S, p[pi + 3]).fma(x0, a3);
+                        a4 = FloatVector.broadcast(S, p[pi + 4]).fma(x0, a4);
+                        a5 = FloatVector.broadcast(S, p[pi + 5]).fma(x0, a5);
+                        a6 = FloatVector.broadcast(S, p[pi + 6]).fma(x0, a6);
+                        a7 = FloatVector.broadcast(S, p[pi + 7]).fma(x0, a7);
+                    }
+                    a0.intoArray(o, o0); a1.intoArray(o, o0 + wp); a2.intoArray(o, o0 + 2 * wp); a3.intoArray(o, o0 + 3 * wp);
+                    a4.intoArray(o, o0 + 4 * wp); a5.intoArray(o, o0 + 5 * wp); a6.intoArray(o, o0 + 6 * wp); a7.intoArray(o, o0 + 7 * wp);
                 }
             }
             int vecs = two ? 2 : 1;
