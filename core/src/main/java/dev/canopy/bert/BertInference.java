@@ -64,9 +64,15 @@ public final class BertInference {
         }
     }
 
-    /** {@return bytes of the activation workspace as it stands (its high-water mark so far)} */
-    public synchronized long workspaceBytes() {
-        return ws.bytes();
+    /** {@return bytes of the activations one pass over this batch needs: its largest chunk's tokens, at most} */
+    public long workspaceBytes(int[][] batch) {
+        int total = 0, longest = 0;
+        for (int[] ids : batch) {
+            total += ids.length;
+            longest = Math.max(longest, ids.length);
+        }
+        long tokens = Math.min(total, Math.max(chunkTokens, longest));
+        return 4L * tokens * (6L * c.hidden() + c.intermediate());
     }
 
     /**

@@ -75,15 +75,19 @@ public final class OrtPeer implements AutoCloseable {
     }
 
     /**
-     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on one sequence of token ids, no padding; the output is the
-     * model's first output, the last hidden state [1, n, hidden].
+     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on a batch of token-id sequences of one length, no padding; the
+     * output is the model's first output, the last hidden state [batch, n, hidden].
      */
-    public PeerOp bert(Path onnx, int[] ids) throws IOException {
+    public PeerOp bert(Path onnx, int[][] batch) throws IOException {
         OrtSession session = session(Files.readAllBytes(onnx));
-        long[] tokens = new long[ids.length], ones = new long[ids.length], zeros = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            tokens[i] = ids[i];
-            ones[i] = 1;
+        int n = batch[0].length;
+        long[] tokens = new long[batch.length * n], ones = new long[tokens.length], zeros = new long[tokens.length];
+        for (int s = 0; s < batch.length; s++) {
+            if (batch[s].length != n) throw new IllegalArgumentException("ONNX Runtime BERT peer: every sequence needs " + n + " tokens, sequence " + s + " has " + batch[s].length);
+            for (int i = 0; i < n; i++) {
+                tokens[s * n + i] = batch[s][i];
+                ones[s * n + i] = 1;
+            }
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -95,14 +99,14 @@ public final class OrtPeer implements AutoCloseable {
                     default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
                             + "'; expected input_ids, attention_mask, token_type_ids");
                 };
-                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(values), new long[] {1, ids.length});
+                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(values), new long[] {batch.length, n});
                 owned.add(t);
                 inputs.put(name, t);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not create the BERT inputs: " + e.getMessage(), e);
         }
-        return new Prepared("ONNX model " + onnx.getFileName(), session, List.of(inputs), new int[] {0}, -1);
+        return new Prepared("ONNX model " + onnx.getFileName() + ", batch " + batch.length, session, List.of(inputs), new int[] {0}, -1);
     }
 
     @Override
