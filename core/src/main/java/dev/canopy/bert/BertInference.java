@@ -15,7 +15,7 @@ import dev.canopy.kernels.Sgemm;
  * <p>Activations live in one workspace reused from call to call (grown, never shrunk), so a steady stream of
  * batches allocates only the results. Calls are serialised on the workspace; each call uses every core.
  */
-public final class BertInference {
+public final class BertInference implements SentenceEncoder {
     /** Tokens run through the layers at once: enough rows for the products to reach full speed, bounded memory. */
     public static final int DEFAULT_CHUNK_TOKENS = 4096;
 
@@ -43,6 +43,7 @@ public final class BertInference {
     }
 
     /** {@return the model's shape} */
+    @Override
     public BertConfig config() {
         return c;
     }
@@ -98,15 +99,11 @@ public final class BertInference {
      * @param batch token ids per sequence, as for {@link #hidden}
      * @return per sequence, [hidden]
      */
+    @Override
     public synchronized float[][] meanPooled(int[][] batch) {
         float[][] out = new float[batch.length][];
         int h = c.hidden();
-        run(batch, (s, x, row, n) -> {
-            double[] sum = new double[h];
-            for (int i = 0; i < n; i++) for (int j = 0; j < h; j++) sum[j] += x[(row + i) * h + j];
-            float[] mean = out[s] = new float[h];
-            for (int j = 0; j < h; j++) mean[j] = (float) (sum[j] / n);
-        });
+        run(batch, (s, x, row, n) -> out[s] = Pooling.mean(x, row, n, h));
         return out;
     }
 
@@ -116,13 +113,10 @@ public final class BertInference {
      * @param batch token ids per sequence, as for {@link #hidden}
      * @return per sequence, [hidden]
      */
+    @Override
     public synchronized float[][] embed(int[][] batch) {
         float[][] out = new float[batch.length][];
-        run(batch, (s, x, row, n) -> {
-            float[] rows = new float[n * c.hidden()];
-            System.arraycopy(x, row * c.hidden(), rows, 0, rows.length);
-            out[s] = BertEncoder.meanPoolNormalize(rows, n, c.hidden());
-        });
+        run(batch, (s, x, row, n) -> out[s] = Pooling.meanNormalized(x, row, n, c.hidden()));
         return out;
     }
 
