@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
  * of a case run alternately, one run each per round, so a noisy machine slows them all alike and the ratios hold.
  */
 @Command(name = "peers", mixinStandardHelpOptions = true,
-        description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward, forward+backward, top-k.")
+        description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward (ONNX Runtime both as an unfused graph "
+                + "and as its fused MultiHeadAttention), forward+backward, top-k, MiniLM embeddings.")
 public final class PeersBench implements Runnable {
     @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
     private static final Set<String> OPS = Set.of("sgemm", "attention", "backward", "topk", "minilm");
@@ -178,7 +179,10 @@ public final class PeersBench implements Runnable {
             return new float[][] {out};
         }, working, null));
         if (torch != null) cs.add(Contender.peer("pytorch", torch.attention(s, q, k, v, budget())));
-        if (ort != null) cs.add(Contender.peer("onnxruntime", ort.attention(s, q, k, v, budget())));
+        if (ort != null) {
+            cs.add(Contender.peer("onnxruntime", ort.attention(s, q, k, v, budget())));
+            cs.add(Contender.peer("onnxruntime-mha", ort.fusedAttention(s, q, k, v)));
+        }
         compare("attention_forward", s.nq(), exactFlops(s), cs);
     }
 

@@ -75,6 +75,63 @@ public final class OrtPeer implements AutoCloseable {
     }
 
     /**
+     * Exact attention through ONNX Runtime's fused {@code com.microsoft.MultiHeadAttention} (one node). Canopy's
+     * [batch, heads, n, d] inputs are laid out as the operator's [batch, n, heads * d] once, before timing; the output
+     * is laid back for the agreement check.
+     */
+    public PeerOp fusedAttention(AttentionShape s, float[] q, float[] k, float[] v) {
+        s.check(q, k, v, new float[s.outSize()]);
+        if (s.d() != s.dv()) throw new IllegalArgumentException("MultiHeadAttention needs one head width for keys and values, got " + s.d() + " and " + s.dv());
+        OrtSession session = session(OnnxModels.multiHeadAttention(s.heads()));
+        int w = s.heads() * s.d();
+        FloatBuffer qb = direct(toTokenMajor(q, s.batch(), s.heads(), s.nq(), s.d()));
+        FloatBuffer kb = direct(toTokenMajor(k, s.batch(), s.heads(), s.nk(), s.d()));
+        FloatBuffer vb = direct(toTokenMajor(v, s.batch(), s.heads(), s.nk(), s.d()));
+        Map<String, OnnxTensor> call = Map.of("Q", tensor(qb, 0, q.length, s.batch(), s.nq(), w),
+                "K", tensor(kb, 0, k.length, s.batch(), s.nk(), w), "V", tensor(vb, 0, v.length, s.batch(), s.nk(), w));
+        Prepared fused = new Prepared("com.microsoft.MultiHeadAttention node (fused)", session, List.of(call), new int[] {0}, s.outSize());
+        return new PeerOp() {
+            @Override
+            public void run() {
+                fused.run();
+            }
+
+            @Override
+            public float[][] outputs() {
+                return new float[][] {toHeadMajor(fused.outputs()[0], s.batch(), s.heads(), s.nq(), s.d())};
+            }
+
+            @Override
+            public String formulation() {
+                return fused.formulation();
+            }
+
+            @Override
+            public void close() {
+                fused.close();
+            }
+        };
+    }
+
+    /** [batch, heads, n, d] -> [batch, n, heads * d]. */
+    static float[] toTokenMajor(float[] x, int batch, int heads, int n, int d) {
+        float[] out = new float[x.length];
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++) System.arraycopy(x, ((b * heads + h) * n + i) * d, out, ((b * n + i) * heads + h) * d, d);
+        return out;
+    }
+
+    /** [batch, n, heads * d] -> [batch, heads, n, d]. */
+    static float[] toHeadMajor(float[] x, int batch, int heads, int n, int d) {
+        float[] out = new float[x.length];
+        for (int b = 0; b < batch; b++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < n; i++) System.arraycopy(x, ((b * n + i) * heads + h) * d, out, ((b * heads + h) * n + i) * d, d);
+        return out;
+    }
+
+    /**
      * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on a batch of token-id sequences of one length, no padding; the
      * output is the model's first output, the last hidden state [batch, n, hidden].
      */
