@@ -150,7 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
             t.vocab = taskOptions.vocab;
             TaskData data = Tasks.load("mqar", options.preset, cell.seed(), t);
             ModelConfig model = options.model(data, cell.contender().attention());
-            return new RunTrainer.Plan(new RunDirectory.TaskRef("mqar", options.preset, cell.seed(), t.settings("mqar", options.preset)), data, model,
+            return new RunTrainer.Plan(new RunDirectory.TaskRef("mqar", options.preset.label(), cell.seed(), t.settings("mqar", options.preset)), data, model,
                     training.toBuilder().treeformer(cell.contender().schedule()).build());
         }
 

@@ -129,7 +129,7 @@ public final class SweepCommand implements Callable<Integer> {
         try {
             ModelConfig model = options.model(data, cell.contender().attention());
             TrainConfig training = options.training().toBuilder().treeformer(cell.contender().schedule()).build();
-            return new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset, cell.seed(), t.settings(task, options.preset)), data, model, training);
+            return new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset.label(), cell.seed(), t.settings(task, options.preset)), data, model, training);
         } finally {
             options.seed = keep;
         }
