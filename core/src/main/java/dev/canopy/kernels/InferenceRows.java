@@ -66,19 +66,6 @@ public final class InferenceRows {
     }
 
     private static void normRow(int cols, float[] x, int xo, float[] gamma, float[] beta, float eps, float[] out, int oo) {
-        float mu = RowOps.sum(x, xo, cols) / cols;
-        float var = RowOps.sumSquaredDeviations(x, xo, cols, mu) / cols;
-        float rs = (float) (1.0 / Math.sqrt(var + eps));
-        FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs);
-        int i = 0;
-        for (int bound = S.loopBound(cols); i < bound; i += L) {
-            FloatVector n = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
-            n.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(out, oo + i);
-        }
-        if (i < cols) {
-            VectorMask<Float> m = S.indexInRange(i, cols);
-            FloatVector n = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
-            n.fma(FloatVector.fromArray(S, gamma, i, m), FloatVector.fromArray(S, beta, i, m)).intoArray(out, oo + i, m);
-        }
+        LayerNormRows.normalizeRow(cols, x, xo, gamma, beta, eps, out, oo, null, null, 0);
     }
 }

@@ -115,19 +115,24 @@ public final class OrtPeer implements AutoCloseable {
 
     /** [batch, heads, n, d] -> [batch, n, heads * d]. */
     static float[] toTokenMajor(float[] x, int batch, int heads, int n, int d) {
-        float[] out = new float[x.length];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-                for (int i = 0; i < n; i++) System.arraycopy(x, ((b * heads + h) * n + i) * d, out, ((b * n + i) * heads + h) * d, d);
-        return out;
+        return relayout(x, batch, heads, n, d, true);
     }
 
     /** [batch, n, heads * d] -> [batch, heads, n, d]. */
     static float[] toHeadMajor(float[] x, int batch, int heads, int n, int d) {
+        return relayout(x, batch, heads, n, d, false);
+    }
+
+    private static float[] relayout(float[] x, int batch, int heads, int n, int d, boolean toTokens) {
         float[] out = new float[x.length];
-        for (int b = 0; b < batch; b++)
-            for (int h = 0; h < heads; h++)
-                for (int i = 0; i < n; i++) System.arraycopy(x, ((b * n + i) * heads + h) * d, out, ((b * heads + h) * n + i) * d, d);
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < n; i++) {
+                    int headMajor = ((b * heads + h) * n + i) * d, tokenMajor = ((b * n + i) * heads + h) * d;
+                    System.arraycopy(x, toTokens ? headMajor : tokenMajor, out, toTokens ? tokenMajor : headMajor, d);
+                }
+            }
+        }
         return out;
     }
 
