@@ -25,11 +25,18 @@ public final class BertInference implements SentenceEncoder {
     private final PackedSelfAttention.Layout layout;
     private Workspace ws = new Workspace(0, 0, 0);
 
+    /**
+     * An inference path that runs at most {@link #DEFAULT_CHUNK_TOKENS} tokens per pass.
+     *
+     * @param weights packed weights
+     */
     public BertInference(InferenceWeights weights) {
         this(weights, DEFAULT_CHUNK_TOKENS);
     }
 
     /**
+     * An inference path with a chosen pass size.
+     *
      * @param weights     packed weights
      * @param chunkTokens most tokens per pass through the layers; a batch with more runs in several passes (a single
      *                    longer sequence runs alone)
@@ -65,7 +72,12 @@ public final class BertInference implements SentenceEncoder {
         }
     }
 
-    /** {@return bytes of the activations one pass over this batch needs: its largest chunk's tokens, at most} */
+    /**
+     * Bytes of the activations one pass over this batch needs (its largest chunk's tokens, at most).
+     *
+     * @param batch token ids per sequence
+     * @return the bytes
+     */
     public long workspaceBytes(int[][] batch) {
         int total = 0, longest = 0;
         for (int[] ids : batch) {

@@ -80,7 +80,12 @@ public record InferenceWeights(BertConfig config, float[] wordEmbeddings, float[
         return withLayers(BertWeights.readEmbeddings(f, c), layers);
     }
 
-    /** Packs weights already in memory (they may be dropped afterwards: embeddings and norms are shared, not copied). */
+    /**
+     * Packs weights already in memory (they may be dropped afterwards: embeddings and norms are shared, not copied).
+     *
+     * @param w the weights as loaded
+     * @return the packed weights
+     */
     public static InferenceWeights of(BertWeights w) {
         BertConfig c = w.config();
         Layer[] layers = new Layer[c.layers()];
