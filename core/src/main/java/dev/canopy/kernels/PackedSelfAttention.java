@@ -68,14 +68,25 @@ public final class PackedSelfAttention {
             throw new IllegalArgumentException("attention: " + tokens + " tokens need " + tokens * layout.ld() + " input and "
                     + tokens * layout.ldOut() + " output floats, got " + qkv.length + " and " + out.length);
         }
-        // Longest sequences first, so a long one does not start last and leave the other threads idle.
-        Integer[] order = new Integer[sequences];
-        for (int s = 0; s < sequences; s++) order[s] = s;
-        Arrays.sort(order, (x, y) -> Integer.compare(starts[y + 1] - starts[y], starts[x + 1] - starts[x]));
+        int[] order = longestFirst(starts);
         Parallel.forEach(sequences * heads, task -> {
             int s = order[task / heads];
             head(starts[s], starts[s + 1] - starts[s], task % heads, layout, qkv, out);
         });
+    }
+
+    /**
+     * Sequence indices, longest first, so a long one does not start last and leave the other threads idle. Sorted as
+     * (length, index) packed into longs: no boxing.
+     */
+    static int[] longestFirst(int[] starts) {
+        int sequences = starts.length - 1;
+        long[] keys = new long[sequences];
+        for (int s = 0; s < sequences; s++) keys[s] = ((long) (starts[s + 1] - starts[s]) << 32) | s;
+        Arrays.sort(keys);
+        int[] order = new int[sequences];
+        for (int i = 0; i < sequences; i++) order[i] = (int) keys[sequences - 1 - i];
+        return order;
     }
 
     /** Per-thread scratch, grown to the largest sequence seen. */

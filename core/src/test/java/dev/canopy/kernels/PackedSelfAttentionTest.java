@@ -57,6 +57,11 @@ class PackedSelfAttentionTest {
     }
 
     @Test
+    void longestSequencesAreScheduledFirst() {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {2, 0, 3, 1}, PackedSelfAttention.longestFirst(new int[] {0, 3, 3, 10, 12}));
+    }
+
+    @Test
     void badLayoutsAndStartsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new PackedSelfAttention.Layout(2, 8, 40, 0, 16, 32, 16));
         assertThrows(IllegalArgumentException.class, () -> new PackedSelfAttention.Layout(2, 8, 48, 0, 16, 32, 15));
