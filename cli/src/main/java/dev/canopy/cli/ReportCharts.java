@@ -163,8 +163,8 @@ final class ReportCharts {
         styler.setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("#,##0.####");
         // Ticks between powers of two stay unlabelled: a blank, since XChart cannot lay out an empty label (n = 48 crashed it).
         if (log2X) chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 ? fmt(Math.pow(2, Math.rint(v))) : " ");
-        else styler.setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(false);
-        styler.setLegendPosition(Styler.LegendPosition.InsideNW);
+        else styler.setXAxisLogarithmic(true).setXAxisLogarithmicDecadeOnly(true); // labels between decades overlap
+        styler.setLegendPosition(Styler.LegendPosition.OutsideE); // inside, the legend hid points (top-left is where accuracy plots put them)
         styler.setChartBackgroundColor(Color.WHITE).setPlotBackgroundColor(Color.WHITE);
         styler.setPlotGridLinesColor(new Color(220, 220, 220));
         styler.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
