@@ -6,17 +6,19 @@ import java.util.Map;
 
 /**
  * A decode-time attention by name, parsed once at the edge: {@code exact}, {@code topk:k=K}, {@code tf:h=H} (the
- * query's leaf) or {@code tc:h=H} (leaf plus the centroids off its path), optionally {@code seed=S} for the trees' fit.
+ * query's leaf) or {@code tc:h=H} (leaf plus the centroids off its path); trees optionally with {@code local=W} (the W
+ * most recent positions too) and {@code seed=S} (the trees' fit).
  *
  * @param name   exact, topk, tf or tc
  * @param k      keys kept (topk)
  * @param height tree height (tf, tc)
+ * @param local  recent positions a tree query also attends to
  * @param seed   seed of the tree fit
  * @param text   the spec as written
  */
-public record CacheAttentionSpec(String name, int k, int height, long seed, String text) {
+public record CacheAttentionSpec(String name, int k, int height, int local, long seed, String text) {
     /** The forms a spec can take, for messages and help. */
-    public static final String KNOWN = "exact, topk:k=K, tf:h=H, tc:h=H";
+    public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W], tc:h=H[,local=W]";
 
     /**
      * Parses and checks a spec.
@@ -31,7 +33,7 @@ public record CacheAttentionSpec(String name, int k, int height, long seed, Stri
         List<String> allowed = switch (o.name()) {
             case "exact" -> List.of();
             case "topk" -> List.of("k");
-            case "tf", "tc" -> List.of("h", "seed");
+            case "tf", "tc" -> List.of("h", "local", "seed");
             default -> throw new IllegalArgumentException("decode attention '" + text + "' is unknown; known: " + KNOWN);
         };
         for (String key : v.keySet()) {
@@ -40,7 +42,9 @@ public record CacheAttentionSpec(String name, int k, int height, long seed, Stri
         int k = o.name().equals("topk") ? positive(text, "k", v) : 0;
         int h = o.name().startsWith("t") && !o.name().equals("topk") ? atLeastZero(text, "h", v) : 0;
         long seed = v.containsKey("seed") ? integer(text, "seed", v) : 1;
-        return new CacheAttentionSpec(o.name(), k, h, seed, o.toString());
+        int local = v.containsKey("local") ? integer(text, "local", v) : 0;
+        if (local < 0) throw new IllegalArgumentException("decode attention '" + text + "': local must be >= 0, got " + local);
+        return new CacheAttentionSpec(o.name(), k, h, local, seed, o.toString());
     }
 
     /**
@@ -63,8 +67,8 @@ public record CacheAttentionSpec(String name, int k, int height, long seed, Stri
         return switch (name) {
             case "exact" -> new ExactCacheAttention(cache);
             case "topk" -> new TopKCacheAttention(cache, k);
-            case "tf" -> new TreeCacheAttention(cache, height, false, seed);
-            case "tc" -> new TreeCacheAttention(cache, height, true, seed);
+            case "tf" -> new TreeCacheAttention(cache, height, false, local, seed);
+            case "tc" -> new TreeCacheAttention(cache, height, true, local, seed);
             default -> throw new IllegalStateException(name);
         };
     }

@@ -19,14 +19,19 @@ import java.util.Arrays;
  *       them (our decode-time reading of TC's path centroids: every cached key is still represented).</li>
  * </ul>
  *
- * A decode step then reads one leaf (about n / 2^h keys and values) plus h tree nodes (and h centroids), not the whole
+ * With {@code local=W} the query also attends exactly to the W most recent positions (whatever leaves they are in;
+ * a recent key is counted once), as decode-time retrieval usually keeps a local window: a language model leans on the
+ * last few bytes most, and a tree fitted to keys alone need not route a query to them. The centroids still count the
+ * recent keys of their subtrees (a small double count, kept for O(1) updates).
+ *
+ * <p>A decode step then reads one leaf (about n / 2^h keys and values) plus h tree nodes (and h centroids), not the whole
  * cache. Leaves are doubly linked lists over slots, and the centroids running sums, so appending and overwriting cost
  * O(h d) and nothing is allocated per token. Height 0 (one leaf) is exact attention. Until fitted it attends exactly.
  */
 public final class TreeCacheAttention implements CacheAttention {
     private static final int NONE = -1;
     private final KvCache cache;
-    private final int height;
+    private final int height, local;
     private final boolean centroids;
     private final long seed;
     private final float scale;
@@ -44,12 +49,15 @@ public final class TreeCacheAttention implements CacheAttention {
      * @param cache     the cache it reads
      * @param height    the trees' height (2^height leaves)
      * @param centroids whether the query also attends to the centroids of the subtrees off its path (tc)
+     * @param local     recent positions every query also attends to (0 for none)
      * @param seed      seed of the tree fitting
      */
-    public TreeCacheAttention(KvCache cache, int height, boolean centroids, long seed) {
+    public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, long seed) {
         if (height < 0 || height > 16) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": h must be in [0, 16], got " + height);
+        if (local < 0) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": local must be >= 0, got " + local);
         this.cache = cache;
         this.height = height;
+        this.local = local;
         this.centroids = centroids;
         this.seed = seed;
         this.scale = (float) (1 / Math.sqrt(cache.headDim()));
@@ -71,7 +79,7 @@ public final class TreeCacheAttention implements CacheAttention {
 
     @Override
     public String spec() {
-        return (centroids ? "tc" : "tf") + ":h=" + height;
+        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "");
     }
 
     @Override
@@ -154,8 +162,15 @@ public final class TreeCacheAttention implements CacheAttention {
         int d = cache.headDim(), base = cache.offset(head, 0);
         float[] keys = cache.keys(layer), values = cache.values(layer), s = scores[head];
         int[] slots = gathered[head], nx = next[layer][head];
-        int leaf = tree.leaf(q, qOff), m = 0;
+        int cap = cache.capacity(), recent = Math.min(local, cache.length()), current = (int) ((cache.positions() - 1) % cap), m = 0;
+        for (int i = 0; i < recent; i++) {
+            int slot = Math.floorMod(current - i, cap);
+            slots[m] = slot;
+            s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
+        }
+        int leaf = tree.leaf(q, qOff);
         for (int slot = first[layer][head][leaf]; slot != NONE; slot = nx[slot]) {
+            if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
             slots[m] = slot;
             s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
         }

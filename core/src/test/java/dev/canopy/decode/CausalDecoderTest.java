@@ -74,7 +74,7 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"topk:k=24", "topk:k=100", "tf:h=0", "tc:h=0"})
+    @CsvSource({"topk:k=24", "topk:k=100", "tf:h=0", "tc:h=0", "tf:h=0,local=3", "tc:h=0,local=30"})
     void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec) {
         EncoderClassifier m = model("rotary", true);
         int[] t = tokens(N, 4);
@@ -114,7 +114,7 @@ class CausalDecoderTest {
         int[] t = tokens(N, 7);
         CausalDecoder exact = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), 12);
         CausalDecoder tf = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tf:h=2"), 12);
-        CausalDecoder tc = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tc:h=2"), 12);
+        CausalDecoder tc = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tc:h=2,local=3"), 12);
         for (int i = 0; i < 12; i++) {
             exact.feed(t[i]);
             tf.feed(t[i]);
