@@ -118,6 +118,21 @@ public final class CausalDecoder {
     /** {@return bytes of cached keys, values and routing state the attention read in the last step, all layers and heads} */
     public long bytesReadLastStep() { return lastRead; }
 
+    /**
+     * Continues where another decoder of the same model and capacity stands (its cache, position and last embedding),
+     * with this decoder's attention: a benchmark fills one cache once and times every attention from it. A tree
+     * attention is left to {@link CacheAttention#fit} on the copied keys.
+     *
+     * @param other a decoder of the same model and capacity
+     */
+    public void continueFrom(CausalDecoder other) {
+        if (!other.config.equals(config)) throw new IllegalArgumentException("decoders of different models");
+        cache.copyFrom(other.cache);
+        position = other.position;
+        System.arraycopy(other.previous, 0, previous, 0, dim);
+        attention.clear();
+    }
+
     /** Starts a new sequence: empties the cache (its arrays and any fitted trees are kept). */
     public void reset() {
         cache.clear();

@@ -1,7 +1,6 @@
 package dev.canopy.decode;
 
 import dev.canopy.kernels.RowOps;
-import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
 
 /** Softmax over every cached key: one streaming read of the layer's keys and values for the head. */
@@ -9,6 +8,7 @@ public final class ExactCacheAttention implements CacheAttention {
     private final KvCache cache;
     private final float scale;
     private final float[][] scores; // per head [capacity]
+    private final CacheKernels.Scratch[] scratch; // per head
 
     /**
      * Exact attention over a cache.
@@ -19,6 +19,8 @@ public final class ExactCacheAttention implements CacheAttention {
         this.cache = cache;
         this.scale = (float) (1 / Math.sqrt(cache.headDim()));
         this.scores = new float[cache.heads()][cache.capacity()];
+        this.scratch = new CacheKernels.Scratch[cache.heads()];
+        for (int h = 0; h < scratch.length; h++) scratch[h] = new CacheKernels.Scratch();
     }
 
     @Override
@@ -28,18 +30,19 @@ public final class ExactCacheAttention implements CacheAttention {
 
     @Override
     public long attend(int layer, int head, float[] q, int qOff, float[] out, int outOff) {
-        return attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale);
+        return attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale, scratch[head]);
     }
 
-    /** Exact attention of one query over every slot of (layer, head), with s as score scratch; returns bytes read. */
-    static long attendAll(KvCache cache, int layer, int head, float[] q, int qOff, float[] out, int outOff, float[] s, float scale) {
+    /** Exact attention of one query over every slot of (layer, head), with s and x as scratch; returns bytes read. */
+    static long attendAll(KvCache cache, int layer, int head, float[] q, int qOff, float[] out, int outOff, float[] s, float scale, CacheKernels.Scratch x) {
         int n = cache.length(), d = cache.headDim(), base = cache.offset(head, 0);
-        float[] k = cache.keys(layer), v = cache.values(layer);
-        Arrays.fill(out, outOff, outOff + d, 0f);
-        if (n == 0) return 0;
-        for (int j = 0; j < n; j++) s[j] = VecOps.dot(q, qOff, k, base + j * d, d) * scale;
+        if (n == 0) {
+            Arrays.fill(out, outOff, outOff + d, 0f);
+            return 0;
+        }
+        CacheKernels.scores(q, qOff, cache.keys(layer), base, n, d, scale, s, x);
         RowOps.softmax(s, 0, s, 0, n);
-        for (int j = 0; j < n; j++) VecOps.axpy(s[j], v, base + j * d, out, outOff, d);
+        CacheKernels.weightedSum(s, cache.values(layer), base, n, d, out, outOff);
         return 2L * n * d * Float.BYTES;
     }
 }

@@ -66,6 +66,23 @@ public final class KvCache {
         return positions > capacity;
     }
 
+    /**
+     * Takes over another cache's contents (same shape): its keys, values and position count.
+     *
+     * @param other a cache of the same layers, heads, head width and capacity
+     */
+    public void copyFrom(KvCache other) {
+        if (other.layers != layers || other.heads != heads || other.headDim != headDim || other.capacity != capacity) {
+            throw new IllegalArgumentException("KV caches differ in shape: " + other.layers + "x" + other.heads + "x" + other.capacity + "x" + other.headDim
+                    + " vs " + layers + "x" + heads + "x" + capacity + "x" + headDim);
+        }
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(other.keys[l], 0, keys[l], 0, keys[l].length);
+            System.arraycopy(other.values[l], 0, values[l], 0, values[l].length);
+        }
+        positions = other.positions;
+    }
+
     /** Empties the cache (the arrays are kept). */
     public void clear() {
         positions = 0;

@@ -41,6 +41,7 @@ public final class TreeCacheAttention implements CacheAttention {
     private final int[][][] count;            // [layer][head][node]: keys under the node
     private final float[][][] keySum, valueSum; // [layer][head][node * d] (centroids only)
     private final float[][] scores, weights;  // per head [capacity + height]
+    private final CacheKernels.Scratch[] scratch; // per head, for the exact attention before the fit
     private final int[][] gathered;           // per head [capacity + height]: leaf slots, then centroid nodes
 
     /**
@@ -74,6 +75,8 @@ public final class TreeCacheAttention implements CacheAttention {
         scores = new float[heads][cap + height];
         weights = new float[heads][cap + height];
         gathered = new int[heads][cap + height];
+        scratch = new CacheKernels.Scratch[heads];
+        for (int h = 0; h < heads; h++) scratch[h] = new CacheKernels.Scratch();
         clear();
     }
 
@@ -158,7 +161,7 @@ public final class TreeCacheAttention implements CacheAttention {
     @Override
     public long attend(int layer, int head, float[] q, int qOff, float[] out, int outOff) {
         DecisionTree tree = trees[layer][head];
-        if (tree == null) return ExactCacheAttention.attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale);
+        if (tree == null) return ExactCacheAttention.attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale, scratch[head]);
         int d = cache.headDim(), base = cache.offset(head, 0);
         float[] keys = cache.keys(layer), values = cache.values(layer), s = scores[head];
         int[] slots = gathered[head], nx = next[layer][head];

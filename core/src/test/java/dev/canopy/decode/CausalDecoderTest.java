@@ -27,7 +27,12 @@ class CausalDecoderTest {
     }
 
     static EncoderClassifier model(String positions, boolean shift, int layers) {
-        ModelConfig c = ModelConfig.builder(VOCAB, N, CLASSES).dim(16).heads(2).layers(layers).ffnDim(20).pooling(ModelConfig.Pooling.TOKENS)
+        return model(positions, shift, layers, 2);
+    }
+
+    /** One head gives a head width of 16: the sixteen-keys-at-once score kernel's path (two heads of 8 take the plain one). */
+    static EncoderClassifier model(String positions, boolean shift, int layers, int heads) {
+        ModelConfig c = ModelConfig.builder(VOCAB, N, CLASSES).dim(16).heads(heads).layers(layers).ffnDim(20).pooling(ModelConfig.Pooling.TOKENS)
                 .causal(true).shift(shift).positions(ModelConfig.positions(positions)).seed(5).build();
         EncoderClassifier m = new EncoderClassifier(c);
         long i = 0;
@@ -63,9 +68,9 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"rotary,false", "rotary,true", "learned,true", "sinusoidal,false"})
-    void exactDecodingEqualsTheFullCausalForwardAtEveryPosition(String positions, boolean shift) {
-        EncoderClassifier m = model(positions, shift);
+    @CsvSource({"rotary,false,2", "rotary,true,2", "learned,true,2", "sinusoidal,false,2", "rotary,true,1"})
+    void exactDecodingEqualsTheFullCausalForwardAtEveryPosition(String positions, boolean shift, int heads) {
+        EncoderClassifier m = model(positions, shift, 2, heads);
         int[] t = tokens(N, 3);
         CausalDecoder d = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), N);
         assertClose(full(m, t), decoded(d, t), 1e-5, positions);
@@ -74,9 +79,9 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"topk:k=24", "topk:k=100", "tf:h=0", "tc:h=0", "tf:h=0,local=3", "tc:h=0,local=30"})
-    void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec) {
-        EncoderClassifier m = model("rotary", true);
+    @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1"})
+    void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec, int heads) {
+        EncoderClassifier m = model("rotary", true, 2, heads);
         int[] t = tokens(N, 4);
         CausalDecoder exact = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), N);
         CausalDecoder other = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse(spec), N);
