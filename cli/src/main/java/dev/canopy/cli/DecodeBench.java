@@ -39,6 +39,8 @@ public final class DecodeBench implements Runnable {
     double minSeconds;
     @Option(names = "--score-bytes", defaultValue = "0", description = "Also score this many bytes of each held-out genre stream through the cache (bits per byte); 0 skips it (default: ${DEFAULT-VALUE}).")
     int scoreBytes;
+    @Option(names = "--bandwidth-mib", defaultValue = "512", description = "Size of the streaming read that measures the memory bandwidth, in MiB (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
     @Option(names = "--fill", defaultValue = "tf:h=6,local=64", description = "Attention the filler decodes the context with (default: ${DEFAULT-VALUE}).")
     String fill;
 
@@ -57,14 +59,15 @@ public final class DecodeBench implements Runnable {
         for (int c : contexts) if (c < 2) throw new IllegalArgumentException("--context must be at least 2, got " + c);
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (!(minSeconds >= 0 && minSeconds <= 600)) throw new IllegalArgumentException("--min-seconds must be in 0..600, got " + minSeconds);
+        if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib must be at least 1, got " + bandwidthMib);
         if (scoreBytes < 0) throw new IllegalArgumentException("--score-bytes must be >= 0, got " + scoreBytes);
         TrainedLm lm = TrainedLm.load(checkpoint);
         ModelConfig config = lm.model().config();
         BrownLm data = lm.data();
         byte[] text = heldOutText(data, contexts.stream().mapToInt(Integer::intValue).max().orElse(0) + steps + 16);
-        double bandwidth = StreamBandwidth.measureGBps(512L << 20, 5);
-        System.out.println(new JsonLine().put("event", "bandwidth").put("stream_read_gb_per_second", bandwidth).put("bytes", 512L << 20)
-                .put("how", "vectorised sum over a 512 MiB float array split over the shared pool's threads, best of 5 passes"));
+        double bandwidth = StreamBandwidth.measureGBps((long) bandwidthMib << 20, 5);
+        System.out.println(new JsonLine().put("event", "bandwidth").put("stream_read_gb_per_second", bandwidth).put("bytes", (long) bandwidthMib << 20)
+                .put("how", "vectorised sum over a " + bandwidthMib + " MiB float array split over the shared pool's threads, best of 5 passes"));
         for (int context : contexts) {
             HeapCheck.require(3L * 2 * config.layers() * config.dim() * context * Float.BYTES, "bench decode --context " + context + ": three KV caches", "use a shorter --context");
             CausalDecoder full = new CausalDecoder(config, lm.model().namedParameters(), filler, context);
