@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code bench decode}: decode speed of a trained causal model with every attention over a full KV cache of each
- * context length. Per context the cache is filled once with held-out text (the filler decodes with a cheap tree
- * attention, so filling 65,536 positions takes seconds, not the minutes exact prefill would), and every attention
- * then continues from a copy of it: trees are fitted on the cached keys (fit time reported) and each attention times
+ * context length. Per context the cache is filled once with held-out text by the chunked exact prefill (its time is
+ * reported: what a prompt of that length costs before the first byte), and every attention then continues from a copy
+ * of it: trees are fitted on the cached keys (fit time reported) and each attention times
  * --steps further bytes. A plain streaming read measures the machine's memory bandwidth in the same run, so exact
  * decode (a streaming read of the cache) is reported as a fraction of it. With --score-bytes the same configuration's
  * bits per byte on held-out text is measured too. JSON lines.
@@ -41,8 +41,6 @@ public final class DecodeBench implements Runnable {
     int scoreBytes;
     @Option(names = "--bandwidth-mib", defaultValue = "512", description = "Size of the streaming read that measures the memory bandwidth, in MiB (default: ${DEFAULT-VALUE}).")
     int bandwidthMib;
-    @Option(names = "--fill", defaultValue = "tf:h=6,local=64", description = "Attention the filler decodes the context with (default: ${DEFAULT-VALUE}).")
-    String fill;
 
     @Override
     public void run() {
@@ -55,7 +53,6 @@ public final class DecodeBench implements Runnable {
 
     private void bench() throws IOException {
         List<CacheAttentionSpec> specs = CacheAttentionSpec.parseList(attentions);
-        CacheAttentionSpec filler = CacheAttentionSpec.parse(fill);
         for (int c : contexts) if (c < 2) throw new IllegalArgumentException("--context must be at least 2, got " + c);
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         if (!(minSeconds >= 0 && minSeconds <= 600)) throw new IllegalArgumentException("--min-seconds must be in 0..600, got " + minSeconds);
@@ -70,13 +67,11 @@ public final class DecodeBench implements Runnable {
                 .put("how", "vectorised sum over a " + bandwidthMib + " MiB float array split over the shared pool's threads, best of 5 passes"));
         for (int context : contexts) {
             HeapCheck.require(3L * 2 * config.layers() * config.dim() * context * Float.BYTES, "bench decode --context " + context + ": three KV caches", "use a shorter --context");
-            CausalDecoder full = new CausalDecoder(config, lm.model().namedParameters(), filler, context);
+            CausalDecoder full = new CausalDecoder(config, lm.model().namedParameters(), CacheAttentionSpec.parse("exact"), context);
+            int[] prompt = new int[context];
+            for (int i = 0; i < context; i++) prompt[i] = Vocab.byteToken(text[i]);
             long t0 = System.nanoTime();
-            int fitAt = Math.min(1024, context);
-            for (int i = 0; i < context; i++) {
-                full.feed(Vocab.byteToken(text[i]));
-                if (i + 1 == fitAt) full.attention().fit();
-            }
+            full.prefill(prompt, 0, context);
             double fillSeconds = (System.nanoTime() - t0) / 1e9;
             for (CacheAttentionSpec spec : specs) {
                 CausalDecoder d = new CausalDecoder(config, lm.model().namedParameters(), spec, context);
@@ -102,7 +97,7 @@ public final class DecodeBench implements Runnable {
                         .put("tokens_per_second", tps).put("ms_per_token", 1e3 / tps).put("cache_bytes", d.cache().bytes())
                         .put("cache_bytes_read_per_token", perToken).put("fraction_of_cache_read", perToken / d.cache().bytes())
                         .put("read_gb_per_second", perToken * tps / 1e9).put("fraction_of_stream_bandwidth", perToken * tps / 1e9 / bandwidth)
-                        .put("fit_seconds", fitSeconds).put("fill_seconds", fillSeconds).put("fill_attention", filler.toString());
+                        .put("fit_seconds", fitSeconds).put("prefill_seconds", fillSeconds);
                 if (scoreBytes > 0) {
                     d.reset();
                     SlidingWindowScore.Score s = SlidingWindowScore.of(d, data.heldOut("test"), scoreBytes);

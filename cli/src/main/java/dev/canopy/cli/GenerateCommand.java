@@ -57,7 +57,9 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         CausalDecoder decoder = new CausalDecoder(config, lm.model().namedParameters(), spec, capacity);
         long t0 = System.nanoTime();
-        for (int i = 0; i + 1 < prompt.length; i++) decoder.feed(Vocab.byteToken(prompt[i]));
+        int[] ids = new int[prompt.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = Vocab.byteToken(prompt[i]);
+        decoder.prefill(ids, 0, ids.length - 1); // chunked and exact; the decode attention starts with the first new byte
         if (decoder.attention().needsFit()) decoder.attention().fit(); // trees: fitted on the prompt's keys
         float[] logits = decoder.step(Vocab.byteToken(prompt[prompt.length - 1]));
         double prefill = (System.nanoTime() - t0) / 1e9;

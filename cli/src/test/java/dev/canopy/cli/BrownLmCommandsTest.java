@@ -114,7 +114,7 @@ class BrownLmCommandsTest {
     void benchDecodePrintsOneLinePerContextAndAttention() throws Exception {
         Path run = trained();
         var r = captured("bench", "decode", "--checkpoint", run.toString(), "--context", "40,64", "--attention", "exact,topk:k=4,tf:h=1", "--steps", "2",
-                "--min-seconds", "0", "--bandwidth-mib", "8", "--score-bytes", "50", "--fill", "exact");
+                "--min-seconds", "0", "--bandwidth-mib", "8", "--score-bytes", "50");
         assertEquals(0, r.code(), r.err());
         assertEquals(6, r.out().lines().filter(l -> l.contains("\"event\":\"decode\"")).count(), r.out());
         assertTrue(r.out().contains("\"stream_read_gb_per_second\"") && r.out().contains("\"bits_per_byte\""), r.out());

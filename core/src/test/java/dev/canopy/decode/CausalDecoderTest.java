@@ -79,6 +79,25 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"rotary,false,2", "rotary,true,2", "learned,true,2", "sinusoidal,true,1"})
+    void chunkedPrefillEqualsFeedingTokenByToken(String positions, boolean shift, int heads) {
+        EncoderClassifier m = model(positions, shift, 2, heads);
+        int[] t = tokens(N, 9);
+        CausalDecoder one = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), N);
+        CausalDecoder chunked = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), N);
+        for (int i = 0; i < N - 2; i++) one.feed(t[i]);
+        chunked.prefill(t, 0, 1);      // one row
+        chunked.prefill(t, 1, 11);     // a chunk after it: the shift and positions carry over
+        chunked.prefill(t, 11, N - 2);
+        assertEquals(one.position(), chunked.position());
+        float[] a = decoded(one, Arrays.copyOfRange(t, N - 2, N)), b = decoded(chunked, Arrays.copyOfRange(t, N - 2, N));
+        assertClose(a, b, 1e-5, positions + " prefill");
+        CausalDecoder small = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), 8);
+        small.prefill(t, 0, N); // would wrap the cache: fed token by token
+        assertEquals(N, small.position());
+    }
+
+    @ParameterizedTest
     @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1"})
     void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec, int heads) {
         EncoderClassifier m = model("rotary", true, 2, heads);
