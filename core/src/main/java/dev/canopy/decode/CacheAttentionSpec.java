@@ -13,12 +13,13 @@ import java.util.Map;
  * @param k      keys kept (topk)
  * @param height tree height (tf, tc)
  * @param local  recent positions a tree query also attends to
+ * @param byMass route tree queries by estimated attention mass ({@code route=mass}), not by the hyperplanes
  * @param seed   seed of the tree fit
  * @param text   the spec as written
  */
-public record CacheAttentionSpec(String name, int k, int height, int local, long seed, String text) {
+public record CacheAttentionSpec(String name, int k, int height, int local, boolean byMass, long seed, String text) {
     /** The forms a spec can take, for messages and help. */
-    public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W], tc:h=H[,local=W]";
+    public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W][,route=tree|mass], tc:h=H[,local=W][,route=tree|mass]";
 
     /**
      * Parses and checks a spec.
@@ -33,7 +34,7 @@ public record CacheAttentionSpec(String name, int k, int height, int local, long
         List<String> allowed = switch (o.name()) {
             case "exact" -> List.of();
             case "topk" -> List.of("k");
-            case "tf", "tc" -> List.of("h", "local", "seed");
+            case "tf", "tc" -> List.of("h", "local", "route", "seed");
             default -> throw new IllegalArgumentException("decode attention '" + text + "' is unknown; known: " + KNOWN);
         };
         for (String key : v.keySet()) {
@@ -44,7 +45,9 @@ public record CacheAttentionSpec(String name, int k, int height, int local, long
         long seed = v.containsKey("seed") ? integer(text, "seed", v) : 1;
         int local = v.containsKey("local") ? integer(text, "local", v) : 0;
         if (local < 0) throw new IllegalArgumentException("decode attention '" + text + "': local must be >= 0, got " + local);
-        return new CacheAttentionSpec(o.name(), k, h, local, seed, o.toString());
+        String route = v.getOrDefault("route", "tree");
+        if (!route.equals("tree") && !route.equals("mass")) throw new IllegalArgumentException("decode attention '" + text + "': route must be tree or mass, got " + route);
+        return new CacheAttentionSpec(o.name(), k, h, local, route.equals("mass"), seed, o.toString());
     }
 
     /**
@@ -67,8 +70,8 @@ public record CacheAttentionSpec(String name, int k, int height, int local, long
         return switch (name) {
             case "exact" -> new ExactCacheAttention(cache);
             case "topk" -> new TopKCacheAttention(cache, k);
-            case "tf" -> new TreeCacheAttention(cache, height, false, local, seed);
-            case "tc" -> new TreeCacheAttention(cache, height, true, local, seed);
+            case "tf" -> new TreeCacheAttention(cache, height, false, local, byMass, seed);
+            case "tc" -> new TreeCacheAttention(cache, height, true, local, byMass, seed);
             default -> throw new IllegalStateException(name);
         };
     }

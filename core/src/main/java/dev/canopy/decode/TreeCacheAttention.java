@@ -24,6 +24,11 @@ import java.util.Arrays;
  * last few bytes most, and a tree fitted to keys alone need not route a query to them. The centroids still count the
  * recent keys of their subtrees (a small double count, kept for O(1) updates).
  *
+ * <p>With {@code route=mass} a query does not follow the hyperplanes (fitted to keys, they say nothing about queries)
+ * but, at every node, the child whose keys promise more attention: the larger log(count) + q · mean key / sqrt(d), the
+ * log of the child's softmax mass were all its keys at their mean (our choice; the partition itself stays the fitted
+ * tree's). It costs two centroid dot products per level.
+ *
  * <p>A decode step then reads one leaf (about n / 2^h keys and values) plus h tree nodes (and h centroids), not the whole
  * cache. Leaves are doubly linked lists over slots, and the centroids running sums, so appending and overwriting cost
  * O(h d) and nothing is allocated per token. Height 0 (one leaf) is exact attention. Until fitted it attends exactly.
@@ -32,7 +37,7 @@ public final class TreeCacheAttention implements CacheAttention {
     private static final int NONE = -1;
     private final KvCache cache;
     private final int height, local;
-    private final boolean centroids;
+    private final boolean centroids, byMass;
     private final long seed;
     private final float scale;
     private final DecisionTree[][] trees; // [layer][head], null until fitted
@@ -54,11 +59,26 @@ public final class TreeCacheAttention implements CacheAttention {
      * @param seed      seed of the tree fitting
      */
     public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, long seed) {
+        this(cache, height, centroids, local, false, seed);
+    }
+
+    /**
+     * Tree retrieval over a cache, choosing how queries are routed.
+     *
+     * @param cache     the cache it reads
+     * @param height    the trees' height (2^height leaves)
+     * @param centroids whether the query also attends to the centroids of the subtrees off its path (tc)
+     * @param local     recent positions every query also attends to (0 for none)
+     * @param byMass    route queries to the child with the larger estimated attention mass, not by the hyperplanes
+     * @param seed      seed of the tree fitting
+     */
+    public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, boolean byMass, long seed) {
         if (height < 0 || height > 16) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": h must be in [0, 16], got " + height);
         if (local < 0) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": local must be >= 0, got " + local);
         this.cache = cache;
         this.height = height;
         this.local = local;
+        this.byMass = byMass;
         this.centroids = centroids;
         this.seed = seed;
         this.scale = (float) (1 / Math.sqrt(cache.headDim()));
@@ -70,7 +90,7 @@ public final class TreeCacheAttention implements CacheAttention {
         prev = new int[layers][heads][cap];
         first = new int[layers][heads][leaves];
         count = new int[layers][heads][nodes];
-        keySum = new float[layers][heads][centroids ? nodes * d : 0];
+        keySum = new float[layers][heads][centroids || byMass ? nodes * d : 0];
         valueSum = new float[layers][heads][centroids ? nodes * d : 0];
         scores = new float[heads][cap + height];
         weights = new float[heads][cap + height];
@@ -82,7 +102,7 @@ public final class TreeCacheAttention implements CacheAttention {
 
     @Override
     public String spec() {
-        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "");
+        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "") + (byMass ? ",route=mass" : "");
     }
 
     @Override
@@ -131,10 +151,8 @@ public final class TreeCacheAttention implements CacheAttention {
         f[leaf] = slot;
         for (int node = tree.leafNode(leaf); ; node = (node - 1) / 2) {
             count[layer][head][node]++;
-            if (centroids) {
-                VecOps.axpy(1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
-                VecOps.axpy(1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
-            }
+            if (centroids || byMass) VecOps.axpy(1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
+            if (centroids) VecOps.axpy(1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
             if (node == 0) break;
         }
     }
@@ -150,12 +168,27 @@ public final class TreeCacheAttention implements CacheAttention {
         if (nx[slot] != NONE) pv[nx[slot]] = pv[slot];
         for (int node = tree.leafNode(leaf); ; node = (node - 1) / 2) {
             count[layer][head][node]--;
-            if (centroids) {
-                VecOps.axpy(-1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
-                VecOps.axpy(-1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
-            }
+            if (centroids || byMass) VecOps.axpy(-1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
+            if (centroids) VecOps.axpy(-1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
             if (node == 0) break;
         }
+    }
+
+    /** The leaf reached by taking, at each node, the child with the larger log(count) + q · mean key · scale. */
+    private int leafByMass(int layer, int head, float[] q, int qOff) {
+        int d = cache.headDim(), internal = (1 << height) - 1, node = 0;
+        int[] under = count[layer][head];
+        float[] sums = keySum[layer][head];
+        while (node < internal) {
+            int left = 2 * node + 1, right = left + 1;
+            node = mass(under[left], sums, left, q, qOff, d) >= mass(under[right], sums, right, q, qOff, d) ? left : right;
+        }
+        return node - internal;
+    }
+
+    private float mass(int keys, float[] sums, int node, float[] q, int qOff, int d) {
+        if (keys == 0) return Float.NEGATIVE_INFINITY;
+        return (float) Math.log(keys) + VecOps.dot(q, qOff, sums, node * d, d) / keys * scale;
     }
 
     @Override
@@ -171,7 +204,7 @@ public final class TreeCacheAttention implements CacheAttention {
             slots[m] = slot;
             s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
         }
-        int leaf = tree.leaf(q, qOff);
+        int leaf = byMass ? leafByMass(layer, head, q, qOff) : tree.leaf(q, qOff);
         for (int slot = first[layer][head][leaf]; slot != NONE; slot = nx[slot]) {
             if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
             slots[m] = slot;

@@ -98,7 +98,7 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1"})
+    @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1", "'tf:h=0,route=mass',2"})
     void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec, int heads) {
         EncoderClassifier m = model("rotary", true, 2, heads);
         int[] t = tokens(N, 4);
