@@ -26,6 +26,7 @@ public final class Canopy implements Runnable {
         // Specs are parsed once, here at the edge; commands get typed values and a bad spec is a usage error.
         cl.registerConverter(AttentionSpec.class, text -> converted(text, Attentions::parse));
         cl.registerConverter(AttentionList.class, text -> converted(text, AttentionList::parse));
+        cl.registerConverter(Preset.class, text -> converted(text, Preset::parse));
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("canopy: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return 2;

@@ -27,7 +27,7 @@ final class LmEval {
         BrownLm data = lm.data();
         JsonLine line = new JsonLine().put("event", "eval").put("task", BrownLm.NAME).put("split", split).put("step", lm.step());
         if (context == null) {
-            var task = data.task(Tasks.lmHeldOutWindows(lm.task().preset()));
+            var task = data.task(Tasks.lmHeldOutWindows(Preset.parse(lm.task().preset())));
             var model = lm.model();
             if (attention != null) model = EvalCommand.withAttention(model, model.config().withAttention(dev.canopy.attention.registry.Attentions.parse(attention)));
             long t0 = System.nanoTime();

@@ -25,6 +25,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import dev.canopy.cli.SweepCells.Cell;
+import dev.canopy.cli.SweepCells.Contender;
 
 /**
  * Trains every attention (and the Treeformer schedule, if given) at every length for several seeds, each cell its own
@@ -50,17 +52,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin TrainOptions options = new TrainOptions();
     @Mixin TaskOptions taskOptions = new TaskOptions();
 
-    static final String RESULT = "result.json";
-
-    /** One row of the sweep: an attention throughout, or the Treeformer schedule. */
-    private record Contender(String label, AttentionSpec attention, TreeformerSchedule.Options schedule) {}
-
-    /** One cell: a contender at one length and seed. */
-    private record Cell(Contender contender, Integer n, long seed) {
-        String describe() {
-            return contender.label() + (n == null ? "" : " n=" + n) + " seed=" + seed;
-        }
-    }
+    @Option(names = "--init-from", description = "Warm start every cell from another run, e.g. a shorter-length sweep's cell: "
+            + "{seed} and {n} in the path become the cell's (sweeps/mqar-256/exact/n256/seed{seed}); see train --init-from.")
+    String initFrom;
 
     @Override
     public Integer call() throws IOException {
@@ -76,31 +70,24 @@ public final class SweepCommand implements Callable<Integer> {
         List<Cell> cells = new ArrayList<>();
         for (Contender c : contenders) for (Integer n : ns) for (int s = 0; s < seeds; s++) cells.add(new Cell(c, n, options.seed + s));
         check(contenders, ns.get(0)); // a bad model or training option fails here, before anything is written
-
-        List<Map<String, Object>> results = new ArrayList<>();
-        List<String> lines = new ArrayList<>();
-        for (int i = 0; i < cells.size(); i++) {
-            Cell cell = cells.get(i);
-            RunDirectory run = new RunDirectory(dir.resolve(safe(cell.contender().label())).resolve(cell.n() == null ? "default" : "n" + cell.n()).resolve("seed" + cell.seed()));
-            Path result = run.path().resolve(RESULT);
-            String prefix = String.format(Locale.ROOT, "canopy sweep: cell %d/%d %s", i + 1, cells.size(), cell.describe());
-            String line;
-            if (Files.isRegularFile(result)) {
-                line = Files.readString(result).strip();
-                System.out.println(prefix + ": done before, " + summary(JsonFields.parse(line, result.toString())));
-            } else {
-                long t0 = System.nanoTime();
-                boolean resumed = run.holdsRun();
-                System.out.println(prefix + (resumed ? ": resuming" : ": training"));
-                RunTrainer.Outcome o = resumed ? RunTrainer.resume(run, null, cell.contender().label(), quiet)
-                        : RunTrainer.start(run, plan(cell), null, cell.contender().label(), quiet);
-                line = resultLine(cell, o, run.task()).toString();
-                AtomicFiles.writeString(result, line + "\n");
-                System.out.printf(Locale.ROOT, "%s: %s (%.0f s)%n", prefix, summary(JsonFields.parse(line, result.toString())), (System.nanoTime() - t0) / 1e9);
-            }
-            lines.add(line);
-            results.add(Json.parseObject(line));
+        for (Cell cell : cells) {
+            Path from = initFrom(cell);
+            if (from != null && !Files.isDirectory(from)) throw new IllegalArgumentException("--init-from: " + from + " (for " + cell.describe() + ") is not a run or checkpoint directory");
         }
+
+        List<String> lines = SweepCells.run("sweep", dir, cells, new SweepCells.Planner() {
+            @Override
+            public RunTrainer.Plan plan(Cell cell) throws IOException {
+                return SweepCommand.this.plan(cell);
+            }
+
+            @Override
+            public Path initFrom(Cell cell) {
+                return SweepCommand.this.initFrom(cell);
+            }
+        }, quiet);
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (String line : lines) results.add(Json.parseObject(line));
         AtomicFiles.writeString(dir.resolve("results.jsonl"), String.join("\n", lines) + "\n");
         String table = table(results);
         System.out.println();
@@ -142,24 +129,16 @@ public final class SweepCommand implements Callable<Integer> {
         try {
             ModelConfig model = options.model(data, cell.contender().attention());
             TrainConfig training = options.training().toBuilder().treeformer(cell.contender().schedule()).build();
-            return new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset, cell.seed(), t.settings(task, options.preset)), data, model, training);
+            return new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset.label(), cell.seed(), t.settings(task, options.preset)), data, model, training);
         } finally {
             options.seed = keep;
         }
     }
 
-    private static JsonLine resultLine(Cell cell, RunTrainer.Outcome o, RunDirectory.TaskRef ref) {
-        Integer n = ref.settings().get("n");
-        return new JsonLine().put("bench", "sweep").put("task", ref.task()).put("attention", cell.contender().label())
-                .put("n", n == null ? -1 : n).put("seed", cell.seed()).put("accuracy", o.test().accuracy())
-                .put("valid_accuracy", o.training().validAccuracy()).put("majority_accuracy", o.majorityAccuracy())
-                .put("attention_flops", o.test().attentionFlopsPerExample()).put("train_attention_flops_per_example", o.training().attentionFlopsPerExample())
-                .put("train_seconds", o.training().trainSeconds()).put("tokens_per_second", o.training().tokensPerSecond())
-                .put("steps", o.steps()).put("working_bytes", Math.max(o.training().attentionWorkingBytes(), o.test().attentionWorkingBytes()));
-    }
-
-    private static String summary(JsonFields result) {
-        return String.format(Locale.ROOT, "test accuracy %.1f%%, %.0f s training", 100 * result.real("accuracy"), result.real("train_seconds"));
+    /** The run a cell warm-starts from: --init-from with the cell's seed and length put in. */
+    private Path initFrom(Cell cell) {
+        if (initFrom == null) return null;
+        return Path.of(initFrom.replace("{seed}", Long.toString(cell.seed())).replace("{n}", cell.n() == null ? "" : cell.n().toString()));
     }
 
     /** Mean and standard deviation over seeds per attention and n, with FLOPs and training time beside them. */
@@ -180,10 +159,6 @@ public final class SweepCommand implements Callable<Integer> {
                     n < 0 ? "-" : Long.toString(n), rs.size(), 100 * mean, 100 * sd, flops, seconds));
         });
         return b.toString();
-    }
-
-    private static String safe(String label) {
-        return label.replaceAll("[^A-Za-z0-9=.]+", "_");
     }
 
     private static String escape(String s) {

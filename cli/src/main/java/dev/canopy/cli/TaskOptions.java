@@ -35,14 +35,9 @@ final class TaskOptions {
     }
 
     /** mqar's generator for a preset: the split sizes follow the preset (the training split is generated on demand). */
-    Mqar.Config mqar(String preset) {
-        int valid, test;
-        switch (preset) {
-            case "tiny" -> { valid = 8; test = 16; }
-            case "demo" -> { valid = 64; test = 256; }
-            case "small" -> { valid = 256; test = 1000; }
-            default -> { valid = 1000; test = 3000; }
-        }
+    Mqar.Config mqar(Preset preset) {
+        int valid = switch (preset) { case TINY -> 8; case DEMO -> 64; case SMALL -> 256; case LRA -> 1000; };
+        int test = switch (preset) { case TINY -> 16; case DEMO -> 256; case SMALL -> 1000; case LRA -> 3000; };
         return new Mqar.Config(n == null ? DEFAULT_N : n, pairs == null ? DEFAULT_PAIRS : pairs, vocab == null ? DEFAULT_VOCAB : vocab, 100_000, valid, test);
     }
 
@@ -52,7 +47,7 @@ final class TaskOptions {
     }
 
     /** The settings as a run's task.json records them. */
-    Map<String, Integer> settings(String task, String preset) {
+    Map<String, Integer> settings(String task, Preset preset) {
         Map<String, Integer> s = new LinkedHashMap<>();
         if (task.equals("mqar")) {
             Mqar.Config c = mqar(preset);

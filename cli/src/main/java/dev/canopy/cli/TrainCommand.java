@@ -51,7 +51,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--schedule starts from exact attention and brings in the trees itself; drop --attention " + attention);
             }
             TaskData data = Tasks.load(task, options.preset, options.seed, taskOptions);
-            RunTrainer.Plan plan = new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset, options.seed, taskOptions.settings(task, options.preset)),
+            RunTrainer.Plan plan = new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset.label(), options.seed, taskOptions.settings(task, options.preset)),
                     data, options.model(data, attention), options.training());
             RunTrainer.start(run, plan, initFrom, name, quiet);
         }

@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
  * attention is each command's own option (one spec for train, a list for demo).
  */
 final class TrainOptions {
-    @Option(names = "--preset", description = "Size: " + Tasks.PRESETS + " (default: ${DEFAULT-VALUE}).", defaultValue = "demo")
-    String preset;
+    @Option(names = "--preset", description = "Size: " + Preset.NAMES + " (default: ${DEFAULT-VALUE}).", defaultValue = "demo")
+    Preset preset;
     @Option(names = "--seed", description = "Seed for data, initialisation, order and dropout (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     long seed;
     @Option(names = "--dim", description = "Model width.") Integer dim;
@@ -43,7 +43,6 @@ final class TrainOptions {
 
     /** Checks each option that is set, by its name, before any data is loaded or anything written. */
     void validate() {
-        Tasks.checkPreset(preset);
         atLeast("--dim", dim, 1);
         atLeast("--heads", heads, 1);
         atLeast("--layers", layers, 0);

@@ -2,6 +2,9 @@ package dev.canopy.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,18 +46,57 @@ class SweepCommandTest {
         // A rerun trains nothing finished; a cell whose result is missing resumes its run directory from its checkpoint.
         Path cell = out.resolve("topk_k=4").resolve("n48").resolve("seed1");
         Path skipped = out.resolve("exact").resolve("n32").resolve("seed2");
-        String before = Files.readString(cell.resolve(SweepCommand.RESULT));
+        String before = Files.readString(cell.resolve(SweepCells.RESULT));
         String skippedLog = Files.readString(skipped.resolve("metrics.jsonl"));
-        var skippedTime = Files.getLastModifiedTime(skipped.resolve(SweepCommand.RESULT));
-        Files.delete(cell.resolve(SweepCommand.RESULT));
+        var skippedTime = Files.getLastModifiedTime(skipped.resolve(SweepCells.RESULT));
+        Files.delete(cell.resolve(SweepCells.RESULT));
         var second = sweep(out);
         assertEquals(0, second.code(), second.err());
         assertEquals(skippedLog, Files.readString(skipped.resolve("metrics.jsonl")), "a finished cell is not trained again");
-        assertEquals(skippedTime, Files.getLastModifiedTime(skipped.resolve(SweepCommand.RESULT)));
-        String after = Files.readString(cell.resolve(SweepCommand.RESULT));
+        assertEquals(skippedTime, Files.getLastModifiedTime(skipped.resolve(SweepCells.RESULT)));
+        String after = Files.readString(cell.resolve(SweepCells.RESULT));
         assertEquals(field(before, "accuracy"), field(after, "accuracy"), "the resumed cell ends where it had");
         assertTrue(Files.readString(cell.resolve("metrics.jsonl")).lines().filter(l -> l.contains("\"event\":\"done\"")).count() >= 1);
         assertEquals(8, Files.readAllLines(out.resolve("results.jsonl")).size());
+    }
+
+    @Test
+    void aCurriculumWarmStartsEachCellFromTheShorterSweepsCellOfTheSameSeed() throws Exception {
+        Path shorter = dir.resolve("short"), longer = dir.resolve("long");
+        List<String> common = List.of("--task", "mqar", "--pairs", "4", "--vocab", "20", "--steps", "2");
+        var a = CanopyCliTest.run(cat(List.of("sweep", "--attention", "exact", "--n", "32", "--seeds", "2", "--out", shorter.toString()), common));
+        assertEquals(0, a.code(), a.err());
+        String from = shorter.resolve("exact").resolve("n32").resolve("seed{seed}").toString();
+        var missing = CanopyCliTest.run(cat(List.of("sweep", "--attention", "topk:k=4", "--n", "48", "--seeds", "3", "--init-from", from, "--out", longer.toString()), common));
+        assertEquals(2, missing.code(), missing.err());
+        assertTrue(missing.err().contains("--init-from") && missing.err().contains("seed3"), missing.err());
+        assertFalse(Files.exists(longer), "a sweep with a missing warm start writes nothing");
+        // The warm start is announced on standard output (the progress stream), which picocli's writers do not carry.
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        CanopyCliTest.Run b;
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            b = CanopyCliTest.run(cat(List.of("sweep", "--attention", "topk:k=4", "--n", "48", "--seeds", "2", "--init-from", from, "--out", longer.toString()), common));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(0, b.code(), b.err());
+        String out = printed.toString(StandardCharsets.UTF_8);
+        for (int seed = 1; seed <= 2; seed++) {
+            Path source = shorter.resolve("exact").resolve("n32").resolve("seed" + seed);
+            assertTrue(out.contains("warm start from " + source), out);
+            String result = Files.readString(longer.resolve("topk_k=4").resolve("n48").resolve("seed" + seed).resolve(SweepCells.RESULT));
+            assertTrue(result.contains("\"init_from\":\"" + source + "\""), result);
+        }
+        assertTrue(out.contains("embed.positions.weight (rows 32..48)"), "the 32 learned positions seed the first rows of 48: " + out);
+    }
+
+    private static String[] cat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        all.addAll(List.of(TrainingCommandsTest.TINY));
+        return all.toArray(String[]::new);
     }
 
     @Test

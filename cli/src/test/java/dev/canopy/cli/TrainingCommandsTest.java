@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,15 +74,26 @@ class TrainingCommandsTest {
         assertEquals(2, unknown.code());
         assertTrue(unknown.err().contains("unknown attention 'nosuch'"), unknown.err());
         assertFalse(Files.exists(out), "nothing is written for a rejected command line");
-        var r = CanopyCliTest.run("demo", "--preset", "tiny", "--steps", "2", "--batch", "4", "--test-examples", "16", "--attention", "exact,linformer:k=4",
-                "--schedule", "treeformer:h=2", "--out", out.toString(), "--quiet");
+        String[] demo = {"demo", "--preset", "tiny", "--dim", "16", "--layers", "1", "--ffn-dim", "16", "--pairs", "4", "--vocab", "20",
+                "--pretrain-n", "32", "--n", "48", "--pretrain-steps", "2", "--pretrain-batch", "4", "--steps", "2", "--batch", "4",
+                "--attention", "exact,linformer:k=4", "--schedule", "treeformer:h=2", "--out", out.toString(), "--quiet"};
+        var r = CanopyCliTest.run(demo);
         assertEquals(0, r.code(), r.err());
         String table = Files.readString(out.resolve("table.txt"));
-        assertTrue(table.contains("exact") && table.contains("linformer:k=4"), table);
-        assertTrue(table.contains("treeformer:h=2,dense=1,tc=1,tf=0"), "the schedule's phases split the demo's steps: " + table);
-        assertEquals(3, Files.readAllLines(out.resolve("results.jsonl")).size());
+        assertTrue(table.contains("exact") && table.contains("linformer:k=4") && table.contains("chance"), table);
+        assertTrue(table.contains("treeformer:h=2,dense=0,tc=1,tf=1"), "the schedule's phases split the steps between TC and TF: " + table);
+        List<String> results = Files.readAllLines(out.resolve("results.jsonl"));
+        assertEquals(3, results.size());
+        Path pretrained = out.resolve("pretrain").resolve("exact").resolve("n32").resolve("seed1");
+        assertTrue(results.stream().allMatch(l -> l.contains("\"n\":48") && l.contains("\"init_from\":\"" + pretrained + "\"")), results.get(0));
         byte[] png = Files.readAllBytes(out.resolve("accuracy-vs-flops.png"));
         assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
+        // A rerun finds every model trained and only writes the report again.
+        String pretrainLog = Files.readString(pretrained.resolve("metrics.jsonl"));
+        var again = CanopyCliTest.run(demo);
+        assertEquals(0, again.code(), again.err());
+        assertEquals(pretrainLog, Files.readString(pretrained.resolve("metrics.jsonl")));
+        assertEquals(results, Files.readAllLines(out.resolve("results.jsonl")));
         assertTrue(Files.readString(out.resolve("report.html")).contains("accuracy-vs-flops.png"));
     }
 

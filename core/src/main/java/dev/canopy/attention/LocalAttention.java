@@ -33,10 +33,6 @@ public final class LocalAttention implements Attention {
         return "local:w=" + window;
     }
 
-    /** Saved: the inputs by reference and each query row's log-sum-exp (+inf for a row with no visible key). */
-    record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] lse,
-                   long flops, long backwardFlops, long workingBytes) implements Saved {}
-
     @Override
     public Saved forward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, Pass pass, float[] out) {
         s.check(q, k, v, out);
@@ -69,12 +65,13 @@ public final class LocalAttention implements Attention {
         });
         long pairs = visiblePairs(s, mask);
         long bytes = 4L * lse.length + 4L * scratchLength(s) * Math.min(Parallel.threads(), s.pairs());
-        return new Context(s, mask, q, k, v, out, lse, pairs * 2L * (s.d() + s.dv()), pairs * (6L * s.d() + 4L * s.dv()), bytes);
+        // Saved as exact attention saves it: the inputs by reference and each query row's log-sum-exp.
+        return new ExactAttention.Context(s, mask, q, k, v, out, lse, pairs * 2L * (s.d() + s.dv()), pairs * (6L * s.d() + 4L * s.dv()), bytes);
     }
 
     @Override
     public void backward(Saved saved, float[] dOut, float[] dq, float[] dk, float[] dv) {
-        Context c = (Context) saved;
+        ExactAttention.Context c = (ExactAttention.Context) saved;
         AttentionShape s = c.shape();
         s.checkGradients(dOut, dq, dk, dv);
         Arrays.fill(dq, 0f);
