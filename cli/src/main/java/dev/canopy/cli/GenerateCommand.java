@@ -30,7 +30,7 @@ public final class GenerateCommand implements Callable<Integer> {
     int tokens;
     @Option(names = "--attention", defaultValue = "exact", description = "Attention over the cache: " + CacheAttentionSpec.KNOWN + " (default: ${DEFAULT-VALUE}).")
     String attention;
-    @Option(names = "--context", description = "Positions the cache holds; older ones slide out (default: the prompt plus --tokens).")
+    @Option(names = "--context", description = "Positions the cache holds; older ones slide out, and a longer prompt is read from its last this many bytes (default: the prompt plus --tokens).")
     Integer context;
     @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE}).")
     double temperature;
@@ -57,11 +57,15 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         CausalDecoder decoder = new CausalDecoder(config, lm.model().namedParameters(), spec, capacity);
         long t0 = System.nanoTime();
-        int[] ids = new int[prompt.length];
-        for (int i = 0; i < ids.length; i++) ids[i] = Vocab.byteToken(prompt[i]);
+        // A prompt longer than the cache is read from its last `capacity` bytes: the window the model would keep anyway,
+        // and it fits the cache, so the chunked prefill applies.
+        int skip = Math.max(0, prompt.length - capacity);
+        if (skip > 0) System.err.println("canopy generate: the prompt's " + prompt.length + " bytes exceed --context " + capacity + "; reading its last " + capacity);
+        int[] ids = new int[prompt.length - skip];
+        for (int i = 0; i < ids.length; i++) ids[i] = Vocab.byteToken(prompt[skip + i]);
         decoder.prefill(ids, 0, ids.length - 1); // chunked and exact; the decode attention starts with the first new byte
         if (decoder.attention().needsFit()) decoder.attention().fit(); // trees: fitted on the prompt's keys
-        float[] logits = decoder.step(Vocab.byteToken(prompt[prompt.length - 1]));
+        float[] logits = decoder.step(ids[ids.length - 1]);
         double prefill = (System.nanoTime() - t0) / 1e9;
         PrintStream out = System.out;
         double firstByte = 0;

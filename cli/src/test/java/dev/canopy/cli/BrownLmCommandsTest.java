@@ -104,6 +104,11 @@ class BrownLmCommandsTest {
             assertEquals(0, g.code(), g.err());
             assertEquals(41, out.size(), attention + ": 40 bytes and a newline");
         }
+        // A prompt longer than the cache is read from its end; the cache then slides as bytes are generated.
+        ByteArrayOutputStream slid = new ByteArrayOutputStream();
+        var w = capturedInto(slid, "generate", "--checkpoint", run.toString(), "--prompt-file", prompt.toString(), "--tokens", "20", "--context", "8", "--attention", "tc:h=1,local=2");
+        assertEquals(0, w.code(), w.err());
+        assertEquals(21, slid.size());
         // A seed reproduces a generation; greedy decoding ignores it.
         var a = captured("generate", "--checkpoint", run.toString(), "--prompt-file", prompt.toString(), "--tokens", "30", "--seed", "7");
         var b = captured("generate", "--checkpoint", run.toString(), "--prompt-file", prompt.toString(), "--tokens", "30", "--seed", "7");
