@@ -15,8 +15,8 @@ import java.util.Map;
  * One token at a time through a trained causal model (the token-level encoder classifier with causal attention),
  * keeping every layer's keys and values in a {@link KvCache}: the same arithmetic as the model's full-sequence forward
  * (embedding, positions, token shift, pre-LayerNorm blocks, final LayerNorm, next-token head) for one row, with the
- * attention over the cache done by any {@link CacheAttention}. Reads the model's parameters by name; all buffers are
- * allocated here, none per token.
+ * attention over the cache done by any {@link CacheAttention}. Reads the model's parameters by name; the cache and all
+ * buffers are allocated here, none per token (the shared GELU kernel takes one small scratch block per call).
  *
  * <p>Positions: rotary keys are stored rotated at their absolute position, so a full cache simply overwrites its oldest
  * slot (a sliding window of {@code capacity} positions) and no length caps decoding; learned positions stop at the
@@ -35,6 +35,7 @@ public final class CausalDecoder {
     // Per-token buffers.
     private final float[] x, previous, shifted, h, qkv, att, a, u, logits, mean = new float[1], rstd = new float[1], cos, sin;
     private final long[] readByHead;
+    private final java.util.function.IntConsumer[] attendHeads; // per layer: one head's attention (built once, so a step allocates no lambda)
     private long position, lastRead;
 
     private record Block(float[] ln1g, float[] ln1b, float[] qkvW, float[] qkvB, float[] projW, float[] projB, float[] ln2g, float[] ln2b,
@@ -96,6 +97,11 @@ public final class CausalDecoder {
         cos = new float[headDim / 2];
         sin = new float[headDim / 2];
         readByHead = new long[heads];
+        attendHeads = new java.util.function.IntConsumer[blocks.length];
+        for (int l = 0; l < blocks.length; l++) {
+            int layer = l;
+            attendHeads[l] = hh -> readByHead[hh] = attention.attend(layer, hh, qkv, hh * headDim, att, hh * headDim);
+        }
     }
 
     private static float[] tensor(Map<String, Parameter> params, String name, int size) {
@@ -330,9 +336,9 @@ public final class CausalDecoder {
             attention.added(layer, hh, slot);
         }
         if (cache.length() >= 512) {
-            Parallel.forEach(heads, hh -> readByHead[hh] = attention.attend(layer, hh, qkv, hh * headDim, att, hh * headDim));
+            Parallel.forEach(heads, attendHeads[layer]);
         } else {
-            for (int hh = 0; hh < heads; hh++) readByHead[hh] = attention.attend(layer, hh, qkv, hh * headDim, att, hh * headDim);
+            for (int hh = 0; hh < heads; hh++) attendHeads[layer].accept(hh);
         }
         matVec(b.projW(), b.projB(), att, a, dim, dim);
         for (int c = 0; c < dim; c++) x[c] += a[c];
