@@ -99,7 +99,7 @@ final class RunTrainer {
                     .put("majority_accuracy", majority).put("tokens_per_second", r.tokensPerSecond())
                     .put("train_attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
             log.write(summary);
-            System.out.println(summary);
+            if (!quiet) System.out.println(summary);
             return new Outcome(r, test, majority, t.steps());
         }
     }

@@ -6,6 +6,7 @@ import dev.canopy.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,8 +40,9 @@ public final class TrainCommand implements Callable<Integer> {
         RunDirectory run = new RunDirectory(out != null ? out : Path.of("runs", task + "-" + name.replaceAll("[^A-Za-z0-9=]+", "_")));
         if (Files.exists(run.path()) && !Files.isDirectory(run.path())) throw new IllegalArgumentException("--out " + run.path() + " is a file, not a run directory");
         if (resume && initFrom != null) throw new IllegalArgumentException("--init-from starts a new run; it cannot be combined with --resume");
+        RunTrainer.Outcome outcome;
         if (resume) {
-            RunTrainer.resume(run, options.steps, name, quiet);
+            outcome = RunTrainer.resume(run, options.steps, name, quiet);
         } else {
             if (run.holdsRun()) throw new IllegalArgumentException("run directory " + run.path() + " already holds a run; pass --resume to continue it or choose another --out");
             // Everything is read, checked and built before the first file is written: a rejected run leaves --out as it was.
@@ -53,9 +55,10 @@ public final class TrainCommand implements Callable<Integer> {
             TaskData data = Tasks.load(task, options.preset, options.seed, taskOptions);
             RunTrainer.Plan plan = new RunTrainer.Plan(new RunDirectory.TaskRef(task, options.preset.label(), options.seed, taskOptions.settings(task, options.preset)),
                     data, options.model(data, attention), options.training());
-            RunTrainer.start(run, plan, initFrom, name, quiet);
+            outcome = RunTrainer.start(run, plan, initFrom, name, quiet);
         }
-        System.out.println("canopy train: run directory " + run.path().toAbsolutePath() + " (checkpoint, metrics.jsonl)");
+        System.out.printf(Locale.ROOT, "canopy train: test accuracy %.2f%% (majority %.2f%%); run directory %s (checkpoint, metrics.jsonl)%n",
+                100 * outcome.test().accuracy(), 100 * outcome.majorityAccuracy(), run.path().toAbsolutePath());
         return 0;
     }
 }
