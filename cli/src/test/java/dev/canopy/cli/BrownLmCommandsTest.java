@@ -83,6 +83,7 @@ class BrownLmCommandsTest {
         assertTrue(model.contains("\"positions\":\"rotary\"") && model.contains("\"causal\":true") && model.contains("\"pooling\":\"tokens\"")
                 && model.contains("\"classes\":256"), model);
         assertTrue(Files.readString(run.resolve("task.json")).contains("\"n\":32"));
+        assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"test_bits_per_byte\""), "the done line reports bits per byte");
         var windows = captured("eval", "--checkpoint", run.toString());
         assertEquals(0, windows.code(), windows.err());
         assertTrue(windows.out().contains("\"bits_per_byte\"") && windows.out().contains("\"unigram_bits_per_byte\""), windows.out());
