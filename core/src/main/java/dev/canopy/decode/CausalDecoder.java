@@ -23,7 +23,7 @@ import java.util.Map;
  * model's table with a clear error.
  */
 public final class CausalDecoder {
-    private static final float LN_EPS = 1e-5f;
+    static final float LN_EPS = 1e-5f;
     private final ModelConfig config;
     private final int dim, heads, headDim, ffn, classes;
     private final KvCache cache;
@@ -38,7 +38,7 @@ public final class CausalDecoder {
     private final java.util.function.IntConsumer[] attendHeads; // per layer: one head's attention (built once, so a step allocates no lambda)
     private long position, lastRead;
 
-    private record Block(float[] ln1g, float[] ln1b, float[] qkvW, float[] qkvB, float[] projW, float[] projB, float[] ln2g, float[] ln2b,
+    record Block(float[] ln1g, float[] ln1b, float[] qkvW, float[] qkvB, float[] projW, float[] projB, float[] ln2g, float[] ln2b,
                          float[] fc1W, float[] fc1B, float[] fc2W, float[] fc2B) {}
 
     /**
@@ -161,16 +161,11 @@ public final class CausalDecoder {
         return logits;
     }
 
-    /** Rows of a prefill chunk: the chunk's scores are [PREFILL_CHUNK, cache length] per head. */
-    static final int PREFILL_CHUNK = 128;
-
     /**
-     * Feeds a prompt's tokens (without computing logits) in chunks: each layer runs as matrix products over a chunk's
-     * rows, and each head's attention over the cache as two matrix products (scores, then values) with the causal
-     * mask inside the chunk, so a long prompt costs compute-bound blocks instead of one streaming pass over the cache
-     * per token. Prefill is always exact, whatever the decode attention (a fitted tree indexes every key appended).
-     * Equal to {@link #feed} token by token up to float rounding. When the tokens would wrap the cache they are fed
-     * one by one. Allocates its chunk buffers once per call.
+     * Feeds a prompt's tokens (without computing logits) in chunks of rows, as matrix products (exact attention,
+     * whatever the decode attention; a fitted tree indexes every key appended). Equal to {@link #feed} token by token
+     * up to float rounding. When the tokens would wrap the cache they are fed one by one. Allocates its chunk buffers
+     * once per call.
      *
      * @param tokens token ids
      * @param from   first index to feed
@@ -184,91 +179,37 @@ public final class CausalDecoder {
         for (int i = from; i < to; i++) {
             if (tokens[i] < 0 || tokens[i] >= config.vocab()) throw new IllegalArgumentException("token id " + tokens[i] + " is outside the model's vocabulary of " + config.vocab());
         }
-        Chunk c = new Chunk(Math.min(PREFILL_CHUNK, Math.max(1, to - from)), (int) Math.min(cache.capacity(), position + (to - from)));
-        for (int at = from; at < to; at += c.rows) chunk(tokens, at, Math.min(c.rows, to - at), c);
+        new ChunkedPrefill(this, to - from).run(tokens, from, to);
     }
 
-    /** Buffers of one prefill: rows of activations and one head's scores. */
-    private final class Chunk {
-        final int rows;
-        final float[] x, prev, h, qkv, att, a, u, mean, rstd, scores;
+    // What ChunkedPrefill reads and moves on (package-private: the two classes are one decoder).
+    Rope rope() { return rope; }
+    float[] shiftMap() { return shiftMap; }
+    Block[] blocks() { return blocks; }
+    /** The last position's embedding before its token shift: what the next position's shift reads. */
+    float[] previousEmbedding() { return previous; }
+    void advancePositions(int n) { position += n; }
 
-        Chunk(int rows, int keys) {
-            this.rows = rows;
-            x = new float[rows * dim];
-            prev = new float[rows * dim];
-            h = new float[rows * dim];
-            qkv = new float[rows * 3 * dim];
-            att = new float[rows * dim];
-            a = new float[rows * dim];
-            u = new float[rows * ffn];
-            mean = new float[rows];
-            rstd = new float[rows];
-            scores = new float[rows * keys];
-        }
-    }
-
-    private void chunk(int[] tokens, int from, int n, Chunk c) {
-        for (int r = 0; r < n; r++) {
-            System.arraycopy(tokenTable, tokens[from + r] * dim, x, 0, dim);
-            addPosition(position + r);
-            System.arraycopy(x, 0, c.x, r * dim, dim);
-        }
-        if (shiftMap != null) {
-            // Each row adds W times the row before it (the decoder's last embedding before the first row).
-            System.arraycopy(previous, 0, c.prev, 0, dim);
-            if (position == 0) java.util.Arrays.fill(c.prev, 0, dim, 0f);
-            System.arraycopy(c.x, 0, c.prev, dim, (n - 1) * dim);
-            System.arraycopy(c.x, (n - 1) * dim, previous, 0, dim);
-            Sgemm.matmulTransB(n, dim, dim, c.prev, 0, dim, shiftMap, 0, dim, c.x, 0, dim, true);
-        }
-        int[] slots = new int[n];
-        long first = position;
-        float[] cs = new float[headDim / 2], sn = new float[headDim / 2];
-        for (int r = 0; r < n; r++) slots[r] = cache.begin();
-        for (int l = 0; l < blocks.length; l++) {
-            Block b = blocks[l];
-            LayerNormRows.forward(n, dim, c.x, 0, b.ln1g(), b.ln1b(), LN_EPS, c.h, 0, c.mean, c.rstd);
-            Sgemm.matmulTransB(n, 3 * dim, dim, c.h, 0, dim, b.qkvW(), 0, dim, c.qkv, 0, 3 * dim, false);
-            for (int r = 0; r < n; r++) {
-                int row = r * 3 * dim;
-                for (int o = 0; o < 3 * dim; o++) c.qkv[row + o] += b.qkvB()[o];
-                if (rope != null) rope.angles(first + r, cs, sn);
-                for (int hh = 0; hh < heads; hh++) {
-                    int q = row + hh * headDim, k = row + dim + hh * headDim, v = row + 2 * dim + hh * headDim;
-                    if (rope != null) {
-                        rope.rotate(c.qkv, q, cs, 0, sn, 0, false);
-                        rope.rotate(c.qkv, k, cs, 0, sn, 0, false);
-                    }
-                    System.arraycopy(c.qkv, k, cache.keys(l), cache.offset(hh, slots[r]), headDim);
-                    System.arraycopy(c.qkv, v, cache.values(l), cache.offset(hh, slots[r]), headDim);
-                }
+    /**
+     * out[off ..] = the token's embedding plus its position's (learned or sinusoidal; rotary ones act inside attention).
+     *
+     * @param token    token id
+     * @param position its position
+     * @param out      written: dim floats
+     * @param off      where they go
+     */
+    void embed(int token, long position, float[] out, int off) {
+        System.arraycopy(tokenTable, token * dim, out, off, dim);
+        if (positionTable != null) {
+            VecOps.axpy(1f, positionTable, (int) position * dim, out, off, dim);
+        } else if (config.positions() == ModelConfig.Positions.SINUSOIDAL) {
+            // The encoder's table, one row: even columns sin(pos / 10000^(i/dim)), odd columns cos.
+            for (int i = 0; i < dim; i += 2) {
+                double angle = position / Math.pow(10000, i / (double) dim);
+                out[off + i] += (float) Math.sin(angle);
+                if (i + 1 < dim) out[off + i + 1] += (float) Math.cos(angle);
             }
-            for (int r = 0; r < n; r++) for (int hh = 0; hh < heads; hh++) attention.added(l, hh, slots[r]);
-            int keys = (int) (first + n); // no wrap: slots 0 .. keys-1 hold positions 0 .. keys-1
-            float scale = (float) (1 / Math.sqrt(headDim));
-            for (int hh = 0; hh < heads; hh++) {
-                int base = cache.offset(hh, 0);
-                Sgemm.matmulTransB(n, keys, headDim, c.qkv, hh * headDim, 3 * dim, cache.keys(l), base, headDim, c.scores, 0, keys, false);
-                for (int r = 0; r < n; r++) {
-                    int visible = (int) (first + r + 1), row = r * keys;
-                    for (int j = 0; j < visible; j++) c.scores[row + j] *= scale;
-                    RowOps.softmax(c.scores, row, c.scores, row, visible);
-                    java.util.Arrays.fill(c.scores, row + visible, row + keys, 0f);
-                }
-                Sgemm.matmul(n, headDim, keys, c.scores, 0, keys, cache.values(l), base, headDim, c.att, hh * headDim, dim, false);
-            }
-            Sgemm.matmulTransB(n, dim, dim, c.att, 0, dim, b.projW(), 0, dim, c.a, 0, dim, false);
-            for (int r = 0; r < n; r++) for (int o = 0; o < dim; o++) c.x[r * dim + o] += c.a[r * dim + o] + b.projB()[o];
-            LayerNormRows.forward(n, dim, c.x, 0, b.ln2g(), b.ln2b(), LN_EPS, c.h, 0, c.mean, c.rstd);
-            Sgemm.matmulTransB(n, ffn, dim, c.h, 0, dim, b.fc1W(), 0, dim, c.u, 0, ffn, false);
-            for (int r = 0; r < n; r++) for (int o = 0; o < ffn; o++) c.u[r * ffn + o] += b.fc1B()[o];
-            Activations.geluErf(c.u, 0, c.u, 0, n * ffn);
-            Sgemm.matmulTransB(n, dim, ffn, c.u, 0, ffn, b.fc2W(), 0, ffn, c.a, 0, dim, false);
-            for (int r = 0; r < n; r++) for (int o = 0; o < dim; o++) c.x[r * dim + o] += c.a[r * dim + o] + b.fc2B()[o];
         }
-        System.arraycopy(c.x, (n - 1) * dim, x, 0, dim);
-        position += n;
     }
 
     /**
@@ -285,8 +226,7 @@ public final class CausalDecoder {
         if (positionTable != null && position >= config.tokensPerSequence()) {
             throw new IllegalArgumentException("position " + position + " is beyond the model's " + config.tokensPerSequence() + " learned positions; a rotary model has no such limit");
         }
-        System.arraycopy(tokenTable, token * dim, x, 0, dim);
-        addPosition(position);
+        embed(token, position, x, 0);
         if (shiftMap != null) {
             // y[t] = x[t] + W x[t-1]: the previous position's embedding (nothing at the first position).
             if (position > 0) {
@@ -304,20 +244,6 @@ public final class CausalDecoder {
         for (int l = 0; l < blocks.length; l++) read += block(l, blocks[l], slot, wraps);
         lastRead = read;
         position++;
-    }
-
-    /** x += the position's embedding (learned or sinusoidal; rotary positions act inside attention). */
-    private void addPosition(long position) {
-        if (positionTable != null) {
-            VecOps.axpy(1f, positionTable, (int) position * dim, x, 0, dim);
-        } else if (config.positions() == ModelConfig.Positions.SINUSOIDAL) {
-            // The encoder's table, one row: even columns sin(pos / 10000^(i/dim)), odd columns cos.
-            for (int i = 0; i < dim; i += 2) {
-                double angle = position / Math.pow(10000, i / (double) dim);
-                x[i] += (float) Math.sin(angle);
-                if (i + 1 < dim) x[i + 1] += (float) Math.cos(angle);
-            }
-        }
     }
 
     private long block(int layer, Block b, int slot, boolean wraps) {
