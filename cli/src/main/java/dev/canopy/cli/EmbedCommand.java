@@ -1,7 +1,7 @@
 package dev.canopy.cli;
 
 import dev.canopy.attention.AttentionSpec;
-import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.SentenceEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.io.Json;
 import dev.canopy.io.TextFiles;
@@ -36,6 +36,9 @@ public final class EmbedCommand implements Callable<Integer> {
     /** Only the first --max-length tokens are embedded; a larger file is the wrong file. */
     static final long MAX_TEXT_BYTES = 256L << 20;
 
+    /** Files embedded per pass: enough tokens for full-speed products, few enough texts held at once. */
+    static final int BATCH = 32;
+
     @Override
     public Integer call() throws IOException {
         // Check what needs no model first, so a typo never waits for an 83 MB download.
@@ -46,27 +49,39 @@ public final class EmbedCommand implements Callable<Integer> {
         if (maxLength < 2 || maxLength > m.weights().config().maxPositions()) {
             throw new IllegalArgumentException("--max-length must be in 2.." + m.weights().config().maxPositions() + ", got " + maxLength);
         }
-        BertEncoder encoder = new BertEncoder(m.weights(), attention, feedForward);
+        SentenceEncoder encoder = SentenceEncoder.of(m.weights(), attention, feedForward);
         Progress progress = Progress.onStderr("embed");
-        for (int i = 0; i < files.size(); i++) {
-            Path f = files.get(i);
-            WordPieceTokenizer.Encoding enc = m.encode(TextFiles.readUtf8(f, MAX_TEXT_BYTES), maxLength);
-            if (enc.truncated()) {
-                System.err.println("canopy: warning: " + f + " has " + enc.fullLength() + " tokens; only the first " + maxLength
-                        + " (with [CLS]/[SEP]) are embedded");
+        // Files go through the encoder BATCH at a time: exact attention with the dense feed-forward runs a batch as one pass.
+        for (int first = 0; first < files.size(); first += BATCH) {
+            List<Path> group = files.subList(first, Math.min(files.size(), first + BATCH));
+            int[][] ids = new int[group.size()][];
+            for (int i = 0; i < group.size(); i++) {
+                Path f = group.get(i);
+                WordPieceTokenizer.Encoding enc = m.encode(TextFiles.readUtf8(f, MAX_TEXT_BYTES), maxLength);
+                if (enc.truncated()) {
+                    System.err.println("canopy: warning: " + f + " has " + enc.fullLength() + " tokens; only the first " + maxLength
+                            + " (with [CLS]/[SEP]) are embedded");
+                }
+                ids[i] = enc.ids();
             }
-            float[] e = encoder.embed(enc.ids());
-            // NaN or infinity would print as non-JSON; finite weights can still overflow.
-            for (float x : e) {
-                if (!Float.isFinite(x)) throw new IllegalStateException(f + ": the embedding came out non-finite (" + x + "); the model's activations overflow");
+            float[][] embeddings = encoder.embed(ids);
+            for (int i = 0; i < group.size(); i++) {
+                print(group.get(i), ids[i].length, embeddings[i]);
+                progress.items(first + i + 1, files.size());
             }
-            StringBuilder line = new StringBuilder(8 * e.length + 100);
-            line.append("{\"file\":").append(Json.quote(f.toString())).append(",\"tokens\":").append(enc.ids().length)
-                    .append(",\"attention\":").append(Json.quote(attention.toString())).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
-            for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
-            System.out.println(line.append("]}"));
-            progress.items(i + 1, files.size());
         }
         return 0;
+    }
+
+    private void print(Path f, int tokens, float[] e) {
+        // NaN or infinity would print as non-JSON; finite weights can still overflow.
+        for (float x : e) {
+            if (!Float.isFinite(x)) throw new IllegalStateException(f + ": the embedding came out non-finite (" + x + "); the model's activations overflow");
+        }
+        StringBuilder line = new StringBuilder(8 * e.length + 100);
+        line.append("{\"file\":").append(Json.quote(f.toString())).append(",\"tokens\":").append(tokens)
+                .append(",\"attention\":").append(Json.quote(attention.toString())).append(",\"ffn\":").append(Json.quote(ffn)).append(",\"embedding\":[");
+        for (int j = 0; j < e.length; j++) line.append(j == 0 ? "" : ",").append(e[j]);
+        System.out.println(line.append("]}"));
     }
 }

@@ -7,6 +7,8 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertConfig;
 import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.BertInference;
+import dev.canopy.bert.InferenceWeights;
 import dev.canopy.bert.BertWeights;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.bert.MiniLm;
@@ -20,6 +22,7 @@ import dev.canopy.peers.ProcessMemory;
 import dev.canopy.peers.TorchPeer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +39,8 @@ import picocli.CommandLine.Option;
  * of a case run alternately, one run each per round, so a noisy machine slows them all alike and the ratios hold.
  */
 @Command(name = "peers", mixinStandardHelpOptions = true,
-        description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward, forward+backward, top-k.")
+        description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward (ONNX Runtime both as an unfused graph "
+                + "and as its fused MultiHeadAttention), forward+backward, top-k, MiniLM embeddings.")
 public final class PeersBench implements Runnable {
     @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
     private static final Set<String> OPS = Set.of("sgemm", "attention", "backward", "topk", "minilm");
@@ -82,9 +86,13 @@ public final class PeersBench implements Runnable {
     @Option(names = "--max-runs", description = "Timed runs per contender at most (default: ${DEFAULT-VALUE}).", defaultValue = "50")
     int maxRuns;
 
-    @Option(names = "--minilm-tokens", description = "Tokens per sequence for the MiniLM embedding throughput (default: ${DEFAULT-VALUE}).",
-            defaultValue = "512")
-    int minilmTokens;
+    @Option(names = "--minilm-tokens", split = ",", description = "Tokens per sequence for the MiniLM embedding throughput (default: ${DEFAULT-VALUE}).",
+            defaultValue = "128,512")
+    List<Integer> minilmTokens;
+
+    @Option(names = "--minilm-batch", split = ",", description = "Sequences per call for the MiniLM embedding throughput (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1,32")
+    List<Integer> minilmBatch;
 
 
     private boolean rssMeasured;
@@ -123,7 +131,8 @@ public final class PeersBench implements Runnable {
         if (size <= 0 || size > 16384) throw new IllegalArgumentException("--size must be in 1..16384, got " + size);
         if (dims.d <= 0 || dims.heads <= 0) throw new IllegalArgumentException("--d and --heads must be positive, got d=" + dims.d + " heads=" + dims.heads);
         if (scoreBudgetMib <= 0) throw new IllegalArgumentException("--score-budget-mib must be positive, got " + scoreBudgetMib);
-        if (minilmTokens < 2 || minilmTokens > 512) throw new IllegalArgumentException("--minilm-tokens must be in 2..512 (the model's positions), got " + minilmTokens);
+        for (int t : minilmTokens) if (t < 2 || t > 512) throw new IllegalArgumentException("--minilm-tokens must be in 2..512 (the model's positions), got " + t);
+        for (int b : minilmBatch) if (b < 1 || b > 1024) throw new IllegalArgumentException("--minilm-batch must be in 1..1024, got " + b);
         if (minRuns <= 0 || maxRuns < minRuns) throw new IllegalArgumentException("need 0 < --min-runs <= --max-runs, got " + minRuns + ", " + maxRuns);
         if (topK < 1) throw new IllegalArgumentException("--topk must be at least 1, got " + topK);
         if (settleMillis < 0) throw new IllegalArgumentException("--settle-ms must be >= 0, got " + settleMillis);
@@ -170,7 +179,10 @@ public final class PeersBench implements Runnable {
             return new float[][] {out};
         }, working, null));
         if (torch != null) cs.add(Contender.peer("pytorch", torch.attention(s, q, k, v, budget())));
-        if (ort != null) cs.add(Contender.peer("onnxruntime", ort.attention(s, q, k, v, budget())));
+        if (ort != null) {
+            cs.add(Contender.peer("onnxruntime", ort.attention(s, q, k, v, budget())));
+            cs.add(Contender.peer("onnxruntime-mha", ort.fusedAttention(s, q, k, v)));
+        }
         compare("attention_forward", s.nq(), exactFlops(s), cs);
     }
 
@@ -214,39 +226,89 @@ public final class PeersBench implements Runnable {
     }
 
     /**
-     * all-MiniLM-L6-v2 on one sequence: Canopy's BertEncoder (exact attention, dense feed-forward) against ONNX
-     * Runtime running the original ONNX file. Token ids are fixed pseudo-random words between [CLS] and [SEP].
+     * all-MiniLM-L6-v2 on batches of sequences: Canopy's inference path ({@link BertInference}, exact attention, dense
+     * feed-forward) against ONNX Runtime running the original ONNX file on the same ids; at batch 1 also the
+     * training-side {@link BertEncoder}, the path embed used before. Token ids are fixed pseudo-random words between
+     * [CLS] and [SEP]. First a line on the weights' memory: Canopy's packed weights against the safetensors file.
      */
     private void minilm() {
         if (ort == null) {
-            note("minilm_forward", minilmTokens, "needs --peers onnxruntime");
+            note("minilm_forward", minilmTokens.getFirst(), "needs --peers onnxruntime");
             return;
         }
         MiniLm model = MiniLm.inCache();
-        Path onnx;
-        BertEncoder encoder;
+        Path onnx, safetensors;
+        BertConfig config;
+        BertInference inference;
+        long heapBefore = usedHeapAfterGc();
         try {
             onnx = model.onnxFile();
-            BertConfig config = BertConfig.read(model.configFile());
-            encoder = new BertEncoder(BertWeights.load(model.safetensorsFile(), config), Attentions.parse("exact"),
-                    FeedForwardSpec.DENSE);
+            safetensors = model.safetensorsFile();
+            config = BertConfig.read(model.configFile());
+            inference = new BertInference(InferenceWeights.load(safetensors, config));
         } catch (IOException | RuntimeException e) {
-            note("minilm_forward", minilmTokens, "MiniLM not available (" + e.getMessage() + "); skipped");
+            note("minilm_forward", minilmTokens.getFirst(), "MiniLM not available (" + e.getMessage() + "); skipped");
             return;
         }
-        int[] ids = new int[minilmTokens];
-        ids[0] = 101;  // [CLS]
-        ids[ids.length - 1] = 102;  // [SEP]
-        for (int i = 1; i < ids.length - 1; i++) ids[i] = 1996 + rng.nextInt(20000);  // ordinary word pieces
-        List<Contender> cs = new ArrayList<>();
-        cs.add(new Contender("canopy", "BertEncoder exact, dense FFN", () -> encoder.forward(ids),
-                () -> new float[][] {encoder.forward(ids).hidden()}, -1, null));
+        long heapRise = usedHeapAfterGc() - heapBefore;
         try {
-            cs.add(Contender.peer("onnxruntime", ort.bert(onnx, ids)));
+            long disk = Files.size(safetensors), held = inference.weights().bytes();
+            System.out.println(new JsonLine().put("bench", "peers_weights").put("op", "minilm").put("safetensors_bytes", disk)
+                    .put("canopy_weight_bytes", held).put("canopy_heap_rise_bytes", heapRise).put("canopy_fraction_of_disk", (double) held / disk)
+                    .put("onnx_bytes", Files.size(onnx)));
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + onnx + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("reading the size of " + safetensors + ": " + e.getMessage(), e);
         }
-        compare("minilm_forward", minilmTokens, Double.NaN, cs);
+        BertEncoder encoder = null;
+        for (int tokens : minilmTokens) {
+            for (int batchSize : minilmBatch) {
+                int[][] batch = new int[batchSize][tokens];
+                for (int[] ids : batch) {
+                    ids[0] = 101;  // [CLS]
+                    ids[tokens - 1] = 102;  // [SEP]
+                    for (int i = 1; i < tokens - 1; i++) ids[i] = 1996 + rng.nextInt(20000);  // ordinary word pieces
+                }
+                List<Contender> cs = new ArrayList<>();
+                cs.add(new Contender("canopy", "BertInference: packed batch, fused QKV, exact attention", () -> inference.hidden(batch),
+                        () -> new float[][] {flatten(inference.hidden(batch))}, inference.workspaceBytes(batch), null));
+                if (batchSize == 1) {
+                    if (encoder == null) {
+                        try {
+                            encoder = new BertEncoder(BertWeights.load(safetensors, config), Attentions.parse("exact"), FeedForwardSpec.DENSE);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException("reading " + safetensors + ": " + e.getMessage(), e);
+                        }
+                    }
+                    BertEncoder e = encoder;
+                    cs.add(new Contender("canopy-encoder", "BertEncoder (training-side layers), one sequence", () -> e.forward(batch[0]),
+                            () -> new float[][] {e.forward(batch[0]).hidden()}, -1, null));
+                }
+                try {
+                    cs.add(Contender.peer("onnxruntime", ort.bert(onnx, batch)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("reading " + onnx + ": " + e.getMessage(), e);
+                }
+                compare("minilm_forward", tokens, Double.NaN, cs, batchSize);
+            }
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
+    private static float[] flatten(float[][] rows) {
+        int total = 0;
+        for (float[] r : rows) total += r.length;
+        float[] out = new float[total];
+        int at = 0;
+        for (float[] r : rows) {
+            System.arraycopy(r, 0, out, at, r.length);
+            at += r.length;
+        }
+        return out;
     }
 
     /**
@@ -254,6 +316,11 @@ public final class PeersBench implements Runnable {
      * and prints one line per contender and one ratio line per peer.
      */
     private void compare(String op, int n, double flops, List<Contender> cs) {
+        compare(op, n, flops, cs, 1);
+    }
+
+    /** As above; batch is the number of sequences one run processes (reported, with texts per second, for MiniLM). */
+    private void compare(String op, int n, double flops, List<Contender> cs, int batch) {
         try {
             boolean hasCanopy = !cs.isEmpty() && cs.getFirst().name().equals("canopy");
             float[][] reference = hasCanopy ? copy(cs.getFirst().outputs().get()) : null;
@@ -298,7 +365,9 @@ public final class PeersBench implements Runnable {
                 line.put("seconds", median[i]).put("gflops", flops / median[i] / 1e9).put("runs", rounds);
                 if (rssMeasured) line.put("peak_rss_rise_bytes", peakRise[i]);  // else VmHWM is the whole process's peak
                 if (c.workingBytes() >= 0) line.put("working_bytes", c.workingBytes());
-                if (op.equals("minilm_forward")) line.put("tokens_per_second", n / median[i]);
+                if (op.equals("minilm_forward")) {
+                    line.put("batch", batch).put("texts_per_second", batch / median[i]).put("tokens_per_second", (double) batch * n / median[i]);
+                }
                 // top-k: a near-tie at the k-th score can select a different key under other rounding; that shows
                 // as a large max difference on a small fraction of the outputs
                 if (reference != null && i > 0) line.put("max_abs_diff_vs_canopy", maxDiff[i]).put("fraction_off_by_1e-4", fractionOff[i]);
@@ -307,8 +376,9 @@ public final class PeersBench implements Runnable {
             if (hasCanopy) {
                 long canopyMemory = cs.getFirst().workingBytes() >= 0 ? cs.getFirst().workingBytes() : peakRise[0];
                 for (int i = 1; i < cs.size(); i++) {
-                    JsonLine ratio = new JsonLine().put("bench", "peers_ratio").put("op", op).put("n", n).put("peer", cs.get(i).name())
-                            .put("canopy_seconds", median[0]).put("peer_seconds", median[i]).put("canopy_speedup", median[i] / median[0]);
+                    JsonLine ratio = new JsonLine().put("bench", "peers_ratio").put("op", op).put("n", n).put("peer", cs.get(i).name());
+                    if (op.equals("minilm_forward")) ratio.put("batch", batch);
+                    ratio.put("canopy_seconds", median[0]).put("peer_seconds", median[i]).put("canopy_speedup", median[i] / median[0]);
                     if (rssMeasured && peakRise[i] > 0) ratio.put("canopy_memory_fraction", (double) canopyMemory / peakRise[i]);
                     System.out.println(ratio);
                 }

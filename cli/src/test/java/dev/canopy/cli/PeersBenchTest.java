@@ -32,8 +32,9 @@ class PeersBenchTest {
         List<Map<String, Object>> lines = runBench("bench", "peers", "--ops", "sgemm,attention,backward,topk", "--size", "48", "--n", "40",
                 "--d", "8", "--heads", "2", "--topk", "5", "--min-seconds", "0", "--min-runs", "1", "--max-runs", "2");
         List<Map<String, Object>> results = lines.stream().filter(l -> "peers".equals(l.get("bench"))).toList();
-        // sgemm: 3 contenders, attention forward: 3, forward+backward and top-k: canopy and pytorch
-        assertEquals(10, results.size(), lines.toString());
+        // sgemm: 3 contenders; attention forward: 4 (ONNX Runtime's graph and its fused MultiHeadAttention);
+        // forward+backward and top-k: canopy and pytorch
+        assertEquals(11, results.size(), lines.toString());
         for (Map<String, Object> l : results) {
             assertTrue(((Number) l.get("seconds")).doubleValue() > 0, l.toString());
             if (!"canopy".equals(l.get("contender"))) {
@@ -41,7 +42,8 @@ class PeersBenchTest {
                 assertTrue(diff < 1e-4, "peer disagrees with Canopy: " + l);
             }
         }
-        assertEquals(6, lines.stream().filter(l -> "peers_ratio".equals(l.get("bench"))).count(), lines.toString());
+        assertEquals(7, lines.stream().filter(l -> "peers_ratio".equals(l.get("bench"))).count(), lines.toString());
+        assertTrue(results.stream().anyMatch(l -> "onnxruntime-mha".equals(l.get("contender"))), lines.toString());
     }
 
     @Test
@@ -49,5 +51,8 @@ class PeersBenchTest {
         CanopyCliTest.Run r = CanopyCliTest.run("bench", "peers", "--ops", "sgemm,flash");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown operation 'flash'"), r.err());
+        r = CanopyCliTest.run("bench", "peers", "--ops", "minilm", "--minilm-batch", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--minilm-batch must be in 1..1024, got 0"), r.err());
     }
 }

@@ -19,7 +19,7 @@ import dev.canopy.nn.TopKFeedForward;
  * <p>Per layer: Q, K, V = Linear(x); ctx = attention(Q, K, V) over [1, heads, n, d]; x = LN(x + Linear(ctx));
  * x = LN(x + FFN(x)) where FFN is Linear-GELU-Linear, or {@link TopKFeedForward} with the same weights.
  */
-public final class BertEncoder {
+public final class BertEncoder implements SentenceEncoder {
     private final BertConfig c;
     private final BertWeights w;
     private final Attention attention;
@@ -73,6 +73,7 @@ public final class BertEncoder {
     }
 
     /** {@return the model's shape} */
+    @Override
     public BertConfig config() {
         return c;
     }
@@ -167,6 +168,21 @@ public final class BertEncoder {
         return meanPoolNormalize(forward(ids).hidden(), ids.length, c.hidden());
     }
 
+    /** One sequence at a time: {@link #forward} already spreads each sequence over the cores. */
+    @Override
+    public float[][] embed(int[][] batch) {
+        float[][] out = new float[batch.length][];
+        for (int s = 0; s < batch.length; s++) out[s] = embed(batch[s]);
+        return out;
+    }
+
+    @Override
+    public float[][] meanPooled(int[][] batch) {
+        float[][] out = new float[batch.length][];
+        for (int s = 0; s < batch.length; s++) out[s] = Pooling.mean(forward(batch[s]).hidden(), 0, batch[s].length, c.hidden());
+        return out;
+    }
+
     /**
      * sentence-transformers pooling: the mean over tokens, divided by its L2 norm.
      *
@@ -176,18 +192,7 @@ public final class BertEncoder {
      * @return the embedding [h]
      */
     public static float[] meanPoolNormalize(float[] hidden, int n, int h) {
-        double[] sum = new double[h];
-        for (int i = 0; i < n; i++) for (int j = 0; j < h; j++) sum[j] += hidden[i * h + j];
-        double norm = 0;
-        for (int j = 0; j < h; j++) {
-            sum[j] /= n;
-            norm += sum[j] * sum[j];
-        }
-        // sentence-transformers' Normalize divides by max(||x||, 1e-12).
-        double inv = 1.0 / Math.max(Math.sqrt(norm), 1e-12);
-        float[] e = new float[h];
-        for (int j = 0; j < h; j++) e[j] = (float) (sum[j] * inv);
-        return e;
+        return Pooling.meanNormalized(hidden, 0, n, h);
     }
 
     private static Linear linear(String name, int in, int out, float[] weight, float[] bias) {

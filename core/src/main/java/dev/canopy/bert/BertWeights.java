@@ -60,25 +60,43 @@ public record BertWeights(BertConfig config, float[] wordEmbeddings, float[] pos
      */
     public static BertWeights load(Path safetensors, BertConfig c) throws IOException {
         SafetensorsFile f = Safetensors.open(safetensors);
-        String p = f.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-        int h = c.hidden(), ff = c.intermediate();
+        String p = prefix(f);
         Layer[] layers = new Layer[c.layers()];
-        for (int i = 0; i < layers.length; i++) {
-            String l = p + "encoder.layer." + i + ".";
-            layers[i] = new Layer(
-                    finite(f, l + "attention.self.query.weight", h, h), finite(f, l + "attention.self.query.bias", h),
-                    finite(f, l + "attention.self.key.weight", h, h), finite(f, l + "attention.self.key.bias", h),
-                    finite(f, l + "attention.self.value.weight", h, h), finite(f, l + "attention.self.value.bias", h),
-                    finite(f, l + "attention.output.dense.weight", h, h), finite(f, l + "attention.output.dense.bias", h),
-                    finite(f, l + "attention.output.LayerNorm.weight", h), finite(f, l + "attention.output.LayerNorm.bias", h),
-                    finite(f, l + "intermediate.dense.weight", ff, h), finite(f, l + "intermediate.dense.bias", ff),
-                    finite(f, l + "output.dense.weight", h, ff), finite(f, l + "output.dense.bias", h),
-                    finite(f, l + "output.LayerNorm.weight", h), finite(f, l + "output.LayerNorm.bias", h));
-        }
-        String e = p + "embeddings.";
+        for (int i = 0; i < layers.length; i++) layers[i] = readLayer(f, p, i, c);
+        return readEmbeddings(f, c).withLayers(layers);
+    }
+
+    private BertWeights withLayers(Layer[] layers) {
+        return new BertWeights(config, wordEmbeddings, positionEmbeddings, typeEmbeddings, embLnGamma, embLnBeta, layers);
+    }
+
+    /** The weights without any layer: what {@link #readLayer} leaves to read, for loaders that take layers one by one. */
+    static BertWeights readEmbeddings(SafetensorsFile f, BertConfig c) throws IOException {
+        String e = prefix(f) + "embeddings.";
+        int h = c.hidden();
         return new BertWeights(c, finite(f, e + "word_embeddings.weight", c.vocabSize(), h),
                 finite(f, e + "position_embeddings.weight", c.maxPositions(), h),
                 finite(f, e + "token_type_embeddings.weight", c.typeVocabSize(), h),
-                finite(f, e + "LayerNorm.weight", h), finite(f, e + "LayerNorm.bias", h), layers);
+                finite(f, e + "LayerNorm.weight", h), finite(f, e + "LayerNorm.bias", h), new Layer[0]);
+    }
+
+    /** "bert." for BertForX checkpoints, "" for BertModel and sentence-transformers. */
+    static String prefix(SafetensorsFile f) {
+        return f.contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+    }
+
+    /** Layer i's sixteen tensors, checked for shape and finiteness. */
+    static Layer readLayer(SafetensorsFile f, String prefix, int i, BertConfig c) throws IOException {
+        int h = c.hidden(), ff = c.intermediate();
+        String l = prefix + "encoder.layer." + i + ".";
+        return new Layer(
+                finite(f, l + "attention.self.query.weight", h, h), finite(f, l + "attention.self.query.bias", h),
+                finite(f, l + "attention.self.key.weight", h, h), finite(f, l + "attention.self.key.bias", h),
+                finite(f, l + "attention.self.value.weight", h, h), finite(f, l + "attention.self.value.bias", h),
+                finite(f, l + "attention.output.dense.weight", h, h), finite(f, l + "attention.output.dense.bias", h),
+                finite(f, l + "attention.output.LayerNorm.weight", h), finite(f, l + "attention.output.LayerNorm.bias", h),
+                finite(f, l + "intermediate.dense.weight", ff, h), finite(f, l + "intermediate.dense.bias", ff),
+                finite(f, l + "output.dense.weight", h, ff), finite(f, l + "output.dense.bias", h),
+                finite(f, l + "output.LayerNorm.weight", h), finite(f, l + "output.LayerNorm.bias", h));
     }
 }

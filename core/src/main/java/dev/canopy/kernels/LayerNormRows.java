@@ -24,26 +24,34 @@ public final class LayerNormRows {
     public static void forward(int rows, int cols, float[] x, int xOff, float[] gamma, float[] beta, float eps,
                                float[] out, int outOff, float[] mean, float[] rstd) {
         Parallel.forRanges(rows, RowOps.rowGrain(cols), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int xo = xOff + r * cols, oo = outOff + r * cols;
-                float mu = RowOps.sum(x, xo, cols) / cols;
-                float var = RowOps.sumSquaredDeviations(x, xo, cols, mu) / cols;
-                float rs = (float) (1.0 / Math.sqrt(var + eps));
-                mean[r] = mu;
-                rstd[r] = rs;
-                FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs);
-                int i = 0;
-                for (int bound = S.loopBound(cols); i < bound; i += L) {
-                    FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
-                    norm.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(out, oo + i);
-                }
-                if (i < cols) {
-                    VectorMask<Float> m = S.indexInRange(i, cols);
-                    FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
-                    norm.fma(FloatVector.fromArray(S, gamma, i, m), FloatVector.fromArray(S, beta, i, m)).intoArray(out, oo + i, m);
-                }
-            }
+            for (int r = r0; r < r1; r++) normalizeRow(cols, x, xOff + r * cols, gamma, beta, eps, out, outOff + r * cols, mean, rstd, r);
         });
+    }
+
+    /**
+     * One row: out[oo..] = LayerNorm(x[xo..]). When mean and rstd are given, slot r receives the row's statistics (the
+     * backward needs them; inference passes null).
+     */
+    static void normalizeRow(int cols, float[] x, int xo, float[] gamma, float[] beta, float eps, float[] out, int oo,
+                             float[] mean, float[] rstd, int r) {
+        float mu = RowOps.sum(x, xo, cols) / cols;
+        float var = RowOps.sumSquaredDeviations(x, xo, cols, mu) / cols;
+        float rs = (float) (1.0 / Math.sqrt(var + eps));
+        if (mean != null) {
+            mean[r] = mu;
+            rstd[r] = rs;
+        }
+        FloatVector vmu = FloatVector.broadcast(S, mu), vrs = FloatVector.broadcast(S, rs);
+        int i = 0;
+        for (int bound = S.loopBound(cols); i < bound; i += L) {
+            FloatVector norm = FloatVector.fromArray(S, x, xo + i).sub(vmu).mul(vrs);
+            norm.fma(FloatVector.fromArray(S, gamma, i), FloatVector.fromArray(S, beta, i)).intoArray(out, oo + i);
+        }
+        if (i < cols) {
+            VectorMask<Float> m = S.indexInRange(i, cols);
+            FloatVector norm = FloatVector.fromArray(S, x, xo + i, m).sub(vmu).mul(vrs);
+            norm.fma(FloatVector.fromArray(S, gamma, i, m), FloatVector.fromArray(S, beta, i, m)).intoArray(out, oo + i, m);
+        }
     }
 
     /**

@@ -62,7 +62,7 @@ public final class ScoreRows {
             } else {
                 FloatVector sh = FloatVector.broadcast(S, mNew);
                 for (int j = 0; j < len; j += L) {
-                    FloatVector e = SpecialFunctions.exp(FloatVector.fromArray(S, sc, row + j).sub(sh));
+                    FloatVector e = SpecialFunctions.expBelowOverflow(FloatVector.fromArray(S, sc, row + j).sub(sh));
                     e.intoArray(sc, row + j);
                     sum = sum.add(e);
                 }
@@ -85,7 +85,7 @@ public final class ScoreRows {
     public static void probabilities(float[] a, int off, int len, float scale, float lse) {
         FloatVector sv = FloatVector.broadcast(S, scale), minusLse = FloatVector.broadcast(S, -lse);
         for (int j = 0; j < len; j += L) {
-            SpecialFunctions.exp(FloatVector.fromArray(S, a, off + j).fma(sv, minusLse)).intoArray(a, off + j);
+            SpecialFunctions.expBelowOverflow(FloatVector.fromArray(S, a, off + j).fma(sv, minusLse)).intoArray(a, off + j);
         }
     }
 

@@ -58,17 +58,69 @@ public final class Sgemm {
     static void gemm(int m, int n, int k, float[] a, int aOff, int lda, boolean transA,
                      float[] b, int bOff, int ldb, boolean transB,
                      float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, null, c, cOff, ldc, accumulate);
+    }
+
+    /**
+     * B packed once into the panels the micro-kernel reads, for a matrix used in many products (inference weights):
+     * the product then skips packing, and the packed copy can replace the original.
+     *
+     * @param k    rows of op(B)
+     * @param n    columns of op(B)
+     * @param data the (k-block, n-block) panels one after another, in the order {@link #gemm} visits them
+     */
+    public record PackedB(int k, int n, float[] data) {
+        /** {@return the bytes held} */
+        public long bytes() {
+            return 4L * data.length;
+        }
+    }
+
+    /**
+     * Packs op(B) for {@link #matmulPacked}: B [k x n], or with transB B stored [n x k] (a linear layer's weight [out,
+     * in], so that x · W^T is the product).
+     */
+    public static PackedB pack(int k, int n, float[] b, int bOff, int ldb, boolean transB) {
+        if (k <= 0 || n <= 0) throw new IllegalArgumentException("sgemm pack: sizes must be positive, got k=" + k + " n=" + n);
+        checkBounds("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        int nc = Math.min(NC, roundUp(n, NR));
+        float[] data = new float[Math.toIntExact((long) roundUp(n, NR) * k)];
+        for (int jc = 0; jc < n; jc += nc) {
+            int nb = Math.min(nc, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kb = Math.min(KC, k - pc);
+                float[] block = bPanel(KC * nc);
+                packB(b, bOff, ldb, transB, pc, kb, jc, nb, block);
+                System.arraycopy(block, 0, data, packedOffset(k, jc, pc, nb), roundUp(nb, NR) * kb);
+            }
+        }
+        return new PackedB(k, n, data);
+    }
+
+    /** Where block (jc, pc) starts in a packed B: all earlier column blocks in full, then this one's earlier k-blocks. */
+    private static int packedOffset(int k, int jc, int pc, int nb) {
+        return jc * k + roundUp(nb, NR) * pc;
+    }
+
+    /** C[m x n] (+)= A[m x k] · op(B) with B packed by {@link #pack}. */
+    public static void matmulPacked(int m, float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, boolean accumulate) {
+        gemm(m, b.n(), b.k(), a, aOff, lda, false, null, 0, 0, false, b, c, cOff, ldc, accumulate);
+    }
+
+    private static void gemm(int m, int n, int k, float[] a, int aOff, int lda, boolean transA,
+                             float[] b, int bOff, int ldb, boolean transB, PackedB packed,
+                             float[] c, int cOff, int ldc, boolean accumulate) {
         if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("sgemm sizes must be >= 0, got m=" + m + " n=" + n + " k=" + k);
         if (m == 0 || n == 0) return;
         checkBounds("A", a, aOff, lda, transA ? k : m, transA ? m : k);
-        checkBounds("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        if (packed == null) checkBounds("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
         checkBounds("C", c, cOff, ldc, m, n);
         if (k == 0) {
             if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
         int nc = Math.min(NC, roundUp(n, NR));
-        float[] bPacked = bPanel(KC * nc);
+        float[] bPacked = packed != null ? packed.data() : bPanel(KC * nc);
         // Rows of C are split into blocks of whole MR-row panels, as many blocks per thread as MC allows, so that
         // every thread gets the same number of panels; few rows are made up for by also splitting the columns.
         int threads = Parallel.threads();
@@ -82,8 +134,10 @@ public final class Sgemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kb = Math.min(KC, k - pc);
                 boolean addInto = accumulate || pc > 0;
-                packB(b, bOff, ldb, transB, pc, kb, jc, nb, bPacked);
-                final int fjc = jc, fpc = pc;
+                int bBlock = 0;
+                if (packed != null) bBlock = packedOffset(k, jc, pc, nb);
+                else packB(b, bOff, ldb, transB, pc, kb, jc, nb, bPacked);
+                final int fjc = jc, fpc = pc, fbBlock = bBlock;
                 Parallel.forEach(rowBlocks * colGroups, task -> {
                     int blk = task / colGroups, group = task % colGroups;
                     int p0 = (int) ((long) panels * blk / rowBlocks), p1 = (int) ((long) panels * (blk + 1) / rowBlocks);
@@ -93,7 +147,7 @@ public final class Sgemm {
                     int g1 = Math.min(nb, (int) ((long) colPanels * (group + 1) / colGroups) * NR);
                     float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
                     packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
-                    macroKernel(mb, g0, g1, kb, aPacked, bPacked, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    macroKernel(mb, g0, g1, kb, aPacked, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
                 });
             }
         }
@@ -184,11 +238,11 @@ public final class Sgemm {
     }
 
     /** Multiplies the packed A block by packed B columns [j0, j1) (j0 a multiple of NR) into C. */
-    private static void macroKernel(int mb, int j0, int j1, int kb, float[] aPacked, float[] bPacked, float[] c, int cOff, int ldc, boolean accumulate) {
+    private static void macroKernel(int mb, int j0, int j1, int kb, float[] aPacked, float[] bPacked, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
         int nb = j1;
         for (int jr = j0; jr < nb; jr += NR) {
             int w = Math.min(NR, nb - jr);
-            int bBase = (jr / NR) * NR * kb;
+            int bBase = bOff + (jr / NR) * NR * kb;
             for (int ir = 0; ir < mb; ir += MR) {
                 int h = Math.min(MR, mb - ir);
                 int aBase = (ir / MR) * MR * kb;

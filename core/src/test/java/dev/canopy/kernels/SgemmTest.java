@@ -51,6 +51,25 @@ class SgemmTest {
         }
     }
 
+    /** Packed once, B gives the same bits as packed per product, for both layouts and across k- and n-blocks. */
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "7,33,300", "13,17,257", "100,70,513", "9,2100,3", "5,2050,260"})
+    void prePackedBMatchesPackingPerProduct(int m, int n, int k) {
+        Random rng = new Random(m * 13 + n * 5 + k);
+        for (boolean tb : new boolean[] {false, true}) {
+            int ldb = (tb ? k : n) + 1, lda = k + 2, ldc = n + 3;
+            float[] a = GradCheck.random(rng, 3 + m * lda, 1f), b = GradCheck.random(rng, 4 + (tb ? n : k) * ldb, 1f);
+            Sgemm.PackedB packed = Sgemm.pack(k, n, b, 4, ldb, tb);
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] c = GradCheck.random(rng, 1 + m * ldc, 1f), expected = c.clone();
+                Sgemm.gemm(m, n, k, a, 3, lda, false, b, 4, ldb, tb, expected, 1, ldc, acc);
+                Sgemm.matmulPacked(m, a, 3, lda, packed, c, 1, ldc, acc);
+                for (int i = 0; i < c.length; i++) assertEquals(expected[i], c[i], 0f, "tb=" + tb + " acc=" + acc + " at " + i);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Sgemm.pack(0, n, new float[n], 0, n, false));
+    }
+
     @Test
     void rejectsArraysTooSmallForTheShape() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

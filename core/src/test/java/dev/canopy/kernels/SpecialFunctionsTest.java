@@ -42,6 +42,20 @@ class SpecialFunctionsTest {
     }
 
     @Test
+    void softmaxExpHasExpsBitsBelowOverflow() {
+        VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+        float[] x = grid(-95f, 88.7f, 64 * sp.length());
+        x[0] = Float.NEGATIVE_INFINITY;
+        x[1] = -0f;
+        x[2] = Float.MIN_VALUE;
+        for (int i = 0; i < x.length; i += sp.length()) {
+            FloatVector v = FloatVector.fromArray(sp, x, i);
+            float[] a = SpecialFunctions.exp(v).toArray(), b = SpecialFunctions.expBelowOverflow(v).toArray();
+            for (int j = 0; j < a.length; j++) assertEquals(Float.floatToRawIntBits(a[j]), Float.floatToRawIntBits(b[j]), "exp(" + x[i + j] + ")");
+        }
+    }
+
+    @Test
     void referencesAgreeWhereBothAreAccurate() {
         // The two erfc references (1 - series, continued fraction) overlap on [2, 3]: their agreement validates both.
         for (double x = 2.0; x <= 3.0; x += 0.05) {

@@ -12,7 +12,7 @@ class TilesTest {
     static final int L = Tiles.LANES;
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "3,2,5", "4,4,3", "5,1,7", "9,3,2", "64,4,8", "13,5,9"})
+    @CsvSource({"1,1,1", "3,2,5", "4,4,3", "5,1,7", "9,3,2", "64,4,8", "13,5,9", "17,1,3", "64,1,8", "23,2,9", "64,2,8", "8,6,1"})
     void productsMatchScalarLoops(int rows, int depthVectors, int colVectors) {
         Random rng = new Random(rows * 100 + depthVectors * 10 + colVectors);
         int dp = depthVectors * L, cols = colVectors * L;

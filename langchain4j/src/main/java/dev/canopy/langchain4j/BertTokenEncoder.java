@@ -1,12 +1,15 @@
 package dev.canopy.langchain4j;
 
-import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.SentenceEncoder;
 
-/** {@link TokenEncoder} on Canopy's BERT encoder, which is today's inference path. */
+/**
+ * {@link TokenEncoder} on Canopy's sentence encoders: the batched inference path for exact attention with the dense
+ * feed-forward, the per-sequence BERT encoder otherwise (see {@link SentenceEncoder#of}).
+ */
 final class BertTokenEncoder implements TokenEncoder {
-    private final BertEncoder encoder;
+    private final SentenceEncoder encoder;
 
-    BertTokenEncoder(BertEncoder encoder) {
+    BertTokenEncoder(SentenceEncoder encoder) {
         this.encoder = encoder;
     }
 
@@ -22,12 +25,11 @@ final class BertTokenEncoder implements TokenEncoder {
 
     @Override
     public float[] meanPooled(int[] ids) {
-        float[] hidden = encoder.forward(ids).hidden();
-        int n = ids.length, h = dimension();
-        double[] sum = new double[h];
-        for (int i = 0; i < n; i++) for (int j = 0; j < h; j++) sum[j] += hidden[i * h + j];
-        float[] mean = new float[h];
-        for (int j = 0; j < h; j++) mean[j] = (float) (sum[j] / n);
-        return mean;
+        return encoder.meanPooled(new int[][] {ids})[0];
+    }
+
+    @Override
+    public float[][] meanPooled(int[][] batch) {
+        return encoder.meanPooled(batch);
     }
 }

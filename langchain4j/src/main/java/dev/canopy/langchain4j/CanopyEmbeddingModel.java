@@ -3,7 +3,7 @@ package dev.canopy.langchain4j;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertCheckpoint;
-import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.SentenceEncoder;
 import dev.canopy.bert.FeedForwardSpec;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.tokenizer.WordPieceTokenizer;
@@ -43,6 +43,9 @@ import java.util.stream.IntStream;
  * {@link #embedAll} embeds up to {@link Builder#threads(int) threads} texts (or parts) at once, each on one core.
  */
 public final class CanopyEmbeddingModel implements EmbeddingModel {
+    /** Parts per call into the encoder. */
+    private static final int BATCH = 32;
+
     private final String modelName;
     private final WordPieceTokenizer tokenizer;
     private final TokenEncoder encoder;
@@ -103,8 +106,17 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
         // Longest first, so that no thread is left with a long part at the end while the others wait.
         int[] order = IntStream.range(0, jobs.size()).boxed()
                 .sorted(Comparator.comparingInt((Integer j) -> -jobs.get(j).ids().length)).mapToInt(Integer::intValue).toArray();
+        // Parts of similar length travel together in groups of BATCH, so a batching encoder pads nothing and a
+        // per-sequence one still spreads the groups over the threads.
         float[][] pooled = new float[jobs.size()][];
-        Workers.run(order, threads, j -> pooled[j] = encoder.meanPooled(jobs.get(j).ids()));
+        int groups = Math.ceilDiv(order.length, BATCH);
+        Workers.run(IntStream.range(0, groups).toArray(), threads, g -> {
+            int[] members = Arrays.copyOfRange(order, g * BATCH, Math.min(order.length, (g + 1) * BATCH));
+            int[][] ids = new int[members.length][];
+            for (int i = 0; i < members.length; i++) ids[i] = jobs.get(members[i]).ids();
+            float[][] out = encoder.meanPooled(ids);
+            for (int i = 0; i < members.length; i++) pooled[members[i]] = out[i];
+        });
 
         List<Embedding> embeddings = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -279,8 +291,8 @@ public final class CanopyEmbeddingModel implements EmbeddingModel {
             }
             String base = c.name().equals(BertCheckpoint.MINILM) ? "all-minilm-l6-v2" : Path.of(c.name()).getFileName().toString();
             String name = base + "/" + attention + (feedForward.dense() ? "" : "/" + feedForward.spec());
-            BertEncoder bert = new BertEncoder(c.weights(), attention, feedForward);
-            return new CanopyEmbeddingModel(name, c.tokenizer(), new BertTokenEncoder(bert), longTexts, threads);
+            SentenceEncoder encoder = SentenceEncoder.of(c.weights(), attention, feedForward);
+            return new CanopyEmbeddingModel(name, c.tokenizer(), new BertTokenEncoder(encoder), longTexts, threads);
         }
     }
 }

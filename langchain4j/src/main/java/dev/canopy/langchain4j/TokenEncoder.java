@@ -15,4 +15,11 @@ interface TokenEncoder {
 
     /** Mean over the sequence of the last hidden states, not normalised; callable from several threads at once. */
     float[] meanPooled(int[] ids);
+
+    /** {@link #meanPooled(int[])} of each sequence; an encoder that runs batches together overrides it. */
+    default float[][] meanPooled(int[][] batch) {
+        float[][] out = new float[batch.length][];
+        for (int s = 0; s < batch.length; s++) out[s] = meanPooled(batch[s]);
+        return out;
+    }
 }

@@ -9,6 +9,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.BertInference;
+import dev.canopy.bert.InferenceWeights;
 import dev.canopy.bert.FeedForwardSpec;
 import java.util.Arrays;
 import java.util.Map;
@@ -35,6 +37,26 @@ class MiniLmOnnxOracleTest {
                     assertTrue(maxDiff < TOLERANCE, "hidden states differ by " + maxDiff + " for '" + text + "'");
                     float[] e1 = BertEncoder.meanPoolNormalize(ours, n, h), e2 = BertEncoder.meanPoolNormalize(reference, n, h);
                     assertArrayEquals(e2, e1, (float) TOLERANCE, "embedding of '" + text + "'");
+                }
+            }
+        }
+    }
+
+    /** The batched inference path on texts of mixed lengths, run together, against ONNX Runtime and the encoder. */
+    @Test
+    void inferencePathOnAMixedBatchMatchesOnnxRuntimeAndTheEncoder() throws Exception {
+        BertEncoder encoder = new BertEncoder(MiniLmFixture.weights(), Attentions.parse("exact"), FeedForwardSpec.DENSE);
+        BertInference inference = new BertInference(InferenceWeights.of(MiniLmFixture.weights()));
+        int[][] batch = MiniLmFixture.TEXTS.subList(0, 6).stream().map(t -> MiniLmFixture.tokenizer().encode(t, 512).ids()).toArray(int[][]::new);
+        float[][] hidden = inference.hidden(batch);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(1);
+            try (OrtSession session = env.createSession(MiniLmFixture.MODEL.onnxFile().toString(), opts)) {
+                for (int s = 0; s < batch.length; s++) {
+                    int h = encoder.config().hidden();
+                    assertArrayEquals(encoder.forward(batch[s]).hidden(), hidden[s], 1e-5f, "against the encoder, sequence " + s);
+                    assertArrayEquals(runOnnx(env, session, batch[s], h), hidden[s], 1e-5f, "against ONNX Runtime, sequence " + s);
                 }
             }
         }

@@ -11,7 +11,9 @@ public final class OnnxModels {
     private static final int OPSET = 13;
     private static final long IR_VERSION = 8;
     private static final int FLOAT = 1;  // TensorProto.DataType.FLOAT
+    private static final int ATTRIBUTE_INT = 2;  // AttributeProto.AttributeType.INT
     private static final int ATTRIBUTE_INTS = 7;  // AttributeProto.AttributeType.INTS
+    private static final String CONTRIB = "com.microsoft";  // ONNX Runtime's contrib operators
 
     private OnnxModels() {}
 
@@ -49,13 +51,32 @@ public final class OnnxModels {
         return model(graph);
     }
 
-    private static byte[] model(ProtoWriter graph) {
-        return new ProtoWriter()
+    /**
+     * ONNX Runtime's fused attention as one node: O[b, s, heads * d] = MultiHeadAttention(Q, K, V) with inputs of
+     * the same layout, scale 1/sqrt(d) (the operator's default). With float inputs and no mask, bias or past state, the
+     * CPU kernel takes its tiled flash-attention path.
+     */
+    public static byte[] multiHeadAttention(int heads) {
+        ProtoWriter numHeads = new ProtoWriter().string(1, "num_heads").varint(3, heads).varint(20, ATTRIBUTE_INT);
+        ProtoWriter node = node("MultiHeadAttention", List.of("Q", "K", "V"), "O", numHeads).string(7, CONTRIB);
+        ProtoWriter graph = new ProtoWriter()
+                .message(1, node)
+                .string(2, "fused_attention")
+                .message(11, tensorInput("Q", "B", "M", "W"))
+                .message(11, tensorInput("K", "B", "N", "W"))
+                .message(11, tensorInput("V", "B", "N", "W"))
+                .message(12, tensorInput("O", "B", "M", "W"));
+        return model(graph, new ProtoWriter().string(1, CONTRIB).varint(2, 1));
+    }
+
+    private static byte[] model(ProtoWriter graph, ProtoWriter... extraOpsets) {
+        ProtoWriter model = new ProtoWriter()
                 .varint(1, IR_VERSION)
                 .string(2, "canopy")
                 .message(7, graph)
-                .message(8, new ProtoWriter().string(1, "").varint(2, OPSET))
-                .toByteArray();
+                .message(8, new ProtoWriter().string(1, "").varint(2, OPSET));
+        for (ProtoWriter opset : extraOpsets) model.message(8, opset);
+        return model.toByteArray();
     }
 
     private static ProtoWriter node(String op, List<String> inputs, String output, ProtoWriter attribute) {

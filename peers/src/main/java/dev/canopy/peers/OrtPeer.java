@@ -75,15 +75,81 @@ public final class OrtPeer implements AutoCloseable {
     }
 
     /**
-     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on one sequence of token ids, no padding; the output is the
-     * model's first output, the last hidden state [1, n, hidden].
+     * Exact attention through ONNX Runtime's fused {@code com.microsoft.MultiHeadAttention} (one node). Canopy's
+     * [batch, heads, n, d] inputs are laid out as the operator's [batch, n, heads * d] once, before timing; the output
+     * is laid back for the agreement check.
      */
-    public PeerOp bert(Path onnx, int[] ids) throws IOException {
+    public PeerOp fusedAttention(AttentionShape s, float[] q, float[] k, float[] v) {
+        s.check(q, k, v, new float[s.outSize()]);
+        if (s.d() != s.dv()) throw new IllegalArgumentException("MultiHeadAttention needs one head width for keys and values, got " + s.d() + " and " + s.dv());
+        OrtSession session = session(OnnxModels.multiHeadAttention(s.heads()));
+        int w = s.heads() * s.d();
+        FloatBuffer qb = direct(toTokenMajor(q, s.batch(), s.heads(), s.nq(), s.d()));
+        FloatBuffer kb = direct(toTokenMajor(k, s.batch(), s.heads(), s.nk(), s.d()));
+        FloatBuffer vb = direct(toTokenMajor(v, s.batch(), s.heads(), s.nk(), s.d()));
+        Map<String, OnnxTensor> call = Map.of("Q", tensor(qb, 0, q.length, s.batch(), s.nq(), w),
+                "K", tensor(kb, 0, k.length, s.batch(), s.nk(), w), "V", tensor(vb, 0, v.length, s.batch(), s.nk(), w));
+        Prepared fused = new Prepared("com.microsoft.MultiHeadAttention node (fused)", session, List.of(call), new int[] {0}, s.outSize());
+        return new PeerOp() {
+            @Override
+            public void run() {
+                fused.run();
+            }
+
+            @Override
+            public float[][] outputs() {
+                return new float[][] {toHeadMajor(fused.outputs()[0], s.batch(), s.heads(), s.nq(), s.d())};
+            }
+
+            @Override
+            public String formulation() {
+                return fused.formulation();
+            }
+
+            @Override
+            public void close() {
+                fused.close();
+            }
+        };
+    }
+
+    /** [batch, heads, n, d] -> [batch, n, heads * d]. */
+    static float[] toTokenMajor(float[] x, int batch, int heads, int n, int d) {
+        return relayout(x, batch, heads, n, d, true);
+    }
+
+    /** [batch, n, heads * d] -> [batch, heads, n, d]. */
+    static float[] toHeadMajor(float[] x, int batch, int heads, int n, int d) {
+        return relayout(x, batch, heads, n, d, false);
+    }
+
+    private static float[] relayout(float[] x, int batch, int heads, int n, int d, boolean toTokens) {
+        float[] out = new float[x.length];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < n; i++) {
+                    int headMajor = ((b * heads + h) * n + i) * d, tokenMajor = ((b * n + i) * heads + h) * d;
+                    System.arraycopy(x, toTokens ? headMajor : tokenMajor, out, toTokens ? tokenMajor : headMajor, d);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A BERT-family ONNX model (e.g. all-MiniLM-L6-v2) on a batch of token-id sequences of one length, no padding; the
+     * output is the model's first output, the last hidden state [batch, n, hidden].
+     */
+    public PeerOp bert(Path onnx, int[][] batch) throws IOException {
         OrtSession session = session(Files.readAllBytes(onnx));
-        long[] tokens = new long[ids.length], ones = new long[ids.length], zeros = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            tokens[i] = ids[i];
-            ones[i] = 1;
+        int n = batch[0].length;
+        long[] tokens = new long[batch.length * n], ones = new long[tokens.length], zeros = new long[tokens.length];
+        for (int s = 0; s < batch.length; s++) {
+            if (batch[s].length != n) throw new IllegalArgumentException("ONNX Runtime BERT peer: every sequence needs " + n + " tokens, sequence " + s + " has " + batch[s].length);
+            for (int i = 0; i < n; i++) {
+                tokens[s * n + i] = batch[s][i];
+                ones[s * n + i] = 1;
+            }
         }
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
@@ -95,14 +161,14 @@ public final class OrtPeer implements AutoCloseable {
                     default -> throw new IllegalArgumentException(onnx + ": unexpected model input '" + name
                             + "'; expected input_ids, attention_mask, token_type_ids");
                 };
-                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(values), new long[] {1, ids.length});
+                OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(values), new long[] {batch.length, n});
                 owned.add(t);
                 inputs.put(name, t);
             }
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not create the BERT inputs: " + e.getMessage(), e);
         }
-        return new Prepared("ONNX model " + onnx.getFileName(), session, List.of(inputs), new int[] {0}, -1);
+        return new Prepared("ONNX model " + onnx.getFileName() + ", batch " + batch.length, session, List.of(inputs), new int[] {0}, -1);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.canopy.spark.cli;
 
-import dev.canopy.bert.BertEncoder;
+import dev.canopy.bert.SentenceEncoder;
 import dev.canopy.spark.CanopyEmbedder;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,7 +25,7 @@ final class CanopyJars {
 
     static List<Path> forExecutors() {
         Set<Path> sources = new LinkedHashSet<>();
-        for (Class<?> c : new Class<?>[] {CanopyEmbedder.class, BertEncoder.class}) sources.add(location(c));
+        for (Class<?> c : new Class<?>[] {CanopyEmbedder.class, SentenceEncoder.class}) sources.add(location(c));
         return sources.stream().map(p -> Files.isDirectory(p) ? packed(p) : p).toList();
     }
 

@@ -1,0 +1,148 @@
+package dev.canopy.kernels;
+
+import static dev.canopy.kernels.Tiles.pad;
+
+import java.util.Arrays;
+
+/**
+ * Exact bidirectional self-attention for inference over a batch of sequences of different lengths packed one after
+ * another without padding, reading Q, K and V straight out of a fused projection's rows and writing the context in
+ * the [tokens, heads * d] layout the output projection reads: no per-head layout copies, no padded positions.
+ *
+ * <p>One task per (sequence, head): the head's keys are transposed once into key blocks, then each block of queries
+ * streams over them with an online softmax (a sequence of up to {@link #KEY_BLOCK} tokens is one block, so a BERT
+ * sequence needs no rescaling at all). Nothing is kept for a backward pass.
+ */
+public final class PackedSelfAttention {
+    /** Queries per tile: 32 rows of scores stay in L2 next to one key block. */
+    static final int QUERY_BLOCK = 32;
+    /** Keys per block. */
+    static final int KEY_BLOCK = 512;
+
+    private PackedSelfAttention() {}
+
+    /**
+     * Where Q, K and V sit in each token's row of the fused projection, and where the context goes.
+     *
+     * @param heads  heads
+     * @param d      head width
+     * @param ld     floats per token row in the input (3 * heads * d for a fused Q|K|V row)
+     * @param qAt    column of head 0's query in a row
+     * @param kAt    column of head 0's key
+     * @param vAt    column of head 0's value
+     * @param ldOut  floats per token row of the output (at least heads * d)
+     */
+    public record Layout(int heads, int d, int ld, int qAt, int kAt, int vAt, int ldOut) {
+        public Layout {
+            if (heads < 1 || d < 1) throw new IllegalArgumentException("attention layout: heads and d must be positive, got " + heads + ", " + d);
+            int width = heads * d;
+            if (Math.max(qAt, Math.max(kAt, vAt)) + width > ld || Math.min(qAt, Math.min(kAt, vAt)) < 0) {
+                throw new IllegalArgumentException("attention layout: q/k/v columns " + qAt + "/" + kAt + "/" + vAt + " + " + width + " do not fit rows of " + ld);
+            }
+            if (ldOut < width) throw new IllegalArgumentException("attention layout: output rows of " + ldOut + " floats cannot hold " + width);
+        }
+
+        /** Q, K, V side by side in rows of 3 * heads * d (a fused projection), context rows of heads * d. */
+        public static Layout fused(int heads, int d) {
+            int w = heads * d;
+            return new Layout(heads, d, 3 * w, 0, w, 2 * w, w);
+        }
+    }
+
+    /**
+     * softmax(q k^T / sqrt(d)) v per sequence and head.
+     *
+     * @param starts sequence s covers token rows [starts[s], starts[s + 1]); non-decreasing, starts[0] = 0
+     * @param layout the row layout of qkv and out
+     * @param qkv    [tokens, ld]
+     * @param out    [tokens, ldOut]; the columns of the heads are overwritten
+     */
+    public static void forward(int[] starts, Layout layout, float[] qkv, float[] out) {
+        int sequences = starts.length - 1, heads = layout.heads();
+        if (sequences < 1 || starts[0] != 0) throw new IllegalArgumentException("attention: starts must begin with 0 and name at least one sequence");
+        for (int s = 0; s < sequences; s++) {
+            if (starts[s + 1] < starts[s]) throw new IllegalArgumentException("attention: sequence " + s + " ends before it starts");
+        }
+        long tokens = starts[sequences];
+        if (tokens * layout.ld() > qkv.length || tokens * layout.ldOut() > out.length) {
+            throw new IllegalArgumentException("attention: " + tokens + " tokens need " + tokens * layout.ld() + " input and "
+                    + tokens * layout.ldOut() + " output floats, got " + qkv.length + " and " + out.length);
+        }
+        int[] order = longestFirst(starts);
+        Parallel.forEach(sequences * heads, task -> {
+            int s = order[task / heads];
+            head(starts[s], starts[s + 1] - starts[s], task % heads, layout, qkv, out);
+        });
+    }
+
+    /**
+     * Sequence indices, longest first, so a long one does not start last and leave the other threads idle. Sorted as
+     * (length, index) packed into longs: no boxing.
+     */
+    static int[] longestFirst(int[] starts) {
+        int sequences = starts.length - 1;
+        long[] keys = new long[sequences];
+        for (int s = 0; s < sequences; s++) keys[s] = ((long) (starts[s + 1] - starts[s]) << 32) | s;
+        Arrays.sort(keys);
+        int[] order = new int[sequences];
+        for (int i = 0; i < sequences; i++) order[i] = (int) keys[sequences - 1 - i];
+        return order;
+    }
+
+    /** Per-thread scratch, grown to the largest sequence seen. */
+    private static final class Scratch {
+        float[] kt = new float[0], v = new float[0], q = new float[0], sc = new float[0], acc = new float[0], m = new float[0], l = new float[0];
+
+        static float[] atLeast(float[] a, int n) {
+            return a.length >= n ? a : new float[n];
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static void head(int start, int n, int head, Layout lay, float[] qkv, float[] out) {
+        if (n == 0) return;
+        int d = lay.d(), ld = lay.ld(), dp = pad(d), bc = Math.min(KEY_BLOCK, pad(n)), br = QUERY_BLOCK;
+        int blocks = Math.ceilDiv(n, bc);
+        Scratch t = SCRATCH.get();
+        float[] kt = t.kt = Scratch.atLeast(t.kt, blocks * dp * bc);
+        float[] vs = t.v = Scratch.atLeast(t.v, n * dp);
+        float[] qs = t.q = Scratch.atLeast(t.q, br * dp);
+        float[] sc = t.sc = Scratch.atLeast(t.sc, br * bc);
+        float[] acc = t.acc = Scratch.atLeast(t.acc, br * dp);
+        float[] m = t.m = Scratch.atLeast(t.m, br), l = t.l = Scratch.atLeast(t.l, br);
+
+        int kCol = lay.kAt() + head * d, vCol = lay.vAt() + head * d, qCol = lay.qAt() + head * d;
+        for (int blk = 0; blk < blocks; blk++) {
+            int j0 = blk * bc, cols = Math.min(bc, n - j0), colsP = pad(cols), at = blk * dp * bc;
+            Tiles.transposePadded(qkv, (start + j0) * ld + kCol, ld, cols, d, kt, at, colsP);
+            if (dp > d) Arrays.fill(kt, at + d * colsP, at + dp * colsP, 0f);  // zero rows past d: they meet q's zero padding
+        }
+        Tiles.copyPadded(qkv, start * ld + vCol, ld, n, d, vs, 0, dp);
+
+        float scale = (float) (1.0 / Math.sqrt(d));
+        for (int i0 = 0; i0 < n; i0 += br) {
+            int rows = Math.min(br, n - i0);
+            for (int r = 0; r < rows; r++) {
+                int src = (start + i0 + r) * ld + qCol;
+                for (int c = 0; c < d; c++) qs[r * dp + c] = qkv[src + c] * scale;
+                for (int c = d; c < dp; c++) qs[r * dp + c] = 0f;
+            }
+            Arrays.fill(acc, 0, rows * dp, 0f);
+            Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
+            Arrays.fill(l, 0, rows, 0f);
+            for (int blk = 0; blk < blocks; blk++) {
+                int j0 = blk * bc, cols = Math.min(bc, n - j0), colsP = pad(cols);
+                Tiles.mulBt(qs, 0, rows, dp, kt, blk * dp * bc, colsP, sc, 0, bc);
+                if (colsP > cols) for (int r = 0; r < rows; r++) Arrays.fill(sc, r * bc + cols, r * bc + colsP, Float.NEGATIVE_INFINITY);
+                ScoreRows.onlineStep(sc, bc, rows, colsP, m, l, acc, dp);
+                Tiles.mulAcc(sc, 0, bc, rows, cols, vs, j0 * dp, dp, acc, 0);
+            }
+            for (int r = 0; r < rows; r++) {
+                float inv = 1f / l[r];  // every query sees at least itself, so l > 0
+                int dst = (start + i0 + r) * lay.ldOut() + head * d;
+                for (int c = 0; c < d; c++) out[dst + c] = acc[r * dp + c] * inv;
+            }
+        }
+    }
+}
