@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "canopy", mixinStandardHelpOptions = true, version = "canopy 0.1.0",
         description = "Exact, top-k and decision-tree attention over long sequences.",
         subcommands = {BenchCommand.class, DemoCommand.class, TrainCommand.class, SweepCommand.class, EvalCommand.class, LraCommand.class,
-                ConvertCommand.class, EmbedCommand.class, SparkPointer.class, CommandLine.HelpCommand.class})
+                ConvertCommand.class, EmbedCommand.class, GenerateCommand.class, SparkPointer.class, CommandLine.HelpCommand.class})
 public final class Canopy implements Runnable {
 
     public static void main(String[] args) {

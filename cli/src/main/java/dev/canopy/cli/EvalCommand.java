@@ -3,6 +3,7 @@ package dev.canopy.cli;
 import dev.canopy.io.JsonLine;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.data.BrownLm;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
@@ -33,10 +34,16 @@ public final class EvalCommand implements Callable<Integer> {
     Path checkpoint;
     @Option(names = "--split", defaultValue = "test", description = "valid or test (default: ${DEFAULT-VALUE}).")
     String split;
-    @Option(names = "--attention", description = "Evaluate with another attention than the one trained (e.g. topk:k=16 on an exact-trained model).")
-    AttentionSpec attention;
+    @Option(names = "--attention", description = "Evaluate with another attention than the one trained (e.g. topk:k=16 on an exact-trained model); "
+            + "with --context, a decode attention over the cache.")
+    String attention; // parsed below: a model attention, or with --context a decode attention
     @Option(names = "--batch", defaultValue = "32", description = "Examples per forward pass.")
     int batch;
+    @Option(names = "--context", description = "brown-lm: score the held-out text byte by byte through a KV cache of this many positions (a sliding window), "
+            + "with --attention exact, topk:k=K, tf:h=H or tc:h=H; without it, bits per byte of the held-out windows.")
+    Integer context;
+    @Option(names = "--max-bytes", defaultValue = "8192", description = "brown-lm with --context: bytes of each held-out genre stream to score (default: ${DEFAULT-VALUE}).")
+    int maxBytes;
 
     @Override
     public Integer call() throws IOException {
@@ -49,6 +56,11 @@ public final class EvalCommand implements Callable<Integer> {
         if (!Files.exists(checkpoint)) throw new IllegalArgumentException("--checkpoint " + checkpoint + ": no such directory");
         RunDirectory run = RunDirectory.containing(checkpoint);
         RunDirectory.TaskRef ref = run.task();
+        if (ref.task().equals(BrownLm.NAME)) {
+            LmEval.run(checkpoint, split, attention, context, maxBytes, batch);
+            return 0;
+        }
+        if (context != null) throw new IllegalArgumentException("--context applies to language models (task " + BrownLm.NAME + "); " + run.path() + " was trained on " + ref.task());
         TaskData data = Tasks.load(run, ref);
         List<Sample> samples = split.equals("test") ? data.test() : data.valid();
         ModelConfig config = run.model();
@@ -60,18 +72,19 @@ public final class EvalCommand implements Callable<Integer> {
         new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch", run.path().resolve(RunDirectory.MODEL).toString());
         EncoderClassifier model = new EncoderClassifier(config);
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
-        if (attention != null) model = withAttention(model, config.withAttention(attention));
+        AttentionSpec other = attention == null ? null : Attentions.parse(attention);
+        if (other != null) model = withAttention(model, config.withAttention(other));
         long t0 = System.nanoTime();
         double acc = Trainer.accuracy(model, samples, batch, 16);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println(new JsonLine().put("event", "eval").put("task", ref.task()).put("split", split).put("attention", (attention != null ? attention : trained).toString())
+        System.out.println(new JsonLine().put("event", "eval").put("task", ref.task()).put("split", split).put("attention", (other != null ? other : trained).toString())
                 .put("step", meta.getOrDefault("step", "?")).put("examples", samples.size()).put("accuracy", acc)
                 .put("majority_accuracy", data.majorityAccuracy(samples)).put("seconds", seconds));
         return 0;
     }
 
     /** The trained weights in a model with another attention (its own parameters, if any, freshly initialised). */
-    private static EncoderClassifier withAttention(EncoderClassifier trained, ModelConfig config) {
+    static EncoderClassifier withAttention(EncoderClassifier trained, ModelConfig config) {
         EncoderClassifier other = new EncoderClassifier(config);
         trained.namedParameters().forEach((name, p) -> {
             var target = other.namedParameters().get(name);

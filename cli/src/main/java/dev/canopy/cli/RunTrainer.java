@@ -4,6 +4,7 @@ import dev.canopy.data.TaskData;
 import dev.canopy.io.JsonLine;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
+import dev.canopy.train.BitsPerByte;
 import dev.canopy.train.Checkpoints;
 import dev.canopy.train.MetricsLog;
 import dev.canopy.train.ModelMemory;
@@ -98,6 +99,8 @@ final class RunTrainer {
                     .put("steps", r.steps()).put("final_loss", r.finalLoss()).put("valid_accuracy", r.validAccuracy()).put("test_accuracy", test.accuracy())
                     .put("majority_accuracy", majority).put("tokens_per_second", r.tokensPerSecond())
                     .put("train_attention_flops_per_example", r.attentionFlopsPerExample()).put("train_seconds", r.trainSeconds());
+            // A language model's metric is bits per byte of the held-out windows (eval adds the unigram baseline).
+            if (Tasks.languageModel(data)) summary.put("test_bits_per_byte", BitsPerByte.of(model, data.test(), t.batchSize(), t.padMultiple()));
             log.write(summary);
             if (!quiet) System.out.println(summary);
             return new Outcome(r, test, majority, t.steps());

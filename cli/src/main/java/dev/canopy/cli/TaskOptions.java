@@ -1,5 +1,6 @@
 package dev.canopy.cli;
 
+import dev.canopy.data.BrownLm;
 import dev.canopy.data.Mqar;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +18,7 @@ final class TaskOptions {
     static final String N_HELP = "Sequence length: mqar tokens per example (default " + DEFAULT_N + "), spam bytes per e-mail, brown-match bytes per document (default: the preset's).";
 
     Integer n; // set from the command's own --n
+    @Option(names = "--context", description = "brown-lm: bytes per training example (the same as --n; default: the preset's, 1024 from small up).") Integer context;
     @Option(names = "--pairs", description = "mqar: key-value pairs per example, each queried once (default: " + DEFAULT_PAIRS + ").") Integer pairs;
     @Option(names = "--vocab", description = "mqar: vocabulary size; keys and values take one half each (default: " + DEFAULT_VOCAB + ").") Integer vocab;
 
@@ -24,6 +26,10 @@ final class TaskOptions {
     void checkTask(String task) {
         if (n != null && task.equals("listops")) throw new IllegalArgumentException("--n does not apply to listops (its lengths come from the preset's generator)");
         if (n != null && n < 1) throw new IllegalArgumentException("--n must be at least 1, got " + n);
+        if (context != null && !task.equals(BrownLm.NAME)) throw new IllegalArgumentException("--context applies to --task " + BrownLm.NAME + " only, not " + task);
+        if (context != null && n != null && !context.equals(n)) throw new IllegalArgumentException("--context " + context + " and --n " + n + " disagree; give one");
+        if (context != null && context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
+        if (context != null) n = context;
         if (task.equals("mqar")) return;
         if (pairs != null || vocab != null) throw new IllegalArgumentException((pairs != null ? "--pairs" : "--vocab") + " applies to --task mqar only, not " + task);
     }

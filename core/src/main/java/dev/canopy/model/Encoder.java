@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Token embedding + positions (learned or sinusoidal) + pre-LN blocks + final LayerNorm + pooling (mean over real
+ * Token embedding + positions (learned or sinusoidal; rotary ones are applied inside each block) + pre-LN blocks + final LayerNorm + pooling (mean over real
  * tokens, or the [CLS] row): a batch of token rows becomes one vector per row. With pooling TOKENS there is no pooling:
  * the final hidden states [batch * n, dim] are the output. A causal config masks every layer's attention causally.
  */
@@ -25,7 +25,7 @@ final class Encoder {
     private final int dim;
     private final Embedding tokens;
     private final Embedding positions; // null for sinusoidal
-    private final float[] sinusoid;     // [tokensPerSequence, dim] when sinusoidal
+    private final float[] sinusoid;     // [tokensPerSequence, dim] when sinusoidal, else null
     private final Dropout embedDrop;
     private final TokenShift shift; // null unless the config asks for it
     private final List<EncoderBlock> blocks = new ArrayList<>();
@@ -44,7 +44,7 @@ final class Encoder {
             sinusoid = null;
         } else {
             positions = null;
-            sinusoid = sinusoidTable(n, dim);
+            sinusoid = c.positions() == ModelConfig.Positions.SINUSOIDAL ? sinusoidTable(n, dim) : null; // rotary: inside each block
         }
         embedDrop = new Dropout(c.dropout(), 0);
         if (c.shift()) {
@@ -108,7 +108,7 @@ final class Encoder {
             float[] p = new float[rows * dim];
             sPos = positions.forward(rows, posIds, p);
             for (int i = 0; i < x.length; i++) x[i] += p[i];
-        } else {
+        } else if (sinusoid != null) {
             for (int r = 0; r < rows; r++) {
                 int off = r * dim, poff = (r % n) * dim;
                 for (int c = 0; c < dim; c++) x[off + c] += sinusoid[poff + c];

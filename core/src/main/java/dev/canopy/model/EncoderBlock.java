@@ -12,6 +12,7 @@ import dev.canopy.nn.Init;
 import dev.canopy.nn.LayerNorm;
 import dev.canopy.nn.Linear;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.Rope;
 import dev.canopy.nn.TopKFeedForward;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Map;
 /**
  * One pre-LayerNorm transformer block:
  * x = x + Dropout(Wo · Attention(split(Wqkv · LN1(x)))) ; x = x + Dropout(W2 · GELU(W1 · LN2(x))).
+ * With rotary positions the split queries and keys are rotated by their positions before the attention.
  */
 final class EncoderBlock {
     private final int dim, heads, headDim;
@@ -28,6 +30,7 @@ final class EncoderBlock {
     private final TopKFeedForward topkFfn;     // null when dense
     private final Gelu gelu = new Gelu(Gelu.Kind.ERF);
     private final Dropout attnDrop, ffnDrop;
+    private final Rope rope; // null unless positions are rotary
     Attention attention;
     final AttentionSetup setup;
     private final String prefix;
@@ -50,6 +53,7 @@ final class EncoderBlock {
         attnDrop = new Dropout(c.dropout(), 16L * layer + 1);
         ffnDrop = new Dropout(c.dropout(), 16L * layer + 2);
         this.prefix = prefix;
+        rope = c.positions() == ModelConfig.Positions.ROTARY ? new Rope(headDim) : null;
         setup = new AttentionSetup(heads, headDim, c.tokensPerSequence(), seed);
         attention = c.attention().create(setup);
         // GPT-2 style: N(0, 0.02), residual projections scaled down by the depth so the residual stream stays O(1).
@@ -94,6 +98,10 @@ final class EncoderBlock {
         AttentionShape shape = AttentionShape.self(batch, heads, n, headDim);
         float[] q = new float[shape.qSize()], k = new float[shape.kSize()], v = new float[shape.vSize()];
         splitHeads(batch, n, qkvOut, q, k, v);
+        if (rope != null) {
+            rope.rotateSequences(batch * heads, n, q, false);
+            rope.rotateSequences(batch * heads, n, k, false);
+        }
         if (captureKeys) capturedKeys = k;
         float[] o = new float[shape.outSize()];
         Attention.Saved sAttn = attention.forward(shape, q, k, v, mask, pass, o);
@@ -153,6 +161,10 @@ final class EncoderBlock {
         splitOne(shape.batch(), shape.nq(), dMerged, dO);
         float[] dq = new float[shape.qSize()], dk = new float[shape.kSize()], dv = new float[shape.vSize()];
         attention.backward(s.attn(), dO, dq, dk, dv);
+        if (rope != null) {
+            rope.rotateSequences(shape.pairs(), shape.nq(), dq, true);
+            rope.rotateSequences(shape.pairs(), shape.nq(), dk, true);
+        }
         float[] dQkv = new float[rows * 3 * dim];
         joinHeads(shape.batch(), shape.nq(), dq, dk, dv, dQkv);
         float[] dh = new float[rows * dim];

@@ -26,7 +26,7 @@ import java.util.Locale;
  * @param layers    encoder layers
  * @param ffnDim    hidden width of the dense feed-forward
  * @param attention the attention of every layer
- * @param positions learned or sinusoidal position embeddings
+ * @param positions learned or sinusoidal position embeddings, or rotary positions inside attention
  * @param pooling   mean over tokens, the [CLS] token, or per position
  * @param classes   classes the head scores
  * @param dropout   dropout probability, in [0, 1)
@@ -49,7 +49,9 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         /** A trained embedding per position. */
         LEARNED,
         /** Fixed sines and cosines (Vaswani et al.). */
-        SINUSOIDAL
+        SINUSOIDAL,
+        /** Rotary: queries and keys rotated by their position ({@link dev.canopy.nn.Rope}); no table caps the length. */
+        ROTARY
     }
 
     /** The default standard deviation of the initial q/k/v projection weights (GPT-2's 0.02). */
@@ -85,6 +87,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         if (causal && !attention.family().causal()) {
             throw new IllegalArgumentException("attention " + attention.name() + " cannot be causal (" + attention.family().summary() + "); use one of " + CAUSAL_ATTENTIONS);
         }
+        if (positions == Positions.ROTARY && (dim / heads) % 2 != 0) throw new IllegalArgumentException("rotary positions need an even head width; width " + dim + " / heads " + heads + " is odd");
         if (!(qkvInit > 0) || !Float.isFinite(qkvInit)) throw new IllegalArgumentException("q/k/v init std must be a positive number, got " + qkvInit);
     }
 
@@ -170,7 +173,7 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
     /**
      * Positions by name.
      *
-     * @param name {@code learned} or {@code sinusoidal}
+     * @param name {@code learned}, {@code sinusoidal} or {@code rotary}
      * @return the kind
      * @throws IllegalArgumentException for another name
      */
@@ -178,7 +181,8 @@ public record ModelConfig(int vocab, int maxLength, int dim, int heads, int laye
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "learned" -> Positions.LEARNED;
             case "sinusoidal" -> Positions.SINUSOIDAL;
-            default -> throw new IllegalArgumentException("unknown positions '" + name + "'; known: learned, sinusoidal");
+            case "rotary" -> Positions.ROTARY;
+            default -> throw new IllegalArgumentException("unknown positions '" + name + "'; known: learned, sinusoidal, rotary");
         };
     }
 
