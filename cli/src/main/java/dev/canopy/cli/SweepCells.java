@@ -56,11 +56,13 @@ final class SweepCells {
             String prefix = String.format(Locale.ROOT, "canopy %s: cell %d/%d %s", command, i + 1, cells.size(), cell.describe());
             String line;
             if (Files.isRegularFile(result)) {
+                checkSameRun(run, planner.plan(cell));
                 line = Files.readString(result).strip();
                 System.out.println(prefix + ": done before, " + summary(JsonFields.parse(line, result.toString())));
             } else {
                 long t0 = System.nanoTime();
                 boolean resumed = run.holdsRun();
+                if (resumed) checkSameRun(run, planner.plan(cell));
                 System.out.println(prefix + (resumed ? ": resuming" : ": training"));
                 RunTrainer.Outcome o = resumed ? RunTrainer.resume(run, null, cell.contender().label(), quiet)
                         : RunTrainer.start(run, planner.plan(cell), planner.initFrom(cell), cell.contender().label(), quiet);
@@ -73,6 +75,21 @@ final class SweepCells {
             results.add(line);
         }
         return results;
+    }
+
+    /**
+     * A cell found on disk must have been started with this plan: a finished one's result, or a resumed one's run,
+     * would otherwise answer for options the command line no longer gives.
+     */
+    private static void checkSameRun(RunDirectory run, RunTrainer.Plan plan) throws IOException {
+        List<String> differ = new ArrayList<>();
+        if (!run.task().equals(plan.task())) differ.add(RunDirectory.TASK);
+        if (!run.model().equals(plan.model())) differ.add(RunDirectory.MODEL);
+        if (!run.training().equals(plan.training())) differ.add(RunDirectory.TRAIN);
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException(run.path() + " was started with other options (its " + String.join(", ", differ)
+                    + " differ from this command line's); rerun with the options it was started with, or choose another --out");
+        }
     }
 
     private static JsonLine resultLine(Cell cell, RunTrainer.Outcome o, RunDirectory.TaskRef ref) {

@@ -58,6 +58,12 @@ class SweepCommandTest {
         assertEquals(field(before, "accuracy"), field(after, "accuracy"), "the resumed cell ends where it had");
         assertTrue(Files.readString(cell.resolve("metrics.jsonl")).lines().filter(l -> l.contains("\"event\":\"done\"")).count() >= 1);
         assertEquals(8, Files.readAllLines(out.resolve("results.jsonl")).size());
+
+        // Other options into the same folder: the cells on disk answer for the old ones, so the sweep refuses.
+        var changed = sweep(out, "--lr", "1e-2");
+        assertEquals(2, changed.code(), changed.err());
+        assertTrue(changed.err().contains("started with other options") && changed.err().contains("train.json"), changed.err());
+        assertEquals(skippedLog, Files.readString(skipped.resolve("metrics.jsonl")), "nothing trained");
     }
 
     @Test
