@@ -5,8 +5,8 @@ import dev.canopy.attention.registry.Attentions;
 import java.util.List;
 
 /** A comma-separated list of attention specs from the command line, parsed and checked when the option is read. */
-record AttentionList(List<AttentionSpec> specs) {
-    static AttentionList parse(String text) {
+public record AttentionList(List<AttentionSpec> specs) {
+    public static AttentionList parse(String text) {
         return new AttentionList(Attentions.parseList(text));
     }
 }

@@ -16,7 +16,7 @@ import java.nio.file.NotDirectoryException;
  * run that failed (diverged, out of memory) and for bugs. A Java stack trace is printed only with CANOPY_DEBUG=1, so
  * whatever a user feeds the CLI, the answer is a sentence, not a trace.
  */
-final class Failures {
+public final class Failures {
     static final int BAD_INPUT = 2, FAILED = 1;
 
     private Failures() {}

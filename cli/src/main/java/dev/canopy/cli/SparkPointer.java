@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
  * that no other command loads Spark; this class is reached only when the CLI is started some other way.
  */
 @Command(name = "spark", description = "Embed or classify a corpus on Apache Spark, embedded or on a cluster (./canopy spark --help).")
-final class SparkPointer implements Callable<Integer> {
+public final class SparkPointer implements Callable<Integer> {
     @Parameters(arity = "0..*", hidden = true)
     List<String> ignored;
 

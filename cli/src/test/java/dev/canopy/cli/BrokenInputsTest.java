@@ -13,12 +13,14 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.canopy.cli.train.TrainingCommandsTest;
+import dev.canopy.cli.pretrained.TinyBert;
 
 /**
  * Feeds every command broken inputs (bad options, sizes that cannot fit, damaged run files and checkpoints, files
  * that are not text) and checks each answer: a non-zero exit and one line naming the problem, never a stack trace.
  */
-class BrokenInputsTest {
+public class BrokenInputsTest {
     @TempDir static Path dir;
     static Path run, text, binary, latin1, tinyBert;
 

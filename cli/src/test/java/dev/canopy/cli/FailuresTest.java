@@ -10,7 +10,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.junit.jupiter.api.Test;
 
-class FailuresTest {
+public class FailuresTest {
     record Report(int code, String line) {}
 
     static Report report(Throwable t) {

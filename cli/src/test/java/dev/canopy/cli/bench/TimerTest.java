@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-class TimerTest {
+public class TimerTest {
     private static void sleepMillis(long ms) {
         try {
             Thread.sleep(ms);

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class EvalTest {
+public class EvalTest {
     @Test
     void mailsKeepSubjectAndBody() {
         String mail = "From x\r\nReceived: y\r\nsubject: Win money\r\nTo: z\r\n\r\nHello\r\nthere";

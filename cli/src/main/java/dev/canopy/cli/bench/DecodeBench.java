@@ -1,0 +1,135 @@
+package dev.canopy.cli.bench;
+
+import dev.canopy.data.BrownLm;
+import dev.canopy.data.Vocab;
+import dev.canopy.decode.CacheAttentionSpec;
+import dev.canopy.decode.CausalDecoder;
+import dev.canopy.decode.SlidingWindowScore;
+import dev.canopy.io.JsonLine;
+import dev.canopy.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import dev.canopy.cli.train.TrainedLm;
+
+/**
+ * {@code bench decode}: decode speed of a trained causal model with every attention over a full KV cache of each
+ * context length. Per context the cache is filled once with held-out text by the chunked exact prefill (its time is
+ * reported: what a prompt of that length costs before the first byte), and every attention then continues from a copy
+ * of it: trees are fitted on the cached keys (fit time reported) and each attention times
+ * --steps further bytes. A plain streaming read measures the machine's memory bandwidth in the same run, so exact
+ * decode (a streaming read of the cache) is reported as a fraction of it. With --score-bytes the same configuration's
+ * bits per byte on held-out text is measured too. JSON lines.
+ */
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Decode speed (tokens/s), cache memory, cache bytes read per token and bits per byte of a causal language model per context and attention (JSON lines).")
+public final class DecodeBench implements Runnable {
+    private static final int WARMUP_STEPS = 300;
+    @Option(names = "--checkpoint", required = true, description = "A brown-lm run directory or checkpoint.")
+    Path checkpoint;
+    @Option(names = "--context", split = ",", defaultValue = "4096,16384,65536", description = "Cache lengths (default: ${DEFAULT-VALUE}).")
+    List<Integer> contexts;
+    @Option(names = "--attention", defaultValue = "exact,topk:k=64,tf:h=6,local=64", description = "Decode attentions, comma-separated: " + CacheAttentionSpec.KNOWN + " (default: ${DEFAULT-VALUE}).")
+    String attentions;
+    @Option(names = "--steps", defaultValue = "32", description = "Fewest bytes decoded per measurement (default: ${DEFAULT-VALUE}).")
+    int steps;
+    @Option(names = "--min-seconds", defaultValue = "2", description = "Decode for at least this long per measurement, after as long again of warm-up (default: ${DEFAULT-VALUE}).")
+    double minSeconds;
+    @Option(names = "--score-bytes", defaultValue = "0", description = "Also score this many bytes of each held-out genre stream through the cache (bits per byte); 0 skips it (default: ${DEFAULT-VALUE}).")
+    int scoreBytes;
+    @Option(names = "--bandwidth-mib", defaultValue = "512", description = "Size of the streaming read that measures the memory bandwidth, in MiB (default: ${DEFAULT-VALUE}).")
+    int bandwidthMib;
+
+    @Override
+    public void run() {
+        try {
+            bench();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void bench() throws IOException {
+        List<CacheAttentionSpec> specs = CacheAttentionSpec.parseList(attentions);
+        for (int c : contexts) if (c < 2) throw new IllegalArgumentException("--context must be at least 2, got " + c);
+        if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        if (!(minSeconds >= 0 && minSeconds <= 600)) throw new IllegalArgumentException("--min-seconds must be in 0..600, got " + minSeconds);
+        if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib must be at least 1, got " + bandwidthMib);
+        if (scoreBytes < 0) throw new IllegalArgumentException("--score-bytes must be >= 0, got " + scoreBytes);
+        TrainedLm lm = TrainedLm.load(checkpoint);
+        ModelConfig config = lm.model().config();
+        BrownLm data = lm.data();
+        byte[] text = heldOutText(data, contexts.stream().mapToInt(Integer::intValue).max().orElse(0) + steps + 16);
+        double bandwidth = StreamBandwidth.measureGBps((long) bandwidthMib << 20, 5);
+        System.out.println(new JsonLine().put("event", "bandwidth").put("stream_read_gb_per_second", bandwidth).put("bytes", (long) bandwidthMib << 20)
+                .put("how", "vectorised sum over a " + bandwidthMib + " MiB float array split over the shared pool's threads, best of 5 passes"));
+        warmUp(config, lm, specs, text);
+        for (int context : contexts) {
+            HeapCheck.require(3L * 2 * config.layers() * config.dim() * context * Float.BYTES, "bench decode --context " + context + ": three KV caches", "use a shorter --context");
+            CausalDecoder full = new CausalDecoder(config, lm.model().namedParameters(), CacheAttentionSpec.parse("exact"), context);
+            int[] prompt = new int[context];
+            for (int i = 0; i < context; i++) prompt[i] = Vocab.byteToken(text[i]);
+            long t0 = System.nanoTime();
+            full.prefill(prompt, 0, context);
+            double fillSeconds = (System.nanoTime() - t0) / 1e9;
+            for (CacheAttentionSpec spec : specs) {
+                CausalDecoder d = new CausalDecoder(config, lm.model().namedParameters(), spec, context);
+                d.continueFrom(full);
+                long f0 = System.nanoTime();
+                if (d.attention().needsFit()) d.attention().fit();
+                double fitSeconds = (System.nanoTime() - f0) / 1e9;
+                int at = context;
+                // Warm-up by count and time: C2 compiles the top-k selection only after some thousand calls (seconds on a busy machine).
+                long w0 = System.nanoTime();
+                for (int i = 0; i < WARMUP_STEPS || System.nanoTime() - w0 < minSeconds * 1e9; i++) d.step(Vocab.byteToken(text[at++ % text.length]));
+                long read = 0;
+                int done = 0;
+                long s0 = System.nanoTime();
+                while (done < steps || System.nanoTime() - s0 < minSeconds * 1e9) {
+                    d.step(Vocab.byteToken(text[at++ % text.length]));
+                    read += d.bytesReadLastStep();
+                    done++;
+                }
+                double seconds = (System.nanoTime() - s0) / 1e9;
+                double perToken = read / (double) done, tps = done / seconds;
+                JsonLine line = new JsonLine().put("event", "decode").put("context", context).put("attention", spec.toString())
+                        .put("tokens_per_second", tps).put("ms_per_token", 1e3 / tps).put("cache_bytes", d.cache().bytes())
+                        .put("cache_bytes_read_per_token", perToken).put("fraction_of_cache_read", perToken / d.cache().bytes())
+                        .put("read_gb_per_second", perToken * tps / 1e9).put("fraction_of_stream_bandwidth", perToken * tps / 1e9 / bandwidth)
+                        .put("fit_seconds", fitSeconds).put("prefill_seconds", fillSeconds);
+                if (scoreBytes > 0) {
+                    d.reset();
+                    SlidingWindowScore.Score s = SlidingWindowScore.of(d, data.heldOut("test"), scoreBytes);
+                    line.put("bits_per_byte", s.bitsPerByte()).put("scored_bytes", s.bytes());
+                }
+                System.out.println(line);
+            }
+        }
+    }
+
+    /**
+     * Runs every attention for a while on a small cache first: C2 compiles the top-k selection only after thousands of
+     * calls, which the warm-up of a long context (a few hundred slow steps) would not reach.
+     */
+    private void warmUp(ModelConfig config, TrainedLm lm, List<CacheAttentionSpec> specs, byte[] text) {
+        int context = 1024, at = 0;
+        int[] prompt = new int[context];
+        for (int i = 0; i < context; i++) prompt[i] = Vocab.byteToken(text[i % text.length]);
+        for (CacheAttentionSpec spec : specs) {
+            CausalDecoder d = new CausalDecoder(config, lm.model().namedParameters(), spec, context);
+            d.prefill(prompt, 0, context);
+            if (d.attention().needsFit()) d.attention().fit();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < WARMUP_STEPS * 4 && System.nanoTime() - t0 < 4 * minSeconds * 1e9; i++) d.step(Vocab.byteToken(text[at++ % text.length]));
+        }
+    }
+
+    /** The held-out test streams back to back, repeated until at least n bytes. */
+    private static byte[] heldOutText(BrownLm data, int n) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        while (out.size() < n) for (byte[] s : data.heldOut("test")) out.writeBytes(s);
+        return out.toByteArray();
+    }
+}
