@@ -2,21 +2,21 @@ package dev.canopy.cli;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.cli.bench.BenchCommand;
+import dev.canopy.cli.pretrained.ConvertCommand;
+import dev.canopy.cli.pretrained.EmbedCommand;
+import dev.canopy.cli.train.DemoCommand;
+import dev.canopy.cli.train.EvalCommand;
+import dev.canopy.cli.train.GenerateCommand;
+import dev.canopy.cli.train.LraCommand;
+import dev.canopy.cli.train.Preset;
+import dev.canopy.cli.train.SweepCommand;
+import dev.canopy.cli.train.TrainCommand;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import dev.canopy.cli.train.SweepCommand;
-import dev.canopy.cli.train.DemoCommand;
-import dev.canopy.cli.train.EvalCommand;
-import dev.canopy.cli.train.Preset;
-import dev.canopy.cli.train.GenerateCommand;
-import dev.canopy.cli.train.LraCommand;
-import dev.canopy.cli.train.TrainCommand;
-import dev.canopy.cli.pretrained.ConvertCommand;
-import dev.canopy.cli.pretrained.EmbedCommand;
-import dev.canopy.cli.bench.BenchCommand;
 
 /** The {@code canopy} command: subcommands for benchmarks, training, evaluation and the demo. */
 @Command(name = "canopy", mixinStandardHelpOptions = true, version = "canopy 0.1.0",

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.canopy.cli.pretrained.TinyBert;
+import dev.canopy.cli.train.TrainingCommandsTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +15,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.canopy.cli.train.TrainingCommandsTest;
-import dev.canopy.cli.pretrained.TinyBert;
 
 /**
  * Feeds every command broken inputs (bad options, sizes that cannot fit, damaged run files and checkpoints, files

@@ -1,7 +1,8 @@
 package dev.canopy.cli.bench;
 
-import dev.canopy.io.JsonLine;
+import dev.canopy.cli.Canopy;
 import dev.canopy.io.Json;
+import dev.canopy.io.JsonLine;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,9 +12,9 @@ import java.lang.reflect.Method;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +23,6 @@ import java.util.Random;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.Canopy;
 
 /**
  * One attention forward from two builds of canopy-core, side by side in one JVM, in alternating rounds. On a shared

@@ -5,15 +5,15 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
+import dev.canopy.cli.AttentionList;
+import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
-import dev.canopy.io.JsonLine;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.AttentionList;
 
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = "Time attention forward (and backward) per kind and sequence length.")

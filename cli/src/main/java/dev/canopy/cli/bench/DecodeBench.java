@@ -1,5 +1,6 @@
 package dev.canopy.cli.bench;
 
+import dev.canopy.cli.train.TrainedLm;
 import dev.canopy.data.BrownLm;
 import dev.canopy.data.Vocab;
 import dev.canopy.decode.CacheAttentionSpec;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.train.TrainedLm;
 
 /**
  * {@code bench decode}: decode speed of a trained causal model with every attention over a full KV cache of each

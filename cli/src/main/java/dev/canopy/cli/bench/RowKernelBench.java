@@ -1,12 +1,12 @@
 package dev.canopy.cli.bench;
 
-import dev.canopy.nn.Pass;
 import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Activations;
 import dev.canopy.kernels.LayerNormRows;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.nn.Dropout;
+import dev.canopy.nn.Pass;
 import java.util.Random;
 
 /**

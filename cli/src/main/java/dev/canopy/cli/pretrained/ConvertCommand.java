@@ -1,7 +1,7 @@
 package dev.canopy.cli.pretrained;
 
-import dev.canopy.io.JsonLine;
 import dev.canopy.bert.MiniLm;
+import dev.canopy.io.JsonLine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.concurrent.Callable;

@@ -1,16 +1,17 @@
 package dev.canopy.cli.pretrained;
 
-import dev.canopy.io.JsonLine;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
 import dev.canopy.bert.BertEncoder;
 import dev.canopy.bert.FeedForwardSpec;
-import dev.canopy.data.BrownCorpus;
-import dev.canopy.fetch.NpmPackages;
-import dev.canopy.data.SpamAssassin;
+import dev.canopy.cli.AttentionList;
 import dev.canopy.cli.eval.EvalCorpora;
 import dev.canopy.cli.eval.LabeledText;
 import dev.canopy.cli.eval.Metrics;
+import dev.canopy.data.BrownCorpus;
+import dev.canopy.data.SpamAssassin;
+import dev.canopy.fetch.NpmPackages;
+import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.train.Progress;
 import java.io.IOException;
@@ -23,7 +24,6 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.AttentionList;
 
 /**
  * Does top-k hold as a drop-in on a pretrained model? Embeds Brown documents and SpamAssassin e-mails (cut to the

@@ -1,8 +1,8 @@
 package dev.canopy.cli.pretrained;
 
 import dev.canopy.attention.AttentionSpec;
-import dev.canopy.bert.SentenceEncoder;
 import dev.canopy.bert.FeedForwardSpec;
+import dev.canopy.bert.SentenceEncoder;
 import dev.canopy.io.Json;
 import dev.canopy.io.TextFiles;
 import dev.canopy.tokenizer.WordPieceTokenizer;

@@ -3,6 +3,8 @@ package dev.canopy.cli.train;
 import com.sun.management.OperatingSystemMXBean;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.cli.AttentionList;
+import dev.canopy.cli.bench.BenchRecords;
 import dev.canopy.cli.train.SweepCells.Cell;
 import dev.canopy.cli.train.SweepCells.Contender;
 import dev.canopy.config.NamedOptions;
@@ -28,8 +30,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.AttentionList;
-import dev.canopy.cli.bench.BenchRecords;
 
 /**
  * The main job: multi-query associative recall at a length where attention matters. One model learns recall with exact

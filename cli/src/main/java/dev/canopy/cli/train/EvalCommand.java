@@ -1,11 +1,12 @@
 package dev.canopy.cli.train;
 
-import dev.canopy.io.JsonLine;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.cli.pretrained.DropinEval;
 import dev.canopy.data.BrownLm;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
+import dev.canopy.io.JsonLine;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.Checkpoints;
@@ -21,7 +22,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.pretrained.DropinEval;
 
 /**
  * {@code eval --checkpoint RUN}: accuracy of a trained run's newest checkpoint on its task's validation or test split.

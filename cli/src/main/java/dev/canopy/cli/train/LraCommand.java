@@ -1,12 +1,12 @@
 package dev.canopy.cli.train;
 
+import dev.canopy.cli.Canopy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Unmatched;
-import dev.canopy.cli.Canopy;
 
 /** Long Range Arena sized runs: `canopy lra listops --preset lra` is `canopy train --task listops --preset lra`. */
 @Command(name = "lra", mixinStandardHelpOptions = true,

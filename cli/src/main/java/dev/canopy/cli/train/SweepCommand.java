@@ -2,6 +2,11 @@ package dev.canopy.cli.train;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.cli.AttentionList;
+import dev.canopy.cli.bench.BenchRecords;
+import dev.canopy.cli.bench.ReportCommand;
+import dev.canopy.cli.train.SweepCells.Cell;
+import dev.canopy.cli.train.SweepCells.Contender;
 import dev.canopy.data.TaskData;
 import dev.canopy.io.AtomicFiles;
 import dev.canopy.io.Json;
@@ -25,11 +30,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.canopy.cli.train.SweepCells.Cell;
-import dev.canopy.cli.train.SweepCells.Contender;
-import dev.canopy.cli.AttentionList;
-import dev.canopy.cli.bench.ReportCommand;
-import dev.canopy.cli.bench.BenchRecords;
 
 /**
  * Trains every attention (and the Treeformer schedule, if given) at every length for several seeds, each cell its own

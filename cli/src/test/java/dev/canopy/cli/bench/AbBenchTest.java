@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.canopy.attention.Attention;
+import dev.canopy.cli.CanopyCliTest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import dev.canopy.cli.CanopyCliTest;
 
 public class AbBenchTest {
     /** Where this test's own canopy-core classes come from (a classes folder in the build, or a jar). */

@@ -3,6 +3,7 @@ package dev.canopy.cli.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.canopy.cli.CanopyCliTest;
 import dev.canopy.io.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import dev.canopy.cli.CanopyCliTest;
 
 /** The peers bench at toy sizes: every line is JSON, every contender agrees with Canopy, ratios are printed. */
 public class PeersBenchTest {

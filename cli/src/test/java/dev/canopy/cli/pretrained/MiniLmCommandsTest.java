@@ -3,8 +3,8 @@ package dev.canopy.cli.pretrained;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
 import dev.canopy.cli.CanopyCliTest;
+import org.junit.jupiter.api.Test;
 
 /** Argument errors of the model commands are one line, exit 2, and never start a model download. */
 public class MiniLmCommandsTest {

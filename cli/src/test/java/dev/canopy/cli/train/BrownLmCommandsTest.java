@@ -2,9 +2,10 @@ package dev.canopy.cli.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.cli.CanopyCliTest;
+import dev.canopy.data.BrownCorpus;
 import dev.canopy.fetch.NpmPackages;
 import dev.canopy.fetch.TarGz;
-import dev.canopy.data.BrownCorpus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.canopy.cli.CanopyCliTest;
 
 /** brown-lm through train, eval (windows and sliding cache), generate and bench decode, on a small synthetic corpus. */
 public class BrownLmCommandsTest {

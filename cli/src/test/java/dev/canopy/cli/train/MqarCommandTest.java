@@ -2,11 +2,11 @@ package dev.canopy.cli.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.cli.CanopyCliTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.canopy.cli.CanopyCliTest;
 
 /** The mqar task through train / resume / eval, and its option errors. */
 public class MqarCommandTest {

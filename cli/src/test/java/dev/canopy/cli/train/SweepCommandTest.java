@@ -2,6 +2,7 @@ package dev.canopy.cli.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.cli.CanopyCliTest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.canopy.cli.CanopyCliTest;
 
 /** A tiny sweep: a run directory per cell, a line per cell, a table and plots; a rerun skips and resumes. */
 public class SweepCommandTest {

@@ -2,12 +2,12 @@ package dev.canopy.cli.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.cli.CanopyCliTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.canopy.cli.CanopyCliTest;
 
 /** train / eval / resume / demo end to end on tiny settings (a few steps; the real runs are CLI-only). */
 public class TrainingCommandsTest {
