@@ -1,6 +1,5 @@
 package dev.canopy.cli.bench;
 
-import dev.canopy.cli.Canopy;
 import dev.canopy.io.Json;
 import dev.canopy.io.JsonLine;
 import java.io.BufferedReader;
@@ -41,6 +40,9 @@ import picocli.CommandLine.Option;
 @Command(name = "ab", mixinStandardHelpOptions = true,
         description = "A/B of one attention forward from two canopy-core builds (jars or class folders) in one JVM, alternating rounds (JSON lines).")
 public final class AbBench implements Runnable {
+    /** The entry point a launch runs, by name: bench sits below the package that holds it. */
+    private static final String CANOPY_MAIN = "dev.canopy.cli.Canopy";
+
     @Mixin AttentionShapeOptions dims = new AttentionShapeOptions();
     @Option(names = "--batch", description = "Batch size (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     int batch;
@@ -131,7 +133,7 @@ public final class AbBench implements Runnable {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM")));
         command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Canopy.class.getName(), "bench", "ab", "--launches", "1",
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CANOPY_MAIN, "bench", "ab", "--launches", "1",
                 "--a", a.toString(), "--b", b.toString(), "--attention", kind, "--n", String.valueOf(n), "--d", String.valueOf(dims.d),
                 "--heads", String.valueOf(dims.heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
                 "--per-round", String.valueOf(perRound), "--warmup", String.valueOf(warmup)));

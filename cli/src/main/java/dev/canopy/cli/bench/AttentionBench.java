@@ -5,7 +5,7 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
-import dev.canopy.cli.AttentionList;
+import dev.canopy.cli.options.AttentionList;
 import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;

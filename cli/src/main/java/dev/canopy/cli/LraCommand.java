@@ -1,6 +1,6 @@
-package dev.canopy.cli.train;
+package dev.canopy.cli;
 
-import dev.canopy.cli.Canopy;
+import dev.canopy.cli.train.Tasks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,4 +1,4 @@
-package dev.canopy.cli.bench;
+package dev.canopy.cli.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.canopy.cli;
+package dev.canopy.cli.options;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.attention.registry.Attentions;

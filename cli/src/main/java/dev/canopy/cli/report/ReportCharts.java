@@ -1,7 +1,7 @@
-package dev.canopy.cli.bench;
+package dev.canopy.cli.report;
 
-import static dev.canopy.cli.bench.BenchRecords.number;
-import static dev.canopy.cli.bench.BenchRecords.text;
+import static dev.canopy.cli.report.BenchRecords.number;
+import static dev.canopy.cli.report.BenchRecords.text;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
