@@ -2,6 +2,7 @@ package dev.canopy.model;
 
 import dev.canopy.attention.Attention;
 import dev.canopy.attention.AttentionSetup;
+import dev.canopy.attention.AttentionSpec;
 import dev.canopy.nn.Pass;
 import dev.canopy.attention.tree.KeySample;
 import dev.canopy.data.Batch;
@@ -116,6 +117,22 @@ public final class EncoderClassifier implements SequenceClassifier {
             out.add(new KeySample(keys, rows));
         }
         return out;
+    }
+
+    /**
+     * This model's weights in a model with another attention: every parameter whose name and size match is copied;
+     * the new attention's own parameters, if any, keep their fresh initialisation.
+     *
+     * @param spec the other attention
+     * @return a new model; this one is unchanged
+     */
+    public EncoderClassifier withAttention(AttentionSpec spec) {
+        EncoderClassifier other = new EncoderClassifier(config.withAttention(spec));
+        named.forEach((name, p) -> {
+            Parameter target = other.named.get(name);
+            if (target != null && target.size() == p.size()) System.arraycopy(p.data, 0, target.data, 0, p.size());
+        });
+        return other;
     }
 
     /** {@return the configuration the model was built from} */

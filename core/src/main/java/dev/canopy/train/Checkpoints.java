@@ -1,8 +1,10 @@
 package dev.canopy.train;
 
+import dev.canopy.attention.AttentionSpec;
 import dev.canopy.io.Finite;
 import dev.canopy.io.Json;
 import dev.canopy.io.JsonLine;
+import dev.canopy.model.ModelConfig;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.Parameter;
 import java.io.IOException;
@@ -204,6 +206,22 @@ public final class Checkpoints {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(state + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The attention the checkpoint's model has: the one it recorded (a scheduled run ends with trees), or, in a
+     * checkpoint written before that was recorded, the run's configured one. A bad recorded spec is named against its
+     * state file.
+     *
+     * @param dirOrRun a checkpoint directory, or a run directory (its newest checkpoint)
+     * @param config   the run's model configuration
+     * @param store    the tensor store the checkpoint was written with
+     * @return the attention to build the model with
+     * @throws IOException if the checkpoint cannot be found or read
+     */
+    public static AttentionSpec trainedAttention(Path dirOrRun, ModelConfig config, SafetensorsStore store) throws IOException {
+        Path state = checkpointDir(dirOrRun, store).resolve(STATE);
+        return attentionOf(dirOrRun, store).map(spec -> RunDirectory.parsed(state, spec)).orElse(config.attention());
     }
 
     private static float[] require(SafetensorsStore.Loaded loaded, String name, Path dir) throws IOException {

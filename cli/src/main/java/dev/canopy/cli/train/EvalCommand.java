@@ -66,15 +66,13 @@ public final class EvalCommand implements Callable<Integer> {
         List<Sample> samples = split.equals("test") ? data.test() : data.valid();
         ModelConfig config = run.model();
         // The attention the checkpoint's model has (a scheduled run ends with trees); --attention may replace it below.
-        Path state = checkpoint.resolve(Checkpoints.STATE);
-        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(spec -> RunDirectory.parsed(state, spec))
-                .orElse(config.attention());
+        AttentionSpec trained = Checkpoints.trainedAttention(checkpoint, config, new SafetensorsStore());
         config = config.withAttention(trained);
         new ModelMemory(config).check(Math.min(batch, Math.max(1, samples.size())), false, Runtime.getRuntime().maxMemory(), "--batch", run.path().resolve(RunDirectory.MODEL).toString());
         EncoderClassifier model = new EncoderClassifier(config);
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
         AttentionSpec other = attention == null ? null : Attentions.parse(attention);
-        if (other != null) model = withAttention(model, config.withAttention(other));
+        if (other != null) model = model.withAttention(other);
         long t0 = System.nanoTime();
         double acc = Trainer.accuracy(model, samples, batch, 16);
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -82,15 +80,5 @@ public final class EvalCommand implements Callable<Integer> {
                 .put("step", meta.getOrDefault("step", "?")).put("examples", samples.size()).put("accuracy", acc)
                 .put("majority_accuracy", data.majorityAccuracy(samples)).put("seconds", seconds));
         return 0;
-    }
-
-    /** The trained weights in a model with another attention (its own parameters, if any, freshly initialised). */
-    static EncoderClassifier withAttention(EncoderClassifier trained, ModelConfig config) {
-        EncoderClassifier other = new EncoderClassifier(config);
-        trained.namedParameters().forEach((name, p) -> {
-            var target = other.namedParameters().get(name);
-            if (target != null && target.size() == p.size()) System.arraycopy(p.data, 0, target.data, 0, p.size());
-        });
-        return other;
     }
 }

@@ -1,5 +1,6 @@
 package dev.canopy.cli.train;
 
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.data.BrownLm;
 import dev.canopy.decode.CacheAttentionSpec;
 import dev.canopy.decode.CausalDecoder;
@@ -29,7 +30,7 @@ public final class LmEval {
         if (context == null) {
             var task = data.task(Tasks.lmHeldOutWindows(Preset.parse(lm.task().preset())));
             var model = lm.model();
-            if (attention != null) model = EvalCommand.withAttention(model, model.config().withAttention(dev.canopy.attention.registry.Attentions.parse(attention)));
+            if (attention != null) model = model.withAttention(Attentions.parse(attention));
             long t0 = System.nanoTime();
             double bpb = BitsPerByte.of(model, split.equals("test") ? task.test() : task.valid(), batch, 16);
             line.put("mode", "windows").put("attention", model.attentions().get(0).spec()).put("context", model.config().maxLength())

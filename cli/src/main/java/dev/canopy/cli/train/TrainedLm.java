@@ -30,8 +30,7 @@ public record TrainedLm(RunDirectory run, RunDirectory.TaskRef task, EncoderClas
         RunDirectory.TaskRef task = run.task();
         ModelConfig config = run.model();
         if (!config.causal()) throw new IllegalArgumentException(run.path().resolve(RunDirectory.MODEL) + ": the model is not causal (task " + task.task() + "); generation needs a causal language model such as --task " + BrownLm.NAME);
-        Path state = checkpoint.resolve(Checkpoints.STATE);
-        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(spec -> RunDirectory.parsed(state, spec)).orElse(config.attention());
+        AttentionSpec trained = Checkpoints.trainedAttention(checkpoint, config, new SafetensorsStore());
         EncoderClassifier model = new EncoderClassifier(config.withAttention(trained));
         Map<String, String> meta = Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
         return new TrainedLm(run, task, model, meta.getOrDefault("step", "?"));

@@ -50,22 +50,11 @@ public final class TextClassifierModel {
         ModelConfig config = run.model();
         if (config.twoTower()) throw new IllegalArgumentException(run.path().resolve(RunDirectory.MODEL) + ": a two-tower model takes pairs of documents, not one text");
         // The attention the checkpoint's model has (a scheduled run ends with trees), as eval reads it.
-        Path state = checkpoint.resolve(Checkpoints.STATE);
-        AttentionSpec trained = Checkpoints.attentionOf(checkpoint, new SafetensorsStore()).map(s -> RunDirectory.parsed(state, s)).orElse(config.attention());
+        AttentionSpec trained = Checkpoints.trainedAttention(checkpoint, config, new SafetensorsStore());
         EncoderClassifier model = new EncoderClassifier(config.withAttention(trained));
         Checkpoints.loadWeights(checkpoint, model, new SafetensorsStore());
-        if (!spec.attention().isEmpty()) model = withAttention(model, config.withAttention(Attentions.parse(spec.attention())));
+        if (!spec.attention().isEmpty()) model = model.withAttention(Attentions.parse(spec.attention()));
         return new TextClassifierModel(model, tokens, ref.task());
-    }
-
-    /** The trained weights in a model with another attention (its own parameters, if any, freshly initialised). */
-    private static EncoderClassifier withAttention(EncoderClassifier trained, ModelConfig config) {
-        EncoderClassifier other = new EncoderClassifier(config);
-        trained.namedParameters().forEach((name, p) -> {
-            var target = other.namedParameters().get(name);
-            if (target != null && target.size() == p.size()) System.arraycopy(p.data, 0, target.data, 0, p.size());
-        });
-        return other;
     }
 
     public int classes() {
