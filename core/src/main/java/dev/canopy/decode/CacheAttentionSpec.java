@@ -14,12 +14,13 @@ import java.util.Map;
  * @param height tree height (tf, tc)
  * @param local  recent positions a tree query also attends to
  * @param byMass route tree queries by estimated attention mass ({@code route=mass}), not by the hyperplanes
+ * @param beam   leaves a tf query attends to ({@code beam=B}: a beam descent by mass)
  * @param seed   seed of the tree fit
  * @param text   the spec as written
  */
-public record CacheAttentionSpec(String name, int k, int height, int local, boolean byMass, long seed, String text) {
+public record CacheAttentionSpec(String name, int k, int height, int local, boolean byMass, int beam, long seed, String text) {
     /** The forms a spec can take, for messages and help. */
-    public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W][,route=tree|mass], tc:h=H[,local=W][,route=tree|mass]";
+    public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W][,route=tree|mass][,beam=B], tc:h=H[,local=W][,route=tree|mass]";
 
     /**
      * Parses and checks a spec.
@@ -34,7 +35,8 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
         List<String> allowed = switch (o.name()) {
             case "exact" -> List.of();
             case "topk" -> List.of("k");
-            case "tf", "tc" -> List.of("h", "local", "route", "seed");
+            case "tf" -> List.of("h", "local", "route", "beam", "seed");
+            case "tc" -> List.of("h", "local", "route", "seed");
             default -> throw new IllegalArgumentException("decode attention '" + text + "' is unknown; known: " + KNOWN);
         };
         for (String key : v.keySet()) {
@@ -47,7 +49,9 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
         if (local < 0) throw new IllegalArgumentException("decode attention '" + text + "': local must be >= 0, got " + local);
         String route = v.getOrDefault("route", "tree");
         if (!route.equals("tree") && !route.equals("mass")) throw new IllegalArgumentException("decode attention '" + text + "': route must be tree or mass, got " + route);
-        return new CacheAttentionSpec(o.name(), k, h, local, route.equals("mass"), seed, o.toString());
+        int beam = v.containsKey("beam") ? positive(text, "beam", v) : 1;
+        if (beam > 1 && v.containsKey("route") && !route.equals("mass")) throw new IllegalArgumentException("decode attention '" + text + "': beam > 1 routes by mass; route=" + route + " cannot go with it");
+        return new CacheAttentionSpec(o.name(), k, h, local, route.equals("mass") || beam > 1, beam, seed, o.toString());
     }
 
     /**
@@ -70,8 +74,8 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
         return switch (name) {
             case "exact" -> new ExactCacheAttention(cache);
             case "topk" -> new TopKCacheAttention(cache, k);
-            case "tf" -> new TreeCacheAttention(cache, height, false, local, byMass, seed);
-            case "tc" -> new TreeCacheAttention(cache, height, true, local, byMass, seed);
+            case "tf" -> new TreeCacheAttention(cache, height, false, local, byMass, beam, seed);
+            case "tc" -> new TreeCacheAttention(cache, height, true, local, byMass, 1, seed);
             default -> throw new IllegalStateException(name);
         };
     }

@@ -16,7 +16,6 @@ public final class TopKCacheAttention implements CacheAttention {
     private final float[][] scores, chosen; // per head [capacity], [k]
     private final int[][] picked;           // per head [k]
     private final TopKSelect[] select;      // per head: the selector keeps scratch
-    private final CacheKernels.Scratch[] scratch; // per head
 
     /**
      * Top-k attention over a cache.
@@ -34,11 +33,7 @@ public final class TopKCacheAttention implements CacheAttention {
         chosen = new float[heads][kept];
         picked = new int[heads][kept];
         select = new TopKSelect[heads];
-        scratch = new CacheKernels.Scratch[heads];
-        for (int h = 0; h < heads; h++) {
-            select[h] = new TopKSelect(kept);
-            scratch[h] = new CacheKernels.Scratch();
-        }
+        for (int h = 0; h < heads; h++) select[h] = new TopKSelect(kept);
     }
 
     @Override
@@ -53,7 +48,7 @@ public final class TopKCacheAttention implements CacheAttention {
         int[] idx = picked[head];
         Arrays.fill(out, outOff, outOff + d, 0f);
         if (n == 0) return 0;
-        CacheKernels.scores(q, qOff, keys, base, n, d, scale, s, scratch[head]);
+        CacheKernels.scores(q, qOff, keys, base, n, d, scale, s);
         int m = select[head].select(s, 0, n, idx, p, 0);
         RowOps.softmax(p, 0, p, 0, m);
         for (int i = 0; i < m; i++) VecOps.axpy(p[i], values, base + idx[i] * d, out, outOff, d);

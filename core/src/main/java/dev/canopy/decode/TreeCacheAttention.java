@@ -27,7 +27,9 @@ import java.util.Arrays;
  * <p>With {@code route=mass} a query does not follow the hyperplanes (fitted to keys, they say nothing about queries)
  * but, at every node, the child whose keys promise more attention: the larger log(count) + q · mean key / sqrt(d), the
  * log of the child's softmax mass were all its keys at their mean (our choice; the partition itself stays the fitted
- * tree's). It costs two centroid dot products per level.
+ * tree's). It costs two centroid dot products per level. With {@code beam=B} (tf only, routing by mass) the descent
+ * keeps the B most promising nodes of each level and the query attends to the keys of all B leaves it ends in: B times
+ * the keys of one leaf, and 2B centroid dot products per level.
  *
  * <p>A decode step then reads one leaf (about n / 2^h keys and values) plus h tree nodes (and h centroids), not the whole
  * cache. Leaves are doubly linked lists over slots, and the centroids running sums, so appending and overwriting cost
@@ -36,7 +38,7 @@ import java.util.Arrays;
 public final class TreeCacheAttention implements CacheAttention {
     private static final int NONE = -1;
     private final KvCache cache;
-    private final int height, local;
+    private final int height, local, beam;
     private final boolean centroids, byMass;
     private final long seed;
     private final float scale;
@@ -46,8 +48,9 @@ public final class TreeCacheAttention implements CacheAttention {
     private final int[][][] count;            // [layer][head][node]: keys under the node
     private final float[][][] keySum, valueSum; // [layer][head][node * d] (centroids only)
     private final float[][] scores, weights;  // per head [capacity + height]
-    private final CacheKernels.Scratch[] scratch; // per head, for the exact attention before the fit
     private final int[][] gathered;           // per head [capacity + height]: leaf slots, then centroid nodes
+    private final int[][] frontier;           // per head [2 * beam]: the nodes a beam descent holds
+    private final float[][] frontierMass;     // per head [2 * beam]: their estimated masses
 
     /**
      * Tree retrieval over a cache.
@@ -59,7 +62,7 @@ public final class TreeCacheAttention implements CacheAttention {
      * @param seed      seed of the tree fitting
      */
     public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, long seed) {
-        this(cache, height, centroids, local, false, seed);
+        this(cache, height, centroids, local, false, 1, seed);
     }
 
     /**
@@ -70,15 +73,20 @@ public final class TreeCacheAttention implements CacheAttention {
      * @param centroids whether the query also attends to the centroids of the subtrees off its path (tc)
      * @param local     recent positions every query also attends to (0 for none)
      * @param byMass    route queries to the child with the larger estimated attention mass, not by the hyperplanes
+     * @param beam      leaves a query attends to (more than 1: tf routed by mass only)
      * @param seed      seed of the tree fitting
      */
-    public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, boolean byMass, long seed) {
-        if (height < 0 || height > 16) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": h must be in [0, 16], got " + height);
-        if (local < 0) throw new IllegalArgumentException((centroids ? "tc" : "tf") + ": local must be >= 0, got " + local);
+    public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, boolean byMass, int beam, long seed) {
+        String name = centroids ? "tc" : "tf";
+        if (height < 0 || height > 16) throw new IllegalArgumentException(name + ": h must be in [0, 16], got " + height);
+        if (local < 0) throw new IllegalArgumentException(name + ": local must be >= 0, got " + local);
+        if (beam < 1) throw new IllegalArgumentException(name + ": beam must be at least 1, got " + beam);
+        if (beam > 1 && (centroids || !byMass)) throw new IllegalArgumentException(name + ": beam > 1 needs tf with route=mass (tc's centroids follow one path)");
         this.cache = cache;
         this.height = height;
         this.local = local;
         this.byMass = byMass;
+        this.beam = beam;
         this.centroids = centroids;
         this.seed = seed;
         this.scale = (float) (1 / Math.sqrt(cache.headDim()));
@@ -95,14 +103,14 @@ public final class TreeCacheAttention implements CacheAttention {
         scores = new float[heads][cap + height];
         weights = new float[heads][cap + height];
         gathered = new int[heads][cap + height];
-        scratch = new CacheKernels.Scratch[heads];
-        for (int h = 0; h < heads; h++) scratch[h] = new CacheKernels.Scratch();
+        frontier = new int[heads][2 * beam];
+        frontierMass = new float[heads][2 * beam];
         clear();
     }
 
     @Override
     public String spec() {
-        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "") + (byMass ? ",route=mass" : "");
+        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "") + (byMass ? ",route=mass" : "") + (beam > 1 ? ",beam=" + beam : "");
     }
 
     @Override
@@ -186,6 +194,49 @@ public final class TreeCacheAttention implements CacheAttention {
         return node - internal;
     }
 
+    /**
+     * The leaves a beam descent by mass ends in: each level's children of the held nodes, the B largest
+     * log(count) + q · mean key · scale kept (empty subtrees dropped). Written to frontier[head]; returns how many.
+     */
+    private int leavesByBeam(int layer, int head, float[] q, int qOff) {
+        int d = cache.headDim(), internal = (1 << height) - 1;
+        int[] under = count[layer][head], held = frontier[head];
+        float[] sums = keySum[layer][head], m = frontierMass[head];
+        int size = 1;
+        held[0] = 0;
+        for (int level = 0; level < height; level++) {
+            // Children of the held nodes, in place from the back (held has room for 2 * beam).
+            int children = 0;
+            for (int i = size - 1; i >= 0; i--) {
+                int left = 2 * held[i] + 1;
+                held[2 * i] = left;
+                held[2 * i + 1] = left + 1;
+            }
+            for (int i = 0; i < 2 * size; i++) {
+                float mi = mass(under[held[i]], sums, held[i], q, qOff, d);
+                if (mi == Float.NEGATIVE_INFINITY) continue;
+                held[children] = held[i];
+                m[children++] = mi;
+            }
+            // Keep the beam best (insertion sort: at most 2 * beam items).
+            for (int i = 1; i < children; i++) {
+                int node = held[i];
+                float mi = m[i];
+                int j = i - 1;
+                for (; j >= 0 && m[j] < mi; j--) {
+                    held[j + 1] = held[j];
+                    m[j + 1] = m[j];
+                }
+                held[j + 1] = node;
+                m[j + 1] = mi;
+            }
+            size = Math.min(children, beam);
+            if (size == 0) return 0;
+        }
+        for (int i = 0; i < size; i++) held[i] -= internal;
+        return size;
+    }
+
     private float mass(int keys, float[] sums, int node, float[] q, int qOff, int d) {
         if (keys == 0) return Float.NEGATIVE_INFINITY;
         return (float) Math.log(keys) + VecOps.dot(q, qOff, sums, node * d, d) / keys * scale;
@@ -194,7 +245,7 @@ public final class TreeCacheAttention implements CacheAttention {
     @Override
     public long attend(int layer, int head, float[] q, int qOff, float[] out, int outOff) {
         DecisionTree tree = trees[layer][head];
-        if (tree == null) return ExactCacheAttention.attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale, scratch[head]);
+        if (tree == null) return ExactCacheAttention.attendAll(cache, layer, head, q, qOff, out, outOff, scores[head], scale);
         int d = cache.headDim(), base = cache.offset(head, 0);
         float[] keys = cache.keys(layer), values = cache.values(layer), s = scores[head];
         int[] slots = gathered[head], nx = next[layer][head];
@@ -204,11 +255,20 @@ public final class TreeCacheAttention implements CacheAttention {
             slots[m] = slot;
             s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
         }
-        int leaf = byMass ? leafByMass(layer, head, q, qOff) : tree.leaf(q, qOff);
-        for (int slot = first[layer][head][leaf]; slot != NONE; slot = nx[slot]) {
-            if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
-            slots[m] = slot;
-            s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
+        int leaf, probed = 1;
+        if (beam > 1) {
+            probed = leavesByBeam(layer, head, q, qOff);
+            leaf = probed > 0 ? frontier[head][0] : 0;
+        } else {
+            leaf = byMass ? leafByMass(layer, head, q, qOff) : tree.leaf(q, qOff);
+        }
+        for (int i = 0; i < probed; i++) {
+            int from = beam > 1 ? frontier[head][i] : leaf;
+            for (int slot = first[layer][head][from]; slot != NONE; slot = nx[slot]) {
+                if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
+                slots[m] = slot;
+                s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
+            }
         }
         // The centroids of the subtrees the query's path turns away from, one per level.
         int c = 0;
@@ -225,7 +285,8 @@ public final class TreeCacheAttention implements CacheAttention {
             }
         }
         Arrays.fill(out, outOff, outOff + d, 0f);
-        long read = (long) height * d * Float.BYTES + 2L * (m + 2 * c) * d * Float.BYTES;
+        long nodesRead = beam > 1 ? 2L * beam * height : byMass ? 2L * height : height;
+        long read = nodesRead * d * Float.BYTES + 2L * (m + 2 * c) * d * Float.BYTES;
         if (m + c == 0) return read;
         float[] p = weights[head];
         RowOps.softmax(s, 0, p, 0, m + c);

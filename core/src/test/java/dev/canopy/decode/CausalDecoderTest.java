@@ -98,8 +98,9 @@ class CausalDecoderTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1", "'tf:h=0,route=mass',2"})
-    void topKWithKAtLeastTheContextAndTreesOfHeightZeroEqualExact(String spec, int heads) {
+    @CsvSource({"topk:k=24,2", "topk:k=100,2", "tf:h=0,2", "tc:h=0,2", "'tf:h=0,local=3',2", "'tc:h=0,local=30',2", "topk:k=24,1", "'tc:h=0,local=5',1", "'tf:h=0,route=mass',2",
+        "'tf:h=2,beam=4',2", "'tf:h=3,beam=8,local=2',1"})
+    void topKWithKAtLeastTheContextAndTreesOfHeightZeroOrABeamOverEveryLeafEqualExact(String spec, int heads) {
         EncoderClassifier m = model("rotary", true, 2, heads);
         int[] t = tokens(N, 4);
         CausalDecoder exact = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), N);
@@ -139,18 +140,21 @@ class CausalDecoderTest {
         CausalDecoder exact = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("exact"), 12);
         CausalDecoder tf = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tf:h=2"), 12);
         CausalDecoder tc = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tc:h=2,local=3"), 12);
+        CausalDecoder beam = new CausalDecoder(m.config(), m.namedParameters(), CacheAttentionSpec.parse("tf:h=3,beam=2"), 12);
         for (int i = 0; i < 12; i++) {
-            exact.feed(t[i]);
-            tf.feed(t[i]);
-            tc.feed(t[i]);
+            for (CausalDecoder d : List.of(exact, tf, tc, beam)) d.feed(t[i]);
         }
-        tf.attention().fit();
-        tc.attention().fit();
+        for (CausalDecoder d : List.of(tf, tc, beam)) d.attention().fit();
+        long beamRead = 0, exactRead = 0;
         for (int i = 12; i < N; i++) { // past the capacity: slots are overwritten and leave their leaves
-            float[] e = exact.step(t[i]), f = tf.step(t[i]), c = tc.step(t[i]);
-            for (float[] l : List.of(e, f, c)) for (float x : l) assertTrue(Float.isFinite(x));
+            float[] e = exact.step(t[i]), f = tf.step(t[i]), c = tc.step(t[i]), b = beam.step(t[i]);
+            for (float[] l : List.of(e, f, c, b)) for (float x : l) assertTrue(Float.isFinite(x));
             assertTrue(tf.bytesReadLastStep() < exact.bytesReadLastStep(), "tf reads " + tf.bytesReadLastStep() + " of exact's " + exact.bytesReadLastStep());
+            beamRead += beam.bytesReadLastStep();
+            exactRead += exact.bytesReadLastStep();
         }
+        // Two leaves of eight (and the nodes the descent scored): less than every key, though not at every step.
+        assertTrue(beamRead < exactRead, "a beam of 2 of 8 leaves read " + beamRead + " bytes, exact " + exactRead);
     }
 
     @Test
@@ -181,7 +185,7 @@ class CausalDecoderTest {
         CausalDecoder d = new CausalDecoder(rotary.config(), rotary.namedParameters(), CacheAttentionSpec.parse("exact"), N);
         e = assertThrows(IllegalArgumentException.class, () -> d.step(VOCAB));
         assertTrue(e.getMessage().contains("vocabulary"), e.getMessage());
-        for (String bad : List.of("topk", "topk:k=0", "tf:h=x", "linformer:k=3", "exact:k=2")) {
+        for (String bad : List.of("topk", "topk:k=0", "tf:h=x", "linformer:k=3", "exact:k=2", "tc:h=2,beam=2", "tf:h=2,beam=2,route=tree", "tf:h=2,beam=0")) {
             assertThrows(IllegalArgumentException.class, () -> CacheAttentionSpec.parse(bad), bad);
         }
     }

@@ -64,7 +64,7 @@ public final class DecodeBench implements Runnable {
         byte[] text = heldOutText(data, contexts.stream().mapToInt(Integer::intValue).max().orElse(0) + steps + 16);
         double bandwidth = StreamBandwidth.measureGBps((long) bandwidthMib << 20, 5);
         System.out.println(new JsonLine().put("event", "bandwidth").put("stream_read_gb_per_second", bandwidth).put("bytes", (long) bandwidthMib << 20)
-                .put("how", "vectorised sum over a " + bandwidthMib + " MiB float array split over the shared pool's threads, best of 5 passes"));
+                .put("how", "vectorised sum (four independent sums per thread) over a " + bandwidthMib + " MiB float array split over the shared pool's threads, best of 5 passes"));
         warmUp(config, lm, specs, text);
         for (int context : contexts) {
             HeapCheck.require(3L * 2 * config.layers() * config.dim() * context * Float.BYTES, "bench decode --context " + context + ": three KV caches", "use a shorter --context");

@@ -26,15 +26,22 @@ public final class StreamBandwidth {
         n -= n % (S.length() * 64);
         float[] a = new float[n];
         java.util.Arrays.fill(a, 1f);
-        int parts = Parallel.threads() * 4, per = n / parts;
+        int parts = Parallel.threads() * 4, per = n / parts - n / parts % (4 * S.length());
         float[] partial = new float[parts];
         double best = 0;
         for (int p = 0; p < passes + 1; p++) {
             long t0 = System.nanoTime();
             Parallel.forEach(parts, part -> {
-                FloatVector acc = FloatVector.zero(S);
-                for (int i = part * per, end = i + per; i < end; i += S.length()) acc = acc.add(FloatVector.fromArray(S, a, i));
-                partial[part] = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+                // Four independent sums, so that the adds' latency never limits how fast loads issue.
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                int l = S.length();
+                for (int i = part * per, end = i + per; i < end; i += 4 * l) {
+                    a0 = a0.add(FloatVector.fromArray(S, a, i));
+                    a1 = a1.add(FloatVector.fromArray(S, a, i + l));
+                    a2 = a2.add(FloatVector.fromArray(S, a, i + 2 * l));
+                    a3 = a3.add(FloatVector.fromArray(S, a, i + 3 * l));
+                }
+                partial[part] = a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
             });
             double s = (System.nanoTime() - t0) / 1e9;
             float sum = 0;
