@@ -19,47 +19,52 @@ final class CacheKernels {
 
     /**
      * s[j] = scale · q · k_j for keys j = 0 .. n-1 stored at keys[base + j d]. One lane reduction per key, with the
-     * query's vectors held in registers: per key only its loads, the products and the reduction, so the next keys'
-     * loads issue early (a sixteen-key fold measured 3-5x slower here, in and out of cache).
+     * query's vectors in registers: per key only its loads, the products and the reduction, so the next keys' loads
+     * issue early (a sixteen-key fold measured 3-5x slower here, in and out of cache).
      */
     static void scores(float[] q, int qOff, float[] keys, int base, int n, int d, float scale, float[] s) {
-        if (d == L) {
-            FloatVector q0 = FloatVector.fromArray(S, q, qOff);
-            for (int j = 0, at = base; j < n; j++, at += d) {
-                s[j] = FloatVector.fromArray(S, keys, at).mul(q0).reduceLanes(VectorOperators.ADD) * scale;
-            }
-        } else if (d == 2 * L) {
-            FloatVector q0 = FloatVector.fromArray(S, q, qOff), q1 = FloatVector.fromArray(S, q, qOff + L);
-            for (int j = 0, at = base; j < n; j++, at += d) {
-                FloatVector p = FloatVector.fromArray(S, keys, at).mul(q0).add(FloatVector.fromArray(S, keys, at + L).mul(q1));
-                s[j] = p.reduceLanes(VectorOperators.ADD) * scale;
-            }
-        } else if (d % (2 * L) == 0) {
-            for (int j = 0, at = base; j < n; j++, at += d) {
-                FloatVector p0 = FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff));
-                FloatVector p1 = FloatVector.fromArray(S, keys, at + L).mul(FloatVector.fromArray(S, q, qOff + L));
-                for (int c = 2 * L; c < d; c += 2 * L) {
-                    p0 = FloatVector.fromArray(S, keys, at + c).fma(FloatVector.fromArray(S, q, qOff + c), p0);
-                    p1 = FloatVector.fromArray(S, keys, at + c + L).fma(FloatVector.fromArray(S, q, qOff + c + L), p1);
-                }
-                s[j] = p0.add(p1).reduceLanes(VectorOperators.ADD) * scale;
-            }
-        } else {
-            for (int j = 0; j < n; j++) s[j] = VecOps.dot(q, qOff, keys, base + j * d, d) * scale;
+        for (int j = 0, at = base; j < n; j++, at += d) s[j] = dot(q, qOff, keys, at, d) * scale;
+    }
+
+    /** s[i] = scale · q · k over the keys of slots[0 .. m) (slot j's key at keys[base + j d]). */
+    static void scoresAt(float[] q, int qOff, float[] keys, int base, int[] slots, int m, int d, float scale, float[] s) {
+        for (int i = 0; i < m; i++) s[i] = dot(q, qOff, keys, base + slots[i] * d, d) * scale;
+    }
+
+    private static float dot(float[] q, int qOff, float[] keys, int at, int d) {
+        if (d == L) return FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff)).reduceLanes(VectorOperators.ADD);
+        if (d % (2 * L) != 0) return VecOps.dot(q, qOff, keys, at, d);
+        FloatVector p0 = FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff));
+        FloatVector p1 = FloatVector.fromArray(S, keys, at + L).mul(FloatVector.fromArray(S, q, qOff + L));
+        for (int c = 2 * L; c < d; c += 2 * L) {
+            p0 = FloatVector.fromArray(S, keys, at + c).fma(FloatVector.fromArray(S, q, qOff + c), p0);
+            p1 = FloatVector.fromArray(S, keys, at + c + L).fma(FloatVector.fromArray(S, q, qOff + c + L), p1);
         }
+        return p0.add(p1).reduceLanes(VectorOperators.ADD);
     }
 
     /** out[0 .. d) = Σ_j p[j] · v_j over values j = 0 .. n-1 at values[base + j d] (out overwritten). */
     static void weightedSum(float[] p, float[] values, int base, int n, int d, float[] out, int outOff) {
+        weightedSum(p, values, base, null, n, d, out, outOff);
+    }
+
+    /** out[0 .. d) = Σ_i p[i] · v over the values of slots[0 .. m) (out overwritten). */
+    static void weightedSumAt(float[] p, float[] values, int base, int[] slots, int m, int d, float[] out, int outOff) {
+        weightedSum(p, values, base, slots, m, d, out, outOff);
+    }
+
+    /** The weighted sum over values j (slots == null) or slots[j]; accumulators stay in registers across values. */
+    private static void weightedSum(float[] p, float[] values, int base, int[] slots, int n, int d, float[] out, int outOff) {
         if (d % L != 0) {
             java.util.Arrays.fill(out, outOff, outOff + d, 0f);
-            for (int j = 0; j < n; j++) VecOps.axpy(p[j], values, base + j * d, out, outOff, d);
+            for (int j = 0; j < n; j++) VecOps.axpy(p[j], values, base + (slots == null ? j : slots[j]) * d, out, outOff, d);
             return;
         }
         for (int c = 0; c < d; c += 2 * L) {
             boolean two = c + L < d;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            for (int j = 0, at = base + c; j < n; j++, at += d) {
+            for (int j = 0; j < n; j++) {
+                int at = base + (slots == null ? j : slots[j]) * d + c;
                 FloatVector w = FloatVector.broadcast(S, p[j]);
                 a0 = FloatVector.fromArray(S, values, at).fma(w, a0);
                 if (two) a1 = FloatVector.fromArray(S, values, at + L).fma(w, a1);

@@ -51,7 +51,7 @@ public final class TopKCacheAttention implements CacheAttention {
         CacheKernels.scores(q, qOff, keys, base, n, d, scale, s);
         int m = select[head].select(s, 0, n, idx, p, 0);
         RowOps.softmax(p, 0, p, 0, m);
-        for (int i = 0; i < m; i++) VecOps.axpy(p[i], values, base + idx[i] * d, out, outOff, d);
+        CacheKernels.weightedSumAt(p, values, base, idx, m, d, out, outOff);
         return (long) (n + m) * d * Float.BYTES;
     }
 }

@@ -110,7 +110,7 @@ public final class TreeCacheAttention implements CacheAttention {
 
     @Override
     public String spec() {
-        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "") + (byMass ? ",route=mass" : "") + (beam > 1 ? ",beam=" + beam : "");
+        return (centroids ? "tc" : "tf") + ":h=" + height + (local > 0 ? ",local=" + local : "") + (beam > 1 ? ",beam=" + beam : byMass ? ",route=mass" : "");
     }
 
     @Override
@@ -250,11 +250,7 @@ public final class TreeCacheAttention implements CacheAttention {
         float[] keys = cache.keys(layer), values = cache.values(layer), s = scores[head];
         int[] slots = gathered[head], nx = next[layer][head];
         int cap = cache.capacity(), recent = Math.min(local, cache.length()), current = (int) ((cache.positions() - 1) % cap), m = 0;
-        for (int i = 0; i < recent; i++) {
-            int slot = Math.floorMod(current - i, cap);
-            slots[m] = slot;
-            s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
-        }
+        for (int i = 0; i < recent; i++) slots[m++] = Math.floorMod(current - i, cap);
         int leaf, probed = 1;
         if (beam > 1) {
             probed = leavesByBeam(layer, head, q, qOff);
@@ -266,10 +262,11 @@ public final class TreeCacheAttention implements CacheAttention {
             int from = beam > 1 ? frontier[head][i] : leaf;
             for (int slot = first[layer][head][from]; slot != NONE; slot = nx[slot]) {
                 if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
-                slots[m] = slot;
-                s[m++] = VecOps.dot(q, qOff, keys, base + slot * d, d) * scale;
+                slots[m++] = slot;
             }
         }
+        // Slots first, then one pass over their keys: the loads do not wait on the walk along the leaf's list.
+        CacheKernels.scoresAt(q, qOff, keys, base, slots, m, d, scale, s);
         // The centroids of the subtrees the query's path turns away from, one per level.
         int c = 0;
         int[] under = count[layer][head];
@@ -284,13 +281,15 @@ public final class TreeCacheAttention implements CacheAttention {
                 c++;
             }
         }
-        Arrays.fill(out, outOff, outOff + d, 0f);
         long nodesRead = beam > 1 ? 2L * beam * height : byMass ? 2L * height : height;
         long read = nodesRead * d * Float.BYTES + 2L * (m + 2 * c) * d * Float.BYTES;
-        if (m + c == 0) return read;
+        if (m + c == 0) {
+            Arrays.fill(out, outOff, outOff + d, 0f);
+            return read;
+        }
         float[] p = weights[head];
         RowOps.softmax(s, 0, p, 0, m + c);
-        for (int i = 0; i < m; i++) VecOps.axpy(p[i], values, base + slots[i] * d, out, outOff, d);
+        CacheKernels.weightedSumAt(p, values, base, slots, m, d, out, outOff);
         for (int i = m; i < m + c; i++) VecOps.axpy(p[i] / under[slots[i]], valueSum[layer][head], slots[i] * d, out, outOff, d);
         return read;
     }
