@@ -24,8 +24,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Turns benchmark lines into charts: time and memory against n (one line per attention or peer), GFLOP/s of the
- * kernels, and accuracy against FLOPs when training results are present. When the same point appears more than
- * once (several runs concatenated), the last one wins.
+ * kernels, and accuracy against FLOPs when training results are present. On the line charts, when the same point
+ * appears more than once (several runs concatenated), the last one wins; the scatter charts (accuracy against FLOPs and
+ * against training time) keep every run, so seeds of one attention, whose FLOPs are equal, stay separate points.
  */
 public final class ReportCharts {
     private static final int WIDTH = 900, HEIGHT = 560;
@@ -110,18 +111,18 @@ public final class ReportCharts {
                 lines("Canopy sgemm (square)", "size", "GFLOP/s", gflops)));
     }
 
-    /** Training results: any line with an accuracy and a FLOP count, one point set per attention. */
+    /** Training results: any line with an accuracy and a FLOP count, every run a point, one series per attention. */
     private static void accuracy(BenchRecords records, List<Figure> figures) {
-        Map<String, Map<Double, Double>> points = new LinkedHashMap<>();
+        Map<String, List<double[]>> points = new LinkedHashMap<>();
         for (Map<String, Object> l : records.lines()) {
             double acc = firstNumber(l, "accuracy", "test_accuracy", "eval_accuracy", "val_accuracy");
             double flops = firstNumber(l, "attention_flops", "train_flops", "flops");
             if (Double.isNaN(acc) || Double.isNaN(flops) || flops <= 0) continue;
             String name = !text(l, "attention").isEmpty() ? text(l, "attention") : !text(l, "kind").isEmpty() ? text(l, "kind") : "run";
-            points.computeIfAbsent(name, k -> new TreeMap<>()).put(flops, acc);
+            points.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {flops, acc});
         }
         if (points.isEmpty()) return;
-        XYChart chart = lines("accuracy against attention FLOPs", "FLOPs", "accuracy", points, false);
+        XYChart chart = chart("accuracy against attention FLOPs", "FLOPs", "accuracy", points, false);
         chart.getStyler().setYAxisLogarithmic(false);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         figures.add(new Figure("accuracy_vs_flops.png", "accuracy against FLOPs", chart));
@@ -132,11 +133,11 @@ public final class ReportCharts {
         List<Map<String, Object>> cells = records.bench("sweep");
         if (cells.isEmpty()) return;
         Map<String, Map<Double, List<Double>>> byN = new LinkedHashMap<>();
-        Map<String, Map<Double, Double>> byTime = new LinkedHashMap<>();
+        Map<String, List<double[]>> byTime = new LinkedHashMap<>();
         for (Map<String, Object> c : cells) {
             String name = text(c, "attention");
             byN.computeIfAbsent(name, k -> new TreeMap<>()).computeIfAbsent(number(c, "n"), k -> new ArrayList<>()).add(number(c, "accuracy"));
-            byTime.computeIfAbsent(name, k -> new TreeMap<>()).put(number(c, "train_seconds"), number(c, "accuracy"));
+            byTime.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {number(c, "train_seconds"), number(c, "accuracy")});
         }
         Map<String, Map<Double, Double>> means = new LinkedHashMap<>();
         byN.forEach((name, points) -> points.forEach((n, accs) ->
@@ -144,7 +145,7 @@ public final class ReportCharts {
         XYChart vsN = lines("test accuracy against sequence length (mean over seeds)", "n", "accuracy", means, true);
         vsN.getStyler().setYAxisLogarithmic(false);
         figures.add(new Figure("sweep_accuracy_vs_n.png", "accuracy against n", vsN));
-        XYChart vsTime = lines("test accuracy against training time (one point per run)", "training seconds", "accuracy", byTime, false);
+        XYChart vsTime = chart("test accuracy against training time (one point per run)", "training seconds", "accuracy", byTime, false);
         vsTime.getStyler().setYAxisLogarithmic(false).setXAxisLogarithmic(false); // a resumed, finished cell may report 0 s
         vsTime.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         figures.add(new Figure("sweep_accuracy_vs_time.png", "accuracy against training time", vsTime));
@@ -154,8 +155,15 @@ public final class ReportCharts {
         return lines(title, x, y, series, true);
     }
 
-    /** log2X: sizes that double from point to point; otherwise a log10 axis (FLOPs span decades). */
+    /** One point per x (sorted) for each series. */
     private static XYChart lines(String title, String x, String y, Map<String, Map<Double, Double>> series, boolean log2X) {
+        Map<String, List<double[]>> points = new LinkedHashMap<>();
+        series.forEach((name, byX) -> points.put(name, byX.entrySet().stream().map(e -> new double[] {e.getKey(), e.getValue()}).toList()));
+        return chart(title, x, y, points, log2X);
+    }
+
+    /** Each series' (x, y) points as given. log2X: sizes that double from point to point; otherwise a log10 axis (FLOPs span decades). */
+    static XYChart chart(String title, String x, String y, Map<String, List<double[]>> series, boolean log2X) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
         var styler = chart.getStyler();
         // x: sizes double from point to point, so plot log2(x) on a linear axis and label the ticks with x itself;
@@ -174,8 +182,8 @@ public final class ReportCharts {
         styler.setMarkerSize(8);
         series.forEach((name, points) -> {
             if (points.isEmpty()) return;
-            double[] xs = points.keySet().stream().mapToDouble(v -> log2X ? Math.log(v) / Math.log(2) : v).toArray();
-            double[] ys = points.values().stream().mapToDouble(Double::doubleValue).toArray();
+            double[] xs = points.stream().mapToDouble(p -> log2X ? Math.log(p[0]) / Math.log(2) : p[0]).toArray();
+            double[] ys = points.stream().mapToDouble(p -> p[1]).toArray();
             XYSeries s = chart.addSeries(name, xs, ys);
             s.setMarker(SeriesMarkers.CIRCLE);
             s.setLineStyle(new BasicStroke(2f));

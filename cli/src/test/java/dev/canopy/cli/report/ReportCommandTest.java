@@ -7,9 +7,14 @@ import dev.canopy.cli.CanopyCliTest;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.XYChart;
 
 public class ReportCommandTest {
     @TempDir
@@ -40,6 +45,23 @@ public class ReportCommandTest {
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("<img src=\"peers_attention_forward_time.png\""), html);
         assertTrue(html.contains("<td>pytorch</td>"), html);
+    }
+
+    @Test
+    void seedsWithEqualFlopsStaySeparatePointsOnTheScatterCharts() {
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (int seed = 1; seed <= 3; seed++) {
+            lines.add(Map.of("bench", "sweep", "attention", "tf:h=4", "n", 1024.0, "seed", (double) seed,
+                    "accuracy", 0.88 + 0.01 * seed, "attention_flops", 3.6e7, "train_seconds", 0.0));
+        }
+        Map<String, XYChart> charts = new HashMap<>();
+        for (ReportCharts.Figure f : ReportCharts.build(new BenchRecords(lines))) {
+            if (f.chart() instanceof XYChart xy) charts.put(f.file(), xy);
+        }
+        // Equal FLOPs (and, for resumed cells, equal seconds): three runs, three points each.
+        assertEquals(3, charts.get("accuracy_vs_flops.png").getSeriesMap().get("tf:h=4").getYData().length);
+        assertEquals(3, charts.get("sweep_accuracy_vs_time.png").getSeriesMap().get("tf:h=4").getYData().length);
+        assertEquals(1, charts.get("sweep_accuracy_vs_n.png").getSeriesMap().get("tf:h=4").getYData().length); // the mean
     }
 
     @Test
