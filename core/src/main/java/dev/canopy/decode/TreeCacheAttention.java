@@ -53,19 +53,6 @@ public final class TreeCacheAttention implements CacheAttention {
     private final float[][] frontierMass;     // per head [2 * beam]: their estimated masses
 
     /**
-     * Tree retrieval over a cache.
-     *
-     * @param cache     the cache it reads
-     * @param height    the trees' height (2^height leaves)
-     * @param centroids whether the query also attends to the centroids of the subtrees off its path (tc)
-     * @param local     recent positions every query also attends to (0 for none)
-     * @param seed      seed of the tree fitting
-     */
-    public TreeCacheAttention(KvCache cache, int height, boolean centroids, int local, long seed) {
-        this(cache, height, centroids, local, false, 1, seed);
-    }
-
-    /**
      * Tree retrieval over a cache, choosing how queries are routed.
      *
      * @param cache     the cache it reads
@@ -182,23 +169,12 @@ public final class TreeCacheAttention implements CacheAttention {
         }
     }
 
-    /** The leaf reached by taking, at each node, the child with the larger log(count) + q · mean key · scale. */
-    private int leafByMass(int layer, int head, float[] q, int qOff) {
-        int d = cache.headDim(), internal = (1 << height) - 1, node = 0;
-        int[] under = count[layer][head];
-        float[] sums = keySum[layer][head];
-        while (node < internal) {
-            int left = 2 * node + 1, right = left + 1;
-            node = mass(under[left], sums, left, q, qOff, d) >= mass(under[right], sums, right, q, qOff, d) ? left : right;
-        }
-        return node - internal;
-    }
-
     /**
-     * The leaves a beam descent by mass ends in: each level's children of the held nodes, the B largest
-     * log(count) + q · mean key · scale kept (empty subtrees dropped). Written to frontier[head]; returns how many.
+     * The leaves a descent by mass ends in: each level's children of the held nodes, the B largest
+     * log(count) + q · mean key · scale kept (empty subtrees dropped; ties keep the left child first), so a beam of 1
+     * takes the more promising child at every node. Written to frontier[head]; returns how many.
      */
-    private int leavesByBeam(int layer, int head, float[] q, int qOff) {
+    private int leavesByMass(int layer, int head, float[] q, int qOff) {
         int d = cache.headDim(), internal = (1 << height) - 1;
         int[] under = count[layer][head], held = frontier[head];
         float[] sums = keySum[layer][head], m = frontierMass[head];
@@ -252,14 +228,14 @@ public final class TreeCacheAttention implements CacheAttention {
         int cap = cache.capacity(), recent = Math.min(local, cache.length()), current = (int) ((cache.positions() - 1) % cap), m = 0;
         for (int i = 0; i < recent; i++) slots[m++] = Math.floorMod(current - i, cap);
         int leaf, probed = 1;
-        if (beam > 1) {
-            probed = leavesByBeam(layer, head, q, qOff);
-            leaf = probed > 0 ? frontier[head][0] : 0;
+        if (byMass) {
+            probed = leavesByMass(layer, head, q, qOff);
+            leaf = probed > 0 ? frontier[head][0] : 0; // an empty tree: no leaf holds a key
         } else {
-            leaf = byMass ? leafByMass(layer, head, q, qOff) : tree.leaf(q, qOff);
+            leaf = tree.leaf(q, qOff);
         }
         for (int i = 0; i < probed; i++) {
-            int from = beam > 1 ? frontier[head][i] : leaf;
+            int from = byMass ? frontier[head][i] : leaf;
             for (int slot = first[layer][head][from]; slot != NONE; slot = nx[slot]) {
                 if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
                 slots[m++] = slot;
@@ -281,7 +257,7 @@ public final class TreeCacheAttention implements CacheAttention {
                 c++;
             }
         }
-        long nodesRead = beam > 1 ? 2L * beam * height : byMass ? 2L * height : height;
+        long nodesRead = byMass ? 2L * beam * height : height;
         long read = nodesRead * d * Float.BYTES + 2L * (m + 2 * c) * d * Float.BYTES;
         if (m + c == 0) {
             Arrays.fill(out, outOff, outOff + d, 0f);
