@@ -69,13 +69,13 @@ public final class ExactAttention implements Attention {
         if (pairParallel(s)) {
             // Many pairs: one task per pair, each with its own transposed keys.
             Parallel.forEach(s.pairs(), pair -> {
-                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock);
+                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock, SCRATCH.get());
                 for (int b = 0; b < qBlocks; b++) forwardBlock(s, q, keys, mask, out, lse, pair, b * queryBlock);
             });
         } else {
             // Few pairs: one pair at a time, its query blocks in parallel, sharing the transposed keys.
             for (int pair = 0; pair < s.pairs(); pair++) {
-                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock);
+                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock, null);
                 int p = pair;
                 Parallel.forEach(qBlocks, b -> forwardBlock(s, q, keys, mask, out, lse, p, b * queryBlock));
             }
@@ -92,19 +92,22 @@ public final class ExactAttention implements Attention {
     /**
      * One pair's keys laid out for the score tiles: K transposed block by block ([dp x bc] per key block, zero-padded)
      * and V with rows padded to a multiple of the vector width (V itself when dv already is one). Built once per pair
-     * so the O(n d) transposition is not repeated for every query block.
+     * so the O(n d) transposition is not repeated for every query block. With a thread's scratch (a task that uses the
+     * keys alone) the layout is written into its buffers, so many small pairs allocate nothing; otherwise (keys shared
+     * by the threads) into new arrays.
      */
     record PairKeys(float[] kt, float[] v, int vOff, int nk, int blocks) {
-        static PairKeys of(AttentionShape s, float[] k, float[] v, int pair, int bc) {
+        static PairKeys of(AttentionShape s, float[] k, float[] v, int pair, int bc, Scratch own) {
             int d = s.d(), dv = s.dv(), nk = s.nk(), dp = pad(d), wp = pad(dv);
             int blocks = Math.ceilDiv(nk, bc);
-            float[] kt = new float[blocks * dp * bc];
+            float[] kt = own == null ? new float[blocks * dp * bc] : (own.pairKeys = Scratch.ensure(own.pairKeys, blocks * dp * bc));
             for (int blk = 0; blk < blocks; blk++) {
-                int j0 = blk * bc, cols = Math.min(bc, nk - j0);
-                Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, blk * dp * bc, pad(cols));
+                int j0 = blk * bc, cols = Math.min(bc, nk - j0), at = blk * dp * bc;
+                Tiles.transposePadded(k, (pair * nk + j0) * d, d, cols, d, kt, at, pad(cols));
+                if (own != null && dp > d) Arrays.fill(kt, at + d * pad(cols), at + dp * pad(cols), 0f); // rows past d meet q's zero padding
             }
             if (wp == dv) return new PairKeys(kt, v, pair * nk * dv, nk, blocks);
-            float[] vp = new float[nk * wp];
+            float[] vp = own == null ? new float[nk * wp] : (own.pairValues = Scratch.ensure(own.pairValues, nk * wp));
             Tiles.copyPadded(v, pair * nk * dv, dv, nk, dv, vp, 0, wp);
             return new PairKeys(kt, vp, 0, nk, blocks);
         }
@@ -117,7 +120,7 @@ public final class ExactAttention implements Attention {
 
     /** Per-thread scratch, sized for the largest shape seen so far. */
     private static final class Scratch {
-        float[] qs, kt, vs, sc, acc, m, l, dos, vt, ks, dp, dkAcc, dvAcc;
+        float[] qs, kt, vs, sc, acc, m, l, dos, vt, ks, dp, dkAcc, dvAcc, pairKeys, pairValues;
 
         static float[] ensure(float[] a, int n) {
             return a != null && a.length >= n ? a : new float[n];
@@ -141,10 +144,7 @@ public final class ExactAttention implements Attention {
 
         // Scale Q on the way in, so the tile product is already QK^T / sqrt(d).
         int qBase = (pair * nq + i0) * d;
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < d; c++) qs[r * dp + c] = q[qBase + r * d + c] * scale;
-            for (int c = d; c < dp; c++) qs[r * dp + c] = 0f;
-        }
+        for (int r = 0; r < rows; r++) Tiles.scaleRow(q, qBase + r * d, d, scale, qs, r * dp, dp);
         Arrays.fill(acc, 0, rows * wp, 0f);
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(l, 0, rows, 0f);
@@ -160,8 +160,7 @@ public final class ExactAttention implements Attention {
         }
         int oBase = (pair * nq + i0) * dv;
         for (int r = 0; r < rows; r++) {
-            float inv = l[r] > 0 ? 1f / l[r] : 0f;
-            for (int c = 0; c < dv; c++) out[oBase + r * dv + c] = acc[r * wp + c] * inv;
+            Tiles.scaleRow(acc, r * wp, dv, l[r] > 0 ? 1f / l[r] : 0f, out, oBase + r * dv, dv);
             lse[pair * nq + i0 + r] = l[r] > 0 ? m[r] + (float) Math.log(l[r]) : Float.POSITIVE_INFINITY;
         }
     }

@@ -123,11 +123,7 @@ public final class PackedSelfAttention {
         float scale = (float) (1.0 / Math.sqrt(d));
         for (int i0 = 0; i0 < n; i0 += br) {
             int rows = Math.min(br, n - i0);
-            for (int r = 0; r < rows; r++) {
-                int src = (start + i0 + r) * ld + qCol;
-                for (int c = 0; c < d; c++) qs[r * dp + c] = qkv[src + c] * scale;
-                for (int c = d; c < dp; c++) qs[r * dp + c] = 0f;
-            }
+            for (int r = 0; r < rows; r++) Tiles.scaleRow(qkv, (start + i0 + r) * ld + qCol, d, scale, qs, r * dp, dp);
             Arrays.fill(acc, 0, rows * dp, 0f);
             Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0, rows, 0f);
@@ -138,11 +134,8 @@ public final class PackedSelfAttention {
                 ScoreRows.onlineStep(sc, bc, rows, colsP, m, l, acc, dp);
                 Tiles.mulAcc(sc, 0, bc, rows, cols, vs, j0 * dp, dp, acc, 0);
             }
-            for (int r = 0; r < rows; r++) {
-                float inv = 1f / l[r];  // every query sees at least itself, so l > 0
-                int dst = (start + i0 + r) * lay.ldOut() + head * d;
-                for (int c = 0; c < d; c++) out[dst + c] = acc[r * dp + c] * inv;
-            }
+            // every query sees at least itself, so l > 0
+            for (int r = 0; r < rows; r++) Tiles.scaleRow(acc, r * dp, d, 1f / l[r], out, (start + i0 + r) * lay.ldOut() + head * d, d);
         }
     }
 }

@@ -59,11 +59,11 @@ public final class SpecialFunctions {
      */
     public static FloatVector expBelowOverflow(FloatVector x) {
         VectorSpecies<Float> s = x.species();
+        // Lanes below EXP_MIN (-inf among them) compute garbage, possibly NaN, that the last blend replaces by 0: no clamp.
         VectorMask<Float> under = x.lt(EXP_MIN);
-        FloatVector c = x.blend(EXP_MIN, under);
-        FloatVector t = c.fma(LOG2E, ROUNDER);
+        FloatVector t = x.fma(LOG2E, ROUNDER);
         FloatVector n = t.sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), c);
+        FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(s, -LN2_LO), r);
         FloatVector p = r.fma(1f / 5040, 1f / 720).fma(r, FloatVector.broadcast(s, 1f / 120)).fma(r, FloatVector.broadcast(s, 1f / 24)).fma(r, FloatVector.broadcast(s, 1f / 6)).fma(r, FloatVector.broadcast(s, 0.5f))
                 .fma(r, FloatVector.broadcast(s, 1f)).fma(r, FloatVector.broadcast(s, 1f));

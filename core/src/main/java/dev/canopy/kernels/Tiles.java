@@ -392,6 +392,15 @@ public final class Tiles {
         }
     }
 
+    /** dst[dstOff + c] = src[srcOff + c] * f for c < width, then zeros up to padded (>= width): one row, scaled. */
+    public static void scaleRow(float[] src, int srcOff, int width, float f, float[] dst, int dstOff, int padded) {
+        FloatVector fv = FloatVector.broadcast(S, f);
+        int c = 0;
+        for (int bound = S.loopBound(width); c < bound; c += L) FloatVector.fromArray(S, src, srcOff + c).mul(fv).intoArray(dst, dstOff + c);
+        for (; c < width; c++) dst[dstOff + c] = src[srcOff + c] * f;
+        for (; c < padded; c++) dst[dstOff + c] = 0f;
+    }
+
     /** Copies rows x width from src (stride lds) into dst (stride ldd), zero-filling columns [width, ldd). */
     public static void copyPadded(float[] src, int srcOff, int lds, int rows, int width, float[] dst, int dstOff, int ldd) {
         for (int r = 0; r < rows; r++) {

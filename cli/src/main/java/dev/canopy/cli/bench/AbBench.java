@@ -71,7 +71,7 @@ public final class AbBench implements Runnable {
     int warmup;
 
     @Option(names = "--launches", description = "Fresh JVMs to repeat the whole A/B in, one after another; each compiles the builds its own "
-            + "way, which alone moved results by 5% (default: ${DEFAULT-VALUE}).", defaultValue = "1")
+            + "way, which alone moved results by 5%% (default: ${DEFAULT-VALUE}).", defaultValue = "1")
     int launches;
 
 
