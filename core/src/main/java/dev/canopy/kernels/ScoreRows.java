@@ -2,7 +2,6 @@ package dev.canopy.kernels;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -49,7 +48,7 @@ public final class ScoreRows {
         int maxAt = LaneReduce.parkSize(), sumAt = maxAt + L;
         for (int i = 0; i < count; i++) {
             int row = (r0 + i) * ld;
-            laneMaxima(sc, row, len, park, LaneReduce.slot(i) * L);
+            RowOps.laneMaxima(sc, row, len, park, LaneReduce.slot(i) * L);
         }
         LaneReduce.maxima(park, maxAt);
         for (int i = 0; i < count; i++) {
@@ -73,35 +72,6 @@ public final class ScoreRows {
             float mNew = park[maxAt + i];
             if (mNew != Float.NEGATIVE_INFINITY) rescale(r0 + i, mNew, park[sumAt + i], m, l, acc, wp);
         }
-    }
-
-    /**
-     * The lane-wise maximum of a row of len (a multiple of L) scores, in four independent chains of compare-and-blend.
-     * FloatVector.max keeps Math.max's NaN and signed-zero rules, which on x86 costs a sequence of instructions per
-     * call, so one chain of it was the slowest step of the whole softmax (measured: 3.0 ns a vector against 0.5 here).
-     * A maximum does not depend on the order it is taken in, so the bits are unchanged, except that a NaN score is
-     * skipped here (its exponential is NaN all the same) and a row whose maximum is 0 may keep -0 for +0 (exp(x - m)
-     * and the log-sum-exp are the same for either). Stored at into[at ..], not returned: a vector returned from a call
-     * the JIT does not inline is boxed.
-     */
-    static void laneMaxima(float[] sc, int row, int len, float[] into, int at) {
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
-        int j = 0;
-        for (; j + 4 * L <= len; j += 4 * L) {
-            FloatVector x0 = FloatVector.fromArray(S, sc, row + j), x1 = FloatVector.fromArray(S, sc, row + j + L);
-            FloatVector x2 = FloatVector.fromArray(S, sc, row + j + 2 * L), x3 = FloatVector.fromArray(S, sc, row + j + 3 * L);
-            m0 = m0.blend(x0, x0.compare(VectorOperators.GT, m0));
-            m1 = m1.blend(x1, x1.compare(VectorOperators.GT, m1));
-            m2 = m2.blend(x2, x2.compare(VectorOperators.GT, m2));
-            m3 = m3.blend(x3, x3.compare(VectorOperators.GT, m3));
-        }
-        for (; j < len; j += L) {
-            FloatVector x = FloatVector.fromArray(S, sc, row + j);
-            m0 = m0.blend(x, x.compare(VectorOperators.GT, m0));
-        }
-        m0 = m0.blend(m1, m1.compare(VectorOperators.GT, m0));
-        m2 = m2.blend(m3, m3.compare(VectorOperators.GT, m2));
-        m0.blend(m2, m2.compare(VectorOperators.GT, m0)).intoArray(into, at);
     }
 
     public static void scale(float[] a, int off, int len, float f) {
