@@ -131,22 +131,10 @@ public final class TfAttention implements Attention {
         mask.check(s);
         trees.checkShape(s, "tf");
         trees.ensureInitialised(s, k, mask);
-        int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
-        LeafBuckets qb, kb;
-        MassRouting.Beams beams = null;
-        long routing = 2L * pairs * nk * s.d() * trees.height();
-        if (byMass) {
-            kb = LeafBuckets.ofKeys(trees.routeKeys(s, k, nk), nk, pairs, s.heads(), leaves, mask.keyPadding());
-            beams = MassRouting.route(s, q, k, kb, trees.height(), beam);
-            qb = beams.entries();
-            routing += beams.flops() + BeamMerge.flops(s, beam);
-        } else {
-            int[][] routed = trees.route(s, q, nq, k, nk);
-            LeafBuckets[] buckets = LeafBuckets.of(routed[0], nq, routed[1], nk, pairs, s.heads(), leaves, mask.keyPadding());
-            qb = buckets[0];
-            kb = buckets[1];
-            routing += 2L * pairs * nq * s.d() * trees.height();
-        }
+        int leaves = 1 << trees.height(), pairs = s.pairs();
+        Routing routed = route(s, q, k, mask);
+        LeafBuckets qb = routed.qb(), kb = routed.kb();
+        MassRouting.Beams beams = routed.beams();
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         // Each query's running max and sum (the backward's log-sum-exp, left unlogged), kept in bucket order: a task
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.
@@ -162,7 +150,23 @@ public final class TfAttention implements Attention {
         long attention = 2L * pairsSeen * (s.d() + s.dv());
         long backward = attention * 5 / 2 + (beams == null ? 0 : BeamMerge.sumFlops(s, beam));
         long bytes = workingBytes(s, qb, kb, beams, pairs * leaves, prefix == null ? 0 : prefix.length);
-        return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, beams, routing + attention, backward, bytes);
+        return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, beams, routed.flops() + attention, backward, bytes);
+    }
+
+    /** Queries' and keys' buckets, the beams when queries are routed by mass (else null), and what choosing them cost. */
+    private record Routing(LeafBuckets qb, LeafBuckets kb, MassRouting.Beams beams, long flops) {}
+
+    private Routing route(AttentionShape s, float[] q, float[] k, AttentionMask mask) {
+        int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
+        long keyRouting = 2L * pairs * nk * s.d() * trees.height();
+        if (byMass) {
+            LeafBuckets kb = LeafBuckets.ofKeys(trees.routeKeys(s, k, nk), nk, pairs, s.heads(), leaves, mask.keyPadding());
+            MassRouting.Beams beams = MassRouting.route(s, q, k, kb, trees.height(), beam);
+            return new Routing(beams.entries(), kb, beams, keyRouting + beams.flops() + BeamMerge.flops(s, beam));
+        }
+        int[][] routed = trees.route(s, q, nq, k, nk);
+        LeafBuckets[] buckets = LeafBuckets.of(routed[0], nq, routed[1], nk, pairs, s.heads(), leaves, mask.keyPadding());
+        return new Routing(buckets[0], buckets[1], null, keyRouting + 2L * pairs * nq * s.d() * trees.height());
     }
 
     /** The queries (in token order) whose leaf showed them no key. */

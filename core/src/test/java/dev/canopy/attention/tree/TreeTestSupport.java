@@ -72,21 +72,12 @@ final class TreeTestSupport {
     record BeamChoice(int[][] leaves, double[] margins) {}
 
     static BeamChoice beamChoice(TreeBank bank, AttentionShape s, float[] q, float[] k, AttentionMask mask, int beam) {
-        int h = bank.height(), leaves = 1 << h, nodes = 2 * leaves - 1, nq = s.nq(), nk = s.nk(), d = s.d();
+        int h = bank.height(), leaves = 1 << h, nq = s.nq(), nk = s.nk(), d = s.d();
         int[] lk = leaves(bank, s, k, nk);
         int[][] chosen = new int[s.pairs() * nq][];
         double[] margins = new double[s.pairs() * nq];
         for (int pair = 0; pair < s.pairs(); pair++) {
-            double[] count = new double[nodes];
-            double[][] sum = new double[nodes][d];
-            for (int j = 0; j < nk; j++) {
-                if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
-                for (int n = 0; n < nodes; n++) {
-                    if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
-                    count[n]++;
-                    for (int c = 0; c < d; c++) sum[n][c] += k[(pair * nk + j) * d + c];
-                }
-            }
+            double[][] sum = nodeSums(s, mask, lk, pair, leaves, k, d);
             for (int i = 0; i < nq; i++) {
                 int row = (pair * nq + i) * d;
                 double margin = Double.POSITIVE_INFINITY;
@@ -96,10 +87,11 @@ final class TreeTestSupport {
                     Map<Integer, Double> mass = new HashMap<>();
                     for (int node : held) {
                         for (int child = 2 * node + 1; child <= 2 * node + 2; child++) {
-                            if (count[child] == 0) continue;
+                            double count = sum[child][d];
+                            if (count == 0) continue;
                             double dot = 0;
                             for (int c = 0; c < d; c++) dot += q[row + c] * sum[child][c];
-                            mass.put(child, Math.log(count[child]) + dot / count[child] / Math.sqrt(d));
+                            mass.put(child, Math.log(count) + dot / count / Math.sqrt(d));
                             children.add(child);
                         }
                     }
@@ -125,17 +117,9 @@ final class TreeTestSupport {
         double[] out = new double[s.outSize()];
         int[] g = new int[h + 1];
         for (int pair = 0; pair < s.pairs(); pair++) {
+            double[][] kb = nodeSums(s, mask, lk, pair, leaves, k, d), vb = nodeSums(s, mask, lk, pair, leaves, v, dv);
             double[] count = new double[nodes];
-            double[][] kb = new double[nodes][d], vb = new double[nodes][dv];
-            for (int j = 0; j < nk; j++) {
-                if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
-                for (int n = 0; n < nodes; n++) {
-                    if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
-                    count[n]++;
-                    for (int c = 0; c < d; c++) kb[n][c] += k[(pair * nk + j) * d + c];
-                    for (int c = 0; c < dv; c++) vb[n][c] += v[(pair * nk + j) * dv + c];
-                }
-            }
+            for (int n = 0; n < nodes; n++) count[n] = kb[n][d];
             for (int i = 0; i < nq; i++) {
                 TcAttention.groupNodes(groups, h, leaves - 1 + lq[pair * nq + i], g);
                 double[] e = new double[h + 1];
@@ -158,6 +142,24 @@ final class TreeTestSupport {
             }
         }
         return out;
+    }
+
+    /**
+     * Per node of pair's tree: the sum of the rows of x [pairs, nk, width] of the unpadded keys below it (lk: the keys'
+     * leaves), and in an extra last column their count.
+     */
+    static double[][] nodeSums(AttentionShape s, AttentionMask mask, int[] lk, int pair, int leaves, float[] x, int width) {
+        int nk = s.nk();
+        double[][] sum = new double[2 * leaves - 1][width + 1];
+        for (int j = 0; j < nk; j++) {
+            if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
+            for (int n = 0; n < sum.length; n++) {
+                if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
+                sum[n][width]++;
+                for (int c = 0; c < width; c++) sum[n][c] += x[(pair * nk + j) * width + c];
+            }
+        }
+        return sum;
     }
 
     static boolean isAncestorOrSelf(int node, int descendant) {
