@@ -1,6 +1,7 @@
 package dev.canopy.decode;
 
 import dev.canopy.attention.tree.DecisionTree;
+import dev.canopy.attention.tree.MassBeam;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.CounterRng;
@@ -169,55 +170,6 @@ public final class TreeCacheAttention implements CacheAttention {
         }
     }
 
-    /**
-     * The leaves a descent by mass ends in: each level's children of the held nodes, the B largest
-     * log(count) + q · mean key · scale kept (empty subtrees dropped; ties keep the left child first), so a beam of 1
-     * takes the more promising child at every node. Written to frontier[head]; returns how many.
-     */
-    private int leavesByMass(int layer, int head, float[] q, int qOff) {
-        int d = cache.headDim(), internal = (1 << height) - 1;
-        int[] under = count[layer][head], held = frontier[head];
-        float[] sums = keySum[layer][head], m = frontierMass[head];
-        int size = 1;
-        held[0] = 0;
-        for (int level = 0; level < height; level++) {
-            // Children of the held nodes, in place from the back (held has room for 2 * beam).
-            int children = 0;
-            for (int i = size - 1; i >= 0; i--) {
-                int left = 2 * held[i] + 1;
-                held[2 * i] = left;
-                held[2 * i + 1] = left + 1;
-            }
-            for (int i = 0; i < 2 * size; i++) {
-                float mi = mass(under[held[i]], sums, held[i], q, qOff, d);
-                if (mi == Float.NEGATIVE_INFINITY) continue;
-                held[children] = held[i];
-                m[children++] = mi;
-            }
-            // Keep the beam best (insertion sort: at most 2 * beam items).
-            for (int i = 1; i < children; i++) {
-                int node = held[i];
-                float mi = m[i];
-                int j = i - 1;
-                for (; j >= 0 && m[j] < mi; j--) {
-                    held[j + 1] = held[j];
-                    m[j + 1] = m[j];
-                }
-                held[j + 1] = node;
-                m[j + 1] = mi;
-            }
-            size = Math.min(children, beam);
-            if (size == 0) return 0;
-        }
-        for (int i = 0; i < size; i++) held[i] -= internal;
-        return size;
-    }
-
-    private float mass(int keys, float[] sums, int node, float[] q, int qOff, int d) {
-        if (keys == 0) return Float.NEGATIVE_INFINITY;
-        return (float) Math.log(keys) + VecOps.dot(q, qOff, sums, node * d, d) / keys * scale;
-    }
-
     @Override
     public long attend(int layer, int head, float[] q, int qOff, float[] out, int outOff) {
         DecisionTree tree = trees[layer][head];
@@ -229,7 +181,7 @@ public final class TreeCacheAttention implements CacheAttention {
         for (int i = 0; i < recent; i++) slots[m++] = Math.floorMod(current - i, cap);
         int leaf, probed = 1;
         if (byMass) {
-            probed = leavesByMass(layer, head, q, qOff);
+            probed = MassBeam.descend(height, beam, count[layer][head], 0, keySum[layer][head], 0, q, qOff, cache.headDim(), scale, frontier[head], frontierMass[head]);
             leaf = probed > 0 ? frontier[head][0] : 0; // an empty tree: no leaf holds a key
         } else {
             leaf = tree.leaf(q, qOff);

@@ -20,7 +20,7 @@ import java.util.Locale;
 
 /**
  * Treeformer TF-Attention (fine): every query attends, with an ordinary softmax, to the keys that reach the same leaf
- * of its head's tree. Spec {@code tf:h=H[,empty=zero|self|rootmean][,init=data|random]}.
+ * of its head's tree. Spec {@code tf:h=H[,empty=zero|self|rootmean][,route=tree|mass][,beam=B][,init=data|random]}.
  *
  * <p>Per (batch, head) pair the queries and the unpadded keys are bucketed by leaf with a stable counting sort. One task
  * per (pair, leaf) gathers the leaf's keys (transposed) and values into per-thread tiles once, then its queries in
@@ -35,6 +35,13 @@ import java.util.Locale;
  * <p>Backward: ordinary softmax-attention gradients inside each leaf (tasks per (pair, leaf), so writes to dq/dk/dv are
  * disjoint), routing held fixed. The trees get no gradient in TF mode (hard leaf membership has none; trees are learned in TC
  * mode and frozen here).
+ *
+ * <p>With {@code route=mass} (our choice, not the paper's) the keys are bucketed by the tree as always, but a query
+ * descends it by estimated attention mass ({@link MassRouting}), and with {@code beam=B} (which implies it) attends,
+ * with one softmax, to the visible keys of the B leaves its descent ends in. A query then has one slot per leaf of its
+ * beam: the leaf tasks take slots as they take queries, each leaving a partial softmax state (running max, sum and
+ * unnormalised output) that {@link BeamMerge} combines per query. In the backward each slot's dq is written to its own
+ * row and summed per query afterwards, so tasks still write disjoint memory; the choice of leaves gets no gradient.
  */
 public final class TfAttention implements Attention {
     static final int QUERY_BLOCK = 64;
@@ -44,37 +51,79 @@ public final class TfAttention implements Attention {
 
     private final TreeBank trees;
     private final EmptyLeaf empty;
+    private final boolean byMass;
+    private final int beam;
     private final String spec;
 
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
+        this(trees, empty, false, 1);
+    }
+
+    /**
+     * TF attention whose queries may be routed by mass.
+     *
+     * @param trees  the trees, one per head
+     * @param empty  what a query that sees no key gets
+     * @param byMass route queries by a descent by estimated attention mass, not by the hyperplanes
+     * @param beam   leaves each query attends to (more than 1 needs byMass)
+     */
+    public TfAttention(TreeBank trees, EmptyLeaf empty, boolean byMass, int beam) {
+        checkBeam(trees.height(), byMass, beam);
         this.trees = trees;
         this.empty = empty;
-        this.spec = specOf(trees.height(), empty);
+        this.byMass = byMass;
+        this.beam = beam;
+        this.spec = specOf(trees.height(), empty, byMass, beam);
+    }
+
+    private static void checkBeam(int height, boolean byMass, int beam) {
+        if (beam < 1) throw new IllegalArgumentException("tf: option beam=" + beam + " must be at least 1");
+        if (beam > 1 << height) throw new IllegalArgumentException("tf: option beam=" + beam + " must be at most the " + (1 << height) + " leaves of h=" + height);
+        if (beam > 1 && !byMass) throw new IllegalArgumentException("tf: option beam=" + beam + " routes by mass; route=tree cannot go with it");
+    }
+
+    /** The spec string of a TF attention with these options, queries routed by the hyperplanes. */
+    public static String specOf(int height, EmptyLeaf empty) {
+        return specOf(height, empty, false, 1);
     }
 
     /** The spec string of a TF attention with these options. */
-    public static String specOf(int height, EmptyLeaf empty) {
-        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(Locale.ROOT));
+    public static String specOf(int height, EmptyLeaf empty, boolean byMass, int beam) {
+        return "tf:h=" + height + (empty == EmptyLeaf.ZERO ? "" : ",empty=" + empty.name().toLowerCase(Locale.ROOT))
+                + (beam > 1 ? ",beam=" + beam : byMass ? ",route=mass" : "");
     }
 
     public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree", true,
-            TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean")),
+            TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean"),
+                    OptionSchema.optional("route", "auto", "how queries pick a leaf: tree (the hyperplanes) or mass (a descent by estimated attention mass); auto: mass when beam > 1"),
+                    OptionSchema.optional("beam", "1", "leaves each query attends to, with one softmax (the best B of a descent by mass)")),
             values -> {
                 TreeOptions trees = TreeOptions.read(values);
                 EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
-                return setup -> new TfAttention(trees.bank(setup), empty);
+                int beam = values.integer("beam");
+                boolean byMass = switch (values.text("route")) {
+                    case "auto" -> beam > 1;
+                    case "mass" -> true;
+                    case "tree" -> false;
+                    default -> throw new IllegalArgumentException(values.owner() + ": option route=" + values.text("route") + " is not one of tree, mass");
+                };
+                checkBeam(trees.height(), byMass, beam);
+                return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam);
             });
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
     public TreeBank trees() { return trees; }
 
-    /** rowMax and rowSum are in bucket order (pair * nq + bucket position), fallback in token order. */
+    /**
+     * rowMax and rowSum are in bucket order (pair * qb.stride() + bucket position; with a beam, every slot of a query
+     * holds the query's merged values), fallback in token order. beams is null for queries routed by the hyperplanes.
+     */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, float[] rowMax, float[] rowSum, byte[] fallback,
-                   LeafBuckets qb, LeafBuckets kb, long flops, long backwardFlops, long workingBytes) implements Saved {}
+                   LeafBuckets qb, LeafBuckets kb, MassRouting.Beams beams, long flops, long backwardFlops, long workingBytes) implements Saved {}
 
     /** fallback's mark for a query that saw no key (0: it did). */
-    private static final byte EMPTY = 1;
+    static final byte EMPTY = 1;
 
     @Override
     public Saved forward(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, Pass pass, float[] out) {
@@ -82,25 +131,50 @@ public final class TfAttention implements Attention {
         mask.check(s);
         trees.checkShape(s, "tf");
         trees.ensureInitialised(s, k, mask);
-        int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
-        int[][] routed = trees.route(s, q, nq, k, nk);
-        LeafBuckets[] buckets = LeafBuckets.of(routed[0], nq, routed[1], nk, pairs, s.heads(), leaves, mask.keyPadding());
-        LeafBuckets qb = buckets[0], kb = buckets[1];
+        int leaves = 1 << trees.height(), pairs = s.pairs();
+        Routing routed = route(s, q, k, mask);
+        LeafBuckets qb = routed.qb(), kb = routed.kb();
+        MassRouting.Beams beams = routed.beams();
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         // Each query's running max and sum (the backward's log-sum-exp, left unlogged), kept in bucket order: a task
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.
-        float[] rowMax = new float[pairs * nq], rowSum = new float[pairs * nq];
+        // With a beam, each slot's unnormalised output too, until the merge.
+        float[] rowMax = new float[pairs * qb.stride()], rowSum = new float[pairs * qb.stride()];
+        float[] partial = beams == null ? null : new float[pairs * qb.stride() * s.dv()];
         long[] visible = new long[pairs * leaves];
-        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
-        byte[] fallback = new byte[pairs * nq]; // in token order, for the empty-leaf policies
-        for (int p = 0; p < pairs; p++) for (int j = 0; j < nq; j++) if (!(rowSum[p * nq + j] > 0)) fallback[p * nq + qb.token(p, j)] = EMPTY;
+        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
+        byte[] fallback = beams == null ? emptyQueries(qb, rowSum, pairs) : BeamMerge.merge(s, beams, partial, rowMax, rowSum, out);
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
-        long routing = 2L * pairs * (nq + nk) * s.d() * trees.height();
         long attention = 2L * pairsSeen * (s.d() + s.dv());
-        long bytes = workingBytes(s, qb, kb, pairs * leaves, prefix == null ? 0 : prefix.length);
-        return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, routing + attention, attention * 5 / 2, bytes);
+        long backward = attention * 5 / 2 + (beams == null ? 0 : BeamMerge.sumFlops(s, beam));
+        long bytes = workingBytes(s, qb, kb, beams, pairs * leaves, prefix == null ? 0 : prefix.length);
+        return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, beams, routed.flops() + attention, backward, bytes);
+    }
+
+    /** Queries' and keys' buckets, the beams when queries are routed by mass (else null), and what choosing them cost. */
+    private record Routing(LeafBuckets qb, LeafBuckets kb, MassRouting.Beams beams, long flops) {}
+
+    private Routing route(AttentionShape s, float[] q, float[] k, AttentionMask mask) {
+        int nq = s.nq(), nk = s.nk(), leaves = 1 << trees.height(), pairs = s.pairs();
+        long keyRouting = 2L * pairs * nk * s.d() * trees.height();
+        if (byMass) {
+            LeafBuckets kb = LeafBuckets.ofKeys(trees.routeKeys(s, k, nk), nk, pairs, s.heads(), leaves, mask.keyPadding());
+            MassRouting.Beams beams = MassRouting.route(s, q, k, kb, trees.height(), beam);
+            return new Routing(beams.entries(), kb, beams, keyRouting + beams.flops() + BeamMerge.flops(s, beam));
+        }
+        int[][] routed = trees.route(s, q, nq, k, nk);
+        LeafBuckets[] buckets = LeafBuckets.of(routed[0], nq, routed[1], nk, pairs, s.heads(), leaves, mask.keyPadding());
+        return new Routing(buckets[0], buckets[1], null, keyRouting + 2L * pairs * nq * s.d() * trees.height());
+    }
+
+    /** The queries (in token order) whose leaf showed them no key. */
+    private static byte[] emptyQueries(LeafBuckets qb, float[] rowSum, int pairs) {
+        int nq = qb.n();
+        byte[] fallback = new byte[pairs * nq];
+        for (int p = 0; p < pairs; p++) for (int j = 0; j < nq; j++) if (!(rowSum[p * nq + j] > 0)) fallback[p * nq + qb.token(p, j)] = EMPTY;
+        return fallback;
     }
 
     /** Per-thread scratch, grown to the largest leaf seen. */
@@ -117,8 +191,8 @@ public final class TfAttention implements Attention {
     static final int CACHED_KEYS = 1024;
 
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
-    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
-                             LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
+    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] partial, float[] rowMax,
+                             float[] rowSum, LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return 0;
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK;
@@ -138,7 +212,7 @@ public final class TfAttention implements Attention {
         int blocks = Math.ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (Math.ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
-            visible += forwardBlock(s, q, k, v, mask, out, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+            visible += forwardBlock(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
         }
         return visible;
     }
@@ -173,9 +247,12 @@ public final class TfAttention implements Attention {
         kb.gatherRows(pair, from, cols, v, s.dv(), 1f, t.vs, vsOff, pad(s.dv()));
     }
 
-    /** Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible pairs. */
-    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] rowMax, float[] rowSum,
-                              LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
+    /**
+     * Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible
+     * pairs. The normalised rows go to out, or with a beam (partial not null) the unnormalised ones to their slots.
+     */
+    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] partial, float[] rowMax,
+                              float[] rowSum, LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
         int d = s.d(), dv = s.dv(), nq = s.nq();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
         int q0 = qb.begin(pair, leaf) + first;
@@ -185,7 +262,7 @@ public final class TfAttention implements Attention {
         float[] acc = t.acc = Scratch.ensure(t.acc, QUERY_BLOCK * wp);
         float[] m = t.m = Scratch.ensure(t.m, QUERY_BLOCK);
         float[] l = t.l = Scratch.ensure(t.l, QUERY_BLOCK);
-        int qBase = pair * nq;
+        int qBase = pair * nq, slotBase = pair * qb.stride();
         qb.gatherRows(pair, q0, rows, q, d, (float) (1.0 / Math.sqrt(d)), t.qs, 0, dp);
         Arrays.fill(acc, 0, rows * wp, 0f);
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
@@ -201,11 +278,15 @@ public final class TfAttention implements Attention {
             Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
         for (int r = 0; r < rows; r++) {
-            int i = qb.token(pair, q0 + r), o = (qBase + i) * dv;
-            float inv = l[r] > 0 ? 1f / l[r] : 0f;
-            RowOps.scale(acc, r * wp, inv, out, o, dv);
-            rowMax[qBase + q0 + r] = m[r];
-            rowSum[qBase + q0 + r] = l[r];
+            int slot = slotBase + q0 + r;
+            if (partial != null) {
+                System.arraycopy(acc, r * wp, partial, slot * dv, dv);
+            } else {
+                float inv = l[r] > 0 ? 1f / l[r] : 0f;
+                RowOps.scale(acc, r * wp, inv, out, (qBase + qb.token(pair, q0 + r)) * dv, dv);
+            }
+            rowMax[slot] = m[r];
+            rowSum[slot] = l[r];
         }
         return visible;
     }
@@ -286,7 +367,10 @@ public final class TfAttention implements Attention {
         Arrays.fill(dv, 0f);
         int leaves = c.qb().leaves();
         float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
-        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dq, dk, dv, task / leaves, task % leaves));
+        // With a beam a query's slots are in several leaves' tasks: each slot gets its own dq row, summed afterwards.
+        float[] dqRows = c.beams() == null ? dq : new float[s.pairs() * c.qb().stride() * s.d()];
+        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dqRows, dk, dv, task / leaves, task % leaves));
+        if (c.beams() != null) BeamMerge.sumSlots(s, c.beams(), dqRows, dq);
         backwardEmptyPolicy(c, dOut, dv);
     }
 
@@ -313,7 +397,8 @@ public final class TfAttention implements Attention {
         float[] dpb = t.dpb = Scratch.ensure(t.dpb, br * bc);
         float[] dqAcc = t.dqAcc = Scratch.ensure(t.dqAcc, br * dp);
         float[] rowDots = t.m = Scratch.ensure(t.m, br);
-        int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq;
+        int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq, slotBase = pair * qb.stride();
+        boolean slotRows = c.beams() != null; // dq goes to the slot's row, not the query's
         // Keys of the leaf, once: K rows (for dQ), K^T per block (for S = Q K^T) and V^T per block (for dP = dO V^T).
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
@@ -334,7 +419,7 @@ public final class TfAttention implements Attention {
                 int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
                 Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
                 maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, bc);
-                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[qBase + q0 + i0 + r]);
+                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[slotBase + q0 + i0 + r]);
                 Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
                 Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
                 for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r], 1f);
@@ -342,8 +427,8 @@ public final class TfAttention implements Attention {
                 Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
             }
             for (int r = 0; r < rows; r++) {
-                int i = qb.token(pair, q0 + i0 + r);
-                for (int x = 0; x < d; x++) dq[(qBase + i) * d + x] = dqAcc[r * dp + x] * scale;
+                int row = slotRows ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
+                for (int x = 0; x < d; x++) dq[row * d + x] = dqAcc[r * dp + x] * scale;
             }
         }
         for (int j = 0; j < keys; j++) {
@@ -395,13 +480,15 @@ public final class TfAttention implements Attention {
         });
     }
 
-    private long workingBytes(AttentionShape s, LeafBuckets qb, LeafBuckets kb, int tasks, int prefixFloats) {
+    private long workingBytes(AttentionShape s, LeafBuckets qb, LeafBuckets kb, MassRouting.Beams beams, int tasks, int prefixFloats) {
         int dp = pad(s.d()), wp = pad(s.dv()), bc = KEY_BLOCK, br = QUERY_BLOCK;
         int maxKeys = kb.maxCount(), keysP = Math.ceilDiv(Math.max(1, maxKeys), bc) * bc;
         int threads = Math.max(1, Math.min(Parallel.threads(), tasks));
+        long slots = (long) s.pairs() * qb.stride();
         long shared = qb.bytes() + kb.bytes() + 4L * 2 * (qb.order().length + kb.order().length) /* routed leaf ids */
-                + 8L * s.pairs() * s.nq() + s.pairs() * s.nq() /* row max and sum, fallback */ + 8L * tasks /* visible pairs per leaf */
-                + 4L * prefixFloats;
+                + 8L * slots + s.pairs() * s.nq() /* row max and sum, fallback */ + 8L * tasks /* visible pairs per leaf */
+                + 4L * prefixFloats
+                + (beams == null ? 0 : beams.bytes() + 4L * slots * Math.max(s.dv(), s.d()) /* partial outputs, then dq rows */);
         long keysKept = maxKeys <= CACHED_KEYS ? keysP : bc; // one leaf's keys, or one streamed block
         long forwardThread = 4L * (keysKept * (dp + wp) /* transposed keys, value rows */ + (long) bc * dp /* key rows */ + br * dp /* queries */ + br * bc + br * wp + 2L * br);
         long backwardThread = 4L * ((long) keysP * dp * 2 + (long) keysP * wp + (long) bc * wp + (long) maxKeys * (dp + wp) + br * dp + br * wp + 2L * br * bc + br * dp);

@@ -137,6 +137,11 @@ public final class TreeBank {
         return new int[][] {lq, lk};
     }
 
+    /** Leaves of k alone (leaf[pair * nk + j]), for queries that are routed otherwise. */
+    int[] routeKeys(AttentionShape s, float[] k, int nk) {
+        return route(s, null, 0, k, nk)[1];
+    }
+
     /** leaf[r] for the rows r in [a, b) of x [pairs, n, d] (r counts rows across pairs), on the calling thread. */
     void routeRows(AttentionShape s, float[] x, int n, int a, int b, int[] leaf) {
         int d = s.d(), heads = s.heads();

@@ -402,46 +402,6 @@ class TreeAttentionTest {
         GradCheck.assertClose("rootmean dv", num, dv, 1e-3, 1e-4);
     }
 
-    /** Smallest |z| over the path nodes of all rows of x [pairs, n, d]. */
-    private static double routingMargin(TreeBank bank, AttentionShape s, float[] x, int n) {
-        double margin = Double.POSITIVE_INFINITY;
-        for (int r = 0; r < s.pairs() * n; r++) {
-            DecisionTree t = bank.tree((r / n) % s.heads());
-            int node = 0;
-            while (node < t.internalNodes()) {
-                float z = t.z(node, x, r * s.d());
-                margin = Math.min(margin, Math.abs(z));
-                node = z >= 0 ? 2 * node + 1 : 2 * node + 2;
-            }
-        }
-        return margin;
-    }
-
-    /** Moves every row of x at least `margin` away from each split on its path, keeping the side it was on. */
-    private static void pushAwayFromSplits(TreeBank bank, AttentionShape s, float[] x, int n, float margin) {
-        int d = s.d();
-        for (int r = 0; r < s.pairs() * n; r++) {
-            DecisionTree t = bank.tree((r / n) % s.heads());
-            for (int pass = 0; pass < 20; pass++) {
-                boolean moved = false;
-                int node = 0;
-                while (node < t.internalNodes()) {
-                    float z = t.z(node, x, r * d);
-                    if (Math.abs(z) < margin) {
-                        double norm = 0;
-                        for (int c = 0; c < d; c++) norm += (double) t.w()[node * d + c] * t.w()[node * d + c];
-                        double step = ((z >= 0 ? 1.5 : -1.5) * margin - z) / norm;
-                        for (int c = 0; c < d; c++) x[r * d + c] += (float) (step * t.w()[node * d + c]);
-                        moved = true;
-                        break;
-                    }
-                    node = z >= 0 ? 2 * node + 1 : 2 * node + 2;
-                }
-                if (!moved) break;
-            }
-        }
-    }
-
     /**
      * Finite differences on q, k, v with the routing held fixed: after the trees are fitted, every token is moved at
      * least 0.05 away from each split on its path, and the check fails if any nudge still changes a leaf.
@@ -453,9 +413,9 @@ class TreeAttentionTest {
         Attention a = Attentions.create(spec, new AttentionSetup(s.heads(), s.d(), 256, seed));
         a.forward(s, q, k, v, mask, Pass.INFERENCE, out); // fits the trees on these keys
         TreeBank bank = a instanceof TfAttention tf ? tf.trees() : ((TcAttention) a).trees();
-        pushAwayFromSplits(bank, s, q, s.nq(), 0.05f);
-        pushAwayFromSplits(bank, s, k, s.nk(), 0.05f);
-        assertTrue(routingMargin(bank, s, q, s.nq()) >= 0.05 && routingMargin(bank, s, k, s.nk()) >= 0.05, "inputs still sit on a split");
+        TreeTestSupport.pushAwayFromSplits(bank, s, q, s.nq(), 0.05f);
+        TreeTestSupport.pushAwayFromSplits(bank, s, k, s.nk(), 0.05f);
+        assertTrue(TreeTestSupport.routingMargin(bank, s, q, s.nq()) >= 0.05 && TreeTestSupport.routingMargin(bank, s, k, s.nk()) >= 0.05, "inputs still sit on a split");
         Attention.Saved saved = a.forward(s, q, k, v, mask, Pass.INFERENCE, out);
         final float[] fq = q, fk = k, fv = v, fw = w;
         final Attention fa = a;

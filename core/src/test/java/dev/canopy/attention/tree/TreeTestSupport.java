@@ -2,6 +2,10 @@ package dev.canopy.attention.tree;
 
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionShape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Double-precision oracles for tree attention tests (materialised; tests only). */
 final class TreeTestSupport {
@@ -16,7 +20,17 @@ final class TreeTestSupport {
 
     /** TF oracle: softmax attention restricted to keys in the query's leaf; rows with no visible key are zero. */
     static double[] tfReference(TreeBank bank, AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask) {
-        int[] lq = leaves(bank, s, q, s.nq()), lk = leaves(bank, s, k, s.nk());
+        int[] lq = leaves(bank, s, q, s.nq());
+        int[][] own = new int[lq.length][];
+        for (int r = 0; r < lq.length; r++) own[r] = new int[] {lq[r]};
+        return attendLeaves(s, q, k, v, mask, leaves(bank, s, k, s.nk()), own);
+    }
+
+    /**
+     * Softmax attention of each query over the visible keys in its leaves: lk [pairs * nk] the keys' leaves,
+     * leavesOf[pair * nq + i] query i's leaves. Rows with no visible key are zero.
+     */
+    static double[] attendLeaves(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, int[] lk, int[][] leavesOf) {
         int nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
         double[] out = new double[s.outSize()];
         for (int pair = 0; pair < s.pairs(); pair++) {
@@ -26,7 +40,7 @@ final class TreeTestSupport {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < nk; j++) {
                     sc[j] = Double.NEGATIVE_INFINITY;
-                    if (!mask.allowed(s, b, i, j) || lq[pair * nq + i] != lk[pair * nk + j]) continue;
+                    if (!mask.allowed(s, b, i, j) || !contains(leavesOf[pair * nq + i], lk[pair * nk + j])) continue;
                     double dot = 0;
                     for (int c = 0; c < d; c++) dot += (double) q[(pair * nq + i) * d + c] * k[(pair * nk + j) * d + c];
                     sc[j] = dot / Math.sqrt(d);
@@ -44,6 +58,54 @@ final class TreeTestSupport {
         return out;
     }
 
+    private static boolean contains(int[] set, int x) {
+        for (int y : set) if (y == x) return true;
+        return false;
+    }
+
+    /**
+     * Each query's leaves by the descent by mass in double, best first ([pairs * nq][at most beam]), and the margin of
+     * each query's choice: the smallest gap, over the levels, between the last child kept and the best one dropped
+     * (+inf where none was dropped). Node counts and key sums come from the unpadded keys by their traversal leaves;
+     * each level keeps the beam best children by log(count) + q . mean / sqrt(d), empty children dropped.
+     */
+    record BeamChoice(int[][] leaves, double[] margins) {}
+
+    static BeamChoice beamChoice(TreeBank bank, AttentionShape s, float[] q, float[] k, AttentionMask mask, int beam) {
+        int h = bank.height(), leaves = 1 << h, nq = s.nq(), nk = s.nk(), d = s.d();
+        int[] lk = leaves(bank, s, k, nk);
+        int[][] chosen = new int[s.pairs() * nq][];
+        double[] margins = new double[s.pairs() * nq];
+        for (int pair = 0; pair < s.pairs(); pair++) {
+            double[][] sum = nodeSums(s, mask, lk, pair, leaves, k, d);
+            for (int i = 0; i < nq; i++) {
+                int row = (pair * nq + i) * d;
+                double margin = Double.POSITIVE_INFINITY;
+                List<Integer> held = List.of(0);
+                for (int level = 0; level < h; level++) {
+                    List<Integer> children = new ArrayList<>();
+                    Map<Integer, Double> mass = new HashMap<>();
+                    for (int node : held) {
+                        for (int child = 2 * node + 1; child <= 2 * node + 2; child++) {
+                            double count = sum[child][d];
+                            if (count == 0) continue;
+                            double dot = 0;
+                            for (int c = 0; c < d; c++) dot += q[row + c] * sum[child][c];
+                            mass.put(child, Math.log(count) + dot / count / Math.sqrt(d));
+                            children.add(child);
+                        }
+                    }
+                    children.sort((x, y) -> Double.compare(mass.get(y), mass.get(x))); // a stable sort, as the descent's
+                    if (children.size() > beam) margin = Math.min(margin, mass.get(children.get(beam - 1)) - mass.get(children.get(beam)));
+                    held = children.subList(0, Math.min(beam, children.size()));
+                }
+                chosen[pair * nq + i] = held.stream().mapToInt(node -> node - (leaves - 1)).toArray();
+                margins[pair * nq + i] = margin;
+            }
+        }
+        return new BeamChoice(chosen, margins);
+    }
+
     /**
      * TC oracle: node centroids of the unpadded keys and values, then each query's softmax over its non-empty groups of
      * q . Kbar / sqrt(d) + beta log c; a query whose groups are all empty outputs zero.
@@ -55,17 +117,9 @@ final class TreeTestSupport {
         double[] out = new double[s.outSize()];
         int[] g = new int[h + 1];
         for (int pair = 0; pair < s.pairs(); pair++) {
+            double[][] kb = nodeSums(s, mask, lk, pair, leaves, k, d), vb = nodeSums(s, mask, lk, pair, leaves, v, dv);
             double[] count = new double[nodes];
-            double[][] kb = new double[nodes][d], vb = new double[nodes][dv];
-            for (int j = 0; j < nk; j++) {
-                if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
-                for (int n = 0; n < nodes; n++) {
-                    if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
-                    count[n]++;
-                    for (int c = 0; c < d; c++) kb[n][c] += k[(pair * nk + j) * d + c];
-                    for (int c = 0; c < dv; c++) vb[n][c] += v[(pair * nk + j) * dv + c];
-                }
-            }
+            for (int n = 0; n < nodes; n++) count[n] = kb[n][d];
             for (int i = 0; i < nq; i++) {
                 TcAttention.groupNodes(groups, h, leaves - 1 + lq[pair * nq + i], g);
                 double[] e = new double[h + 1];
@@ -88,6 +142,24 @@ final class TreeTestSupport {
             }
         }
         return out;
+    }
+
+    /**
+     * Per node of pair's tree: the sum of the rows of x [pairs, nk, width] of the unpadded keys below it (lk: the keys'
+     * leaves), and in an extra last column their count.
+     */
+    static double[][] nodeSums(AttentionShape s, AttentionMask mask, int[] lk, int pair, int leaves, float[] x, int width) {
+        int nk = s.nk();
+        double[][] sum = new double[2 * leaves - 1][width + 1];
+        for (int j = 0; j < nk; j++) {
+            if (mask.keyPadding() != null && mask.keyPadding()[(pair / s.heads()) * nk + j]) continue;
+            for (int n = 0; n < sum.length; n++) {
+                if (!isAncestorOrSelf(n, leaves - 1 + lk[pair * nk + j])) continue;
+                sum[n][width]++;
+                for (int c = 0; c < width; c++) sum[n][c] += x[(pair * nk + j) * width + c];
+            }
+        }
+        return sum;
     }
 
     static boolean isAncestorOrSelf(int node, int descendant) {
@@ -165,6 +237,46 @@ final class TreeTestSupport {
             dB[n] += dz;
             for (int c = 0; c < d; c++) dW[n * d + c] += dz * x[off + c];
             for (int c = 0; c < d; c++) dx[off + c] += dz * tree.w()[n * d + c];
+        }
+    }
+
+    /** Smallest |z| over the path nodes of all rows of x [pairs, n, d]. */
+    static double routingMargin(TreeBank bank, AttentionShape s, float[] x, int n) {
+        double margin = Double.POSITIVE_INFINITY;
+        for (int r = 0; r < s.pairs() * n; r++) {
+            DecisionTree t = bank.tree((r / n) % s.heads());
+            int node = 0;
+            while (node < t.internalNodes()) {
+                float z = t.z(node, x, r * s.d());
+                margin = Math.min(margin, Math.abs(z));
+                node = z >= 0 ? 2 * node + 1 : 2 * node + 2;
+            }
+        }
+        return margin;
+    }
+
+    /** Moves every row of x at least `margin` away from each split on its path, keeping the side it was on. */
+    static void pushAwayFromSplits(TreeBank bank, AttentionShape s, float[] x, int n, float margin) {
+        int d = s.d();
+        for (int r = 0; r < s.pairs() * n; r++) {
+            DecisionTree t = bank.tree((r / n) % s.heads());
+            for (int pass = 0; pass < 20; pass++) {
+                boolean moved = false;
+                int node = 0;
+                while (node < t.internalNodes()) {
+                    float z = t.z(node, x, r * d);
+                    if (Math.abs(z) < margin) {
+                        double norm = 0;
+                        for (int c = 0; c < d; c++) norm += (double) t.w()[node * d + c] * t.w()[node * d + c];
+                        double step = ((z >= 0 ? 1.5 : -1.5) * margin - z) / norm;
+                        for (int c = 0; c < d; c++) x[r * d + c] += (float) (step * t.w()[node * d + c]);
+                        moved = true;
+                        break;
+                    }
+                    node = z >= 0 ? 2 * node + 1 : 2 * node + 2;
+                }
+                if (!moved) break;
+            }
         }
     }
 }
