@@ -14,10 +14,10 @@ import java.util.Arrays;
  * sequence needs no rescaling at all). Nothing is kept for a backward pass.
  */
 public final class PackedSelfAttention {
-    /** Queries per tile: 32 rows of scores stay in L2 next to one key block. */
-    static final int QUERY_BLOCK = 32;
-    /** Keys per block. */
-    static final int KEY_BLOCK = 512;
+    /** Queries per tile, across the lanes of the transposed scores: four vectors. */
+    static final int QUERY_BLOCK = 4 * Tiles.LANES;
+    /** Keys per block: the transposed score tile (KEY_BLOCK x QUERY_BLOCK floats, 32 KiB) stays in L1. */
+    static final int KEY_BLOCK = 128;
 
     private PackedSelfAttention() {}
 
@@ -91,7 +91,7 @@ public final class PackedSelfAttention {
 
     /** Per-thread scratch, grown to the largest sequence seen. */
     private static final class Scratch {
-        float[] kt = new float[0], v = new float[0], q = new float[0], sc = new float[0], acc = new float[0], m = new float[0], l = new float[0];
+        float[] ks = new float[0], vs = new float[0], qt = new float[0], st = new float[0], ot = new float[0], m = new float[0], l = new float[0];
 
         static float[] atLeast(float[] a, int n) {
             return a.length >= n ? a : new float[n];
@@ -100,42 +100,45 @@ public final class PackedSelfAttention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
+    /**
+     * One head of one sequence, computed transposed: scores as Sᵀ = K·Qᵀ (keys down, queries across the lanes), the
+     * softmax down the columns ({@link ScoreColumns}), the context as Oᵀ += Vᵀ·Pᵀ, written back row by row at the end.
+     */
     private static void head(int start, int n, int head, Layout lay, float[] qkv, float[] out) {
         if (n == 0) return;
-        int d = lay.d(), ld = lay.ld(), dp = pad(d), bc = Math.min(KEY_BLOCK, pad(n)), br = QUERY_BLOCK;
-        int blocks = Math.ceilDiv(n, bc);
+        int d = lay.d(), ld = lay.ld(), dp = pad(d), br = QUERY_BLOCK, bc = KEY_BLOCK;
         Scratch t = SCRATCH.get();
-        float[] kt = t.kt = Scratch.atLeast(t.kt, blocks * dp * bc);
-        float[] vs = t.v = Scratch.atLeast(t.v, n * dp);
-        float[] qs = t.q = Scratch.atLeast(t.q, br * dp);
-        float[] sc = t.sc = Scratch.atLeast(t.sc, br * bc);
-        float[] acc = t.acc = Scratch.atLeast(t.acc, br * dp);
+        float[] ks = t.ks = Scratch.atLeast(t.ks, n * dp);
+        float[] vs = t.vs = Scratch.atLeast(t.vs, n * dp);
+        float[] qt = t.qt = Scratch.atLeast(t.qt, dp * br);
+        float[] st = t.st = Scratch.atLeast(t.st, bc * br);
+        float[] ot = t.ot = Scratch.atLeast(t.ot, d * br);
         float[] m = t.m = Scratch.atLeast(t.m, br), l = t.l = Scratch.atLeast(t.l, br);
 
-        int kCol = lay.kAt() + head * d, vCol = lay.vAt() + head * d, qCol = lay.qAt() + head * d;
-        for (int blk = 0; blk < blocks; blk++) {
-            int j0 = blk * bc, cols = Math.min(bc, n - j0), colsP = pad(cols), at = blk * dp * bc;
-            Tiles.transposePadded(qkv, (start + j0) * ld + kCol, ld, cols, d, kt, at, colsP);
-            if (dp > d) Arrays.fill(kt, at + d * colsP, at + dp * colsP, 0f);  // zero rows past d: they meet q's zero padding
-        }
+        int qCol = lay.qAt() + head * d, kCol = lay.kAt() + head * d, vCol = lay.vAt() + head * d;
+        Tiles.copyPadded(qkv, start * ld + kCol, ld, n, d, ks, 0, dp);
         Tiles.copyPadded(qkv, start * ld + vCol, ld, n, d, vs, 0, dp);
-
         float scale = (float) (1.0 / Math.sqrt(d));
         for (int i0 = 0; i0 < n; i0 += br) {
-            int rows = Math.min(br, n - i0);
-            for (int r = 0; r < rows; r++) Tiles.scaleRow(qkv, (start + i0 + r) * ld + qCol, d, scale, qs, r * dp, dp);
-            Arrays.fill(acc, 0, rows * dp, 0f);
-            Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
-            Arrays.fill(l, 0, rows, 0f);
-            for (int blk = 0; blk < blocks; blk++) {
-                int j0 = blk * bc, cols = Math.min(bc, n - j0), colsP = pad(cols);
-                Tiles.mulBt(qs, 0, rows, dp, kt, blk * dp * bc, colsP, sc, 0, bc);
-                if (colsP > cols) for (int r = 0; r < rows; r++) Arrays.fill(sc, r * bc + cols, r * bc + colsP, Float.NEGATIVE_INFINITY);
-                ScoreRows.onlineStep(sc, bc, rows, colsP, m, l, acc, dp);
-                Tiles.mulAcc(sc, 0, bc, rows, cols, vs, j0 * dp, dp, acc, 0);
+            int rows = Math.min(br, n - i0), lanes = pad(rows);
+            // Qᵀ, scaled, zero in the lanes past the block's queries and the rows past d (they meet K's zero padding).
+            Tiles.transposePadded(qkv, (start + i0) * ld + qCol, ld, rows, d, qt, 0, lanes);
+            ScoreRows.scale(qt, 0, d * lanes, scale);
+            if (dp > d) Arrays.fill(qt, d * lanes, dp * lanes, 0f);
+            Arrays.fill(ot, 0, d * lanes, 0f);
+            Arrays.fill(m, 0, lanes, Float.NEGATIVE_INFINITY);
+            Arrays.fill(l, 0, lanes, 0f);
+            for (int j0 = 0; j0 < n; j0 += bc) {
+                int keys = Math.min(bc, n - j0);
+                Tiles.mulBt(ks, j0 * dp, keys, dp, qt, 0, lanes, st, 0, lanes);
+                ScoreColumns.onlineStep(st, lanes, keys, m, l, ot, d);
+                Tiles.mulTransAcc(vs, j0 * dp, dp, keys, d, st, 0, lanes, ot, 0);
             }
-            // every query sees at least itself, so l > 0
-            for (int r = 0; r < rows; r++) Tiles.scaleRow(acc, r * dp, d, 1f / l[r], out, (start + i0 + r) * lay.ldOut() + head * d, d);
+            for (int r = 0; r < rows; r++) {
+                float inv = 1f / l[r];  // every query sees at least itself, so l > 0
+                int dst = (start + i0 + r) * lay.ldOut() + head * d;
+                for (int c = 0; c < d; c++) out[dst + c] = ot[c * lanes + r] * inv;
+            }
         }
     }
 }

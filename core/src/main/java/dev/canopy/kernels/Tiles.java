@@ -325,7 +325,12 @@ public final class Tiles {
 
     /** O[cols x wp] += P^T · X where P is [rows x cols] (stride ldp) and X is [rows x wp]. wp % LANES == 0. */
     public static void mulTransAcc(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff) {
-        for (int w = 0; w < wp; w += 2 * L) {
+        int w0 = 0;
+        for (; w0 + 4 * L <= wp; w0 += 4 * L) {
+            int j = mulTransAccFour(p, pOff, ldp, rows, cols, x, xOff, wp, o, oOff, w0);
+            if (j < cols) mulTransAccCols(p, pOff, ldp, rows, j, cols, x, xOff, wp, o, oOff, w0, 4);
+        }
+        for (int w = w0; w < wp; w += 2 * L) {
             boolean two = w + 2 * L <= wp;
             int j = 0;
             if (two) {
@@ -378,18 +383,56 @@ public final class Tiles {
                     a4.intoArray(o, o0 + 4 * wp); a5.intoArray(o, o0 + 5 * wp); a6.intoArray(o, o0 + 6 * wp); a7.intoArray(o, o0 + 7 * wp);
                 }
             }
-            int vecs = two ? 2 : 1;
-            for (; j < cols; j++) {
-                for (int v = 0; v < vecs; v++) {
-                    int oi = oOff + j * wp + w + v * L;
-                    FloatVector acc = FloatVector.fromArray(S, o, oi);
-                    for (int r = 0; r < rows; r++) {
-                        acc = FloatVector.broadcast(S, p[pOff + r * ldp + j]).fma(FloatVector.fromArray(S, x, xOff + r * wp + w + v * L), acc);
-                    }
-                    acc.intoArray(o, oi);
+            mulTransAccCols(p, pOff, ldp, rows, j, cols, x, xOff, wp, o, oOff, w, two ? 2 : 1);
+        }
+    }
+
+    /** mulTransAcc's columns j0.. of P, one at a time, over O's columns [w, w + vecs * L) (the tails of the tiled loops). */
+    private static void mulTransAccCols(float[] p, int pOff, int ldp, int rows, int j0, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w, int vecs) {
+        for (int j = j0; j < cols; j++) {
+            for (int v = 0; v < vecs; v++) {
+                int oi = oOff + j * wp + w + v * L;
+                FloatVector acc = FloatVector.fromArray(S, o, oi);
+                for (int r = 0; r < rows; r++) {
+                    acc = FloatVector.broadcast(S, p[pOff + r * ldp + j]).fma(FloatVector.fromArray(S, x, xOff + r * wp + w + v * L), acc);
                 }
+                acc.intoArray(o, oi);
             }
         }
+    }
+
+    /**
+     * mulTransAcc over O's columns [w, w + 4L), four columns of P at a time: sixteen accumulators, each loaded X vector
+     * feeding four FMAs and each broadcast four (the two-vector loop needs as many loads as FMAs). Returns the first
+     * column of P left.
+     */
+    private static int mulTransAccFour(float[] p, int pOff, int ldp, int rows, int cols, float[] x, int xOff, int wp, float[] o, int oOff, int w) {
+        int j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            int o0 = oOff + j * wp + w, o1 = o0 + wp, o2 = o1 + wp, o3 = o2 + wp;
+            FloatVector a00 = FloatVector.fromArray(S, o, o0), a01 = FloatVector.fromArray(S, o, o0 + L), a02 = FloatVector.fromArray(S, o, o0 + 2 * L), a03 = FloatVector.fromArray(S, o, o0 + 3 * L);
+            FloatVector a10 = FloatVector.fromArray(S, o, o1), a11 = FloatVector.fromArray(S, o, o1 + L), a12 = FloatVector.fromArray(S, o, o1 + 2 * L), a13 = FloatVector.fromArray(S, o, o1 + 3 * L);
+            FloatVector a20 = FloatVector.fromArray(S, o, o2), a21 = FloatVector.fromArray(S, o, o2 + L), a22 = FloatVector.fromArray(S, o, o2 + 2 * L), a23 = FloatVector.fromArray(S, o, o2 + 3 * L);
+            FloatVector a30 = FloatVector.fromArray(S, o, o3), a31 = FloatVector.fromArray(S, o, o3 + L), a32 = FloatVector.fromArray(S, o, o3 + 2 * L), a33 = FloatVector.fromArray(S, o, o3 + 3 * L);
+            for (int r = 0; r < rows; r++) {
+                int xi = xOff + r * wp + w, pi = pOff + r * ldp + j;
+                FloatVector x0 = FloatVector.fromArray(S, x, xi), x1 = FloatVector.fromArray(S, x, xi + L);
+                FloatVector x2 = FloatVector.fromArray(S, x, xi + 2 * L), x3 = FloatVector.fromArray(S, x, xi + 3 * L);
+                FloatVector pv = FloatVector.broadcast(S, p[pi]);
+                a00 = pv.fma(x0, a00); a01 = pv.fma(x1, a01); a02 = pv.fma(x2, a02); a03 = pv.fma(x3, a03);
+                pv = FloatVector.broadcast(S, p[pi + 1]);
+                a10 = pv.fma(x0, a10); a11 = pv.fma(x1, a11); a12 = pv.fma(x2, a12); a13 = pv.fma(x3, a13);
+                pv = FloatVector.broadcast(S, p[pi + 2]);
+                a20 = pv.fma(x0, a20); a21 = pv.fma(x1, a21); a22 = pv.fma(x2, a22); a23 = pv.fma(x3, a23);
+                pv = FloatVector.broadcast(S, p[pi + 3]);
+                a30 = pv.fma(x0, a30); a31 = pv.fma(x1, a31); a32 = pv.fma(x2, a32); a33 = pv.fma(x3, a33);
+            }
+            a00.intoArray(o, o0); a01.intoArray(o, o0 + L); a02.intoArray(o, o0 + 2 * L); a03.intoArray(o, o0 + 3 * L);
+            a10.intoArray(o, o1); a11.intoArray(o, o1 + L); a12.intoArray(o, o1 + 2 * L); a13.intoArray(o, o1 + 3 * L);
+            a20.intoArray(o, o2); a21.intoArray(o, o2 + L); a22.intoArray(o, o2 + 2 * L); a23.intoArray(o, o2 + 3 * L);
+            a30.intoArray(o, o3); a31.intoArray(o, o3 + L); a32.intoArray(o, o3 + 2 * L); a33.intoArray(o, o3 + 3 * L);
+        }
+        return j;
     }
 
     /** dst[dstOff + c] = src[srcOff + c] * f for c < width, then zeros up to padded (>= width): one row, scaled. */
