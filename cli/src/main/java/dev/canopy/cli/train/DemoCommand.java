@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "The main job: learn associative recall (mqar) with exact attention at 256 tokens, continue with every attention at 1024, compare accuracy, FLOPs, speed and memory.")
 public final class DemoCommand implements Callable<Integer> {
-    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=3,tc:h=10,treegrad=off,linformer:k=128";
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=3,tf:h=7,beam=5,tc:h=10,treegrad=off,linformer:k=128";
     static final String DEFAULT_SCHEDULE = "treeformer:h=4";
     static final int DEFAULT_HEADS = 2, LONG_BATCH = 16, LONG_STEPS = 100;
     static final double LONG_LR = 1e-3;
