@@ -9,9 +9,9 @@ import java.util.Arrays;
  * another without padding, reading Q, K and V straight out of a fused projection's rows and writing the context in
  * the [tokens, heads * d] layout the output projection reads: no per-head layout copies, no padded positions.
  *
- * <p>One task per (sequence, head): the head's keys are transposed once into key blocks, then each block of queries
- * streams over them with an online softmax (a sequence of up to {@link #KEY_BLOCK} tokens is one block, so a BERT
- * sequence needs no rescaling at all). Nothing is kept for a backward pass.
+ * <p>One task per (sequence, head): the head's keys and values are copied once into padded rows, then each block of
+ * {@link #QUERY_BLOCK} queries, transposed so that queries lie across the vector lanes, streams over blocks of
+ * {@link #KEY_BLOCK} keys with an online softmax down the columns. Nothing is kept for a backward pass.
  */
 public final class PackedSelfAttention {
     /** Queries per tile, across the lanes of the transposed scores: four vectors. */

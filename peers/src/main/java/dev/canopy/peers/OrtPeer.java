@@ -114,12 +114,12 @@ public final class OrtPeer implements AutoCloseable {
     }
 
     /** [batch, heads, n, d] -> [batch, n, heads * d]. */
-    static float[] toTokenMajor(float[] x, int batch, int heads, int n, int d) {
+    public static float[] toTokenMajor(float[] x, int batch, int heads, int n, int d) {
         return relayout(x, batch, heads, n, d, true);
     }
 
     /** [batch, n, heads * d] -> [batch, heads, n, d]. */
-    static float[] toHeadMajor(float[] x, int batch, int heads, int n, int d) {
+    public static float[] toHeadMajor(float[] x, int batch, int heads, int n, int d) {
         return relayout(x, batch, heads, n, d, false);
     }
 

@@ -193,31 +193,20 @@ public final class PeersBench implements Runnable {
      * token-major Q|K|V rows a fused projection writes: the layout ONNX Runtime's MultiHeadAttention reads too.
      */
     private static Contender packedAttention(AttentionShape s, float[] q, float[] k, float[] v) {
-        int heads = s.heads(), d = s.d(), n = s.nq(), w = heads * d;
+        int heads = s.heads(), d = s.d(), n = s.nq(), w = heads * d, tokens = s.batch() * n;
         PackedSelfAttention.Layout layout = PackedSelfAttention.Layout.fused(heads, d);
-        float[] qkv = new float[s.batch() * n * 3 * w], out = new float[s.batch() * n * w];
-        int[] starts = new int[s.batch() + 1];
-        for (int b = 0; b < s.batch(); b++) {
-            starts[b + 1] = (b + 1) * n;
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < n; i++) {
-                    int from = ((b * heads + h) * n + i) * d, row = (b * n + i) * 3 * w + h * d;
-                    System.arraycopy(q, from, qkv, row, d);
-                    System.arraycopy(k, from, qkv, row + w, d);
-                    System.arraycopy(v, from, qkv, row + 2 * w, d);
-                }
-            }
+        float[][] tokenMajor = {OrtPeer.toTokenMajor(q, s.batch(), heads, n, d), OrtPeer.toTokenMajor(k, s.batch(), heads, n, d),
+                OrtPeer.toTokenMajor(v, s.batch(), heads, n, d)};
+        float[] qkv = new float[tokens * 3 * w], out = new float[tokens * w];
+        for (int t = 0; t < tokens; t++) {
+            for (int x = 0; x < 3; x++) System.arraycopy(tokenMajor[x], t * w, qkv, (3 * t + x) * w, w);
         }
+        int[] starts = new int[s.batch() + 1];
+        for (int b = 0; b < s.batch(); b++) starts[b + 1] = (b + 1) * n;
         Runnable run = () -> PackedSelfAttention.forward(starts, layout, qkv, out);
         return new Contender("canopy-packed", "PackedSelfAttention (the inference path), token-major Q|K|V rows", run, () -> {
             run.run();
-            float[] headMajor = new float[out.length];
-            for (int b = 0; b < s.batch(); b++) {
-                for (int h = 0; h < heads; h++) {
-                    for (int i = 0; i < n; i++) System.arraycopy(out, (b * n + i) * w + h * d, headMajor, ((b * heads + h) * n + i) * d, d);
-                }
-            }
-            return new float[][] {headMajor};
+            return new float[][] {OrtPeer.toHeadMajor(out, s.batch(), heads, n, d)};
         }, -1, null);
     }
 
@@ -346,14 +335,15 @@ public final class PeersBench implements Runnable {
         return out;
     }
 
-    /**
-     * Warms every contender up, checks the peers' results against Canopy's, then times them in alternating rounds
-     * and prints one line per contender and one ratio line per peer.
-     */
+    /** Whether a contender is ours: "canopy", or a variant named "canopy-...". */
     private static boolean isCanopy(Contender c) {
         return c.name().equals("canopy") || c.name().startsWith("canopy-");
     }
 
+    /**
+     * Warms every contender up, checks the peers' results against Canopy's, then times them in alternating rounds
+     * and prints one line per contender and one ratio line per (Canopy contender, peer).
+     */
     private void compare(String op, int n, double flops, List<Contender> cs) {
         compare(op, n, flops, cs, 1);
     }

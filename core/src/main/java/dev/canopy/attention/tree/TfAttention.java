@@ -49,6 +49,9 @@ public final class TfAttention implements Attention {
 
     public enum EmptyLeaf { ZERO, SELF, ROOTMEAN }
 
+    /** How queries pick their leaves: by the hyperplanes, by mass, or by mass exactly when beam > 1 (auto). */
+    private enum Route { AUTO, TREE, MASS }
+
     private final TreeBank trees;
     private final EmptyLeaf empty;
     private final boolean byMass;
@@ -101,12 +104,8 @@ public final class TfAttention implements Attention {
                 TreeOptions trees = TreeOptions.read(values);
                 EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
                 int beam = values.integer("beam");
-                boolean byMass = switch (values.text("route")) {
-                    case "auto" -> beam > 1;
-                    case "mass" -> true;
-                    case "tree" -> false;
-                    default -> throw new IllegalArgumentException(values.owner() + ": option route=" + values.text("route") + " is not one of tree, mass");
-                };
+                Route route = values.choice("route", Route.class);
+                boolean byMass = route == Route.MASS || (route == Route.AUTO && beam > 1);
                 checkBeam(trees.height(), byMass, beam);
                 return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam);
             });
