@@ -81,6 +81,12 @@ public final class PeersBench implements Runnable {
             defaultValue = "250")
     int settleMillis;
 
+    @Option(names = "--run-ms", description = "Each timed run repeats the operation back to back for about this long (at least once) and "
+            + "counts the time per call: after the settle pause the cores start from idle, and on a virtual machine the first "
+            + "milliseconds run slower, which a single short call would mostly measure; 0 times one call per run (default: ${DEFAULT-VALUE}).",
+            defaultValue = "100")
+    int runMillis;
+
     @Option(names = "--min-runs", description = "Timed runs per contender at least (default: ${DEFAULT-VALUE}).", defaultValue = "3")
     int minRuns;
 
@@ -138,6 +144,7 @@ public final class PeersBench implements Runnable {
         if (topK < 1) throw new IllegalArgumentException("--topk must be at least 1, got " + topK);
         if (settleMillis < 0) throw new IllegalArgumentException("--settle-ms must be >= 0, got " + settleMillis);
         if (backwardMaxN < 0) throw new IllegalArgumentException("--backward-max-n must be >= 0, got " + backwardMaxN);
+        if (runMillis < 0 || runMillis > 60_000) throw new IllegalArgumentException("--run-ms must be in 0..60000, got " + runMillis);
         if (!(minSeconds >= 0 && minSeconds <= 3600)) throw new IllegalArgumentException("--min-seconds must be in 0..3600, got " + minSeconds);
         for (int n : lengths) {
             long perPosition = (long) dims.heads * dims.d;
@@ -355,6 +362,7 @@ public final class PeersBench implements Runnable {
             float[][] reference = hasCanopy ? copy(cs.getFirst().outputs().get()) : null;
             double[] maxDiff = new double[cs.size()], fractionOff = new double[cs.size()];
             long[] peakRise = new long[cs.size()];
+            int[] calls = new int[cs.size()];
             for (int i = 0; i < cs.size(); i++) {
                 // The warm-up run counts for memory: pooling allocators (ONNX Runtime's arena) grow only there.
                 ProcessMemory.resetPeak();
@@ -367,6 +375,7 @@ public final class PeersBench implements Runnable {
                     fractionOff[i] = fractionOver(reference, got, 1e-4);
                 }
             }
+            for (int i = 0; i < cs.size(); i++) calls[i] = callsPerRun(cs.get(i).op());
             double[][] times = new double[cs.size()][maxRuns];
             double[] total = new double[cs.size()];
             int rounds = 0;
@@ -376,11 +385,11 @@ public final class PeersBench implements Runnable {
                     ProcessMemory.resetPeak();
                     long before = ProcessMemory.residentBytes();
                     long t0 = System.nanoTime();
-                    cs.get(i).op().run();
-                    double t = (System.nanoTime() - t0) * 1e-9;
+                    for (int c = 0; c < calls[i]; c++) cs.get(i).op().run();
+                    double t = (System.nanoTime() - t0) * 1e-9 / calls[i];
                     peakRise[i] = Math.max(peakRise[i], ProcessMemory.peakResidentBytes() - before);
                     times[i][rounds] = t;
-                    total[i] += t;
+                    total[i] += t * calls[i];
                 }
                 rounds++;
             }
@@ -391,7 +400,7 @@ public final class PeersBench implements Runnable {
                 JsonLine line = new JsonLine().put("bench", "peers").put("op", op).put("contender", c.name()).put("kind", c.kind())
                         .put("n", n);
                 if (op.startsWith("attention") || op.startsWith("topk")) line.put("d", dims.d).put("heads", dims.heads);
-                line.put("seconds", median[i]).put("gflops", flops / median[i] / 1e9).put("runs", rounds);
+                line.put("seconds", median[i]).put("gflops", flops / median[i] / 1e9).put("runs", rounds).put("calls_per_run", calls[i]);
                 if (rssMeasured) line.put("peak_rss_rise_bytes", peakRise[i]);  // else VmHWM is the whole process's peak
                 if (c.workingBytes() >= 0) line.put("working_bytes", c.workingBytes());
                 if (op.equals("minilm_forward")) {
@@ -476,6 +485,21 @@ public final class PeersBench implements Runnable {
 
     private float[] random(int n) {
         return KernelBench.random(rng, n);
+    }
+
+    /** Back-to-back calls per timed run: as many as fit in --run-ms on untimed calls. */
+    private int callsPerRun(Runnable op) {
+        if (runMillis == 0) return 1;
+        int calls = 0;
+        for (int pass = 0; pass < 2; pass++) { // the first pass warms up (JIT, caches, pools); the second counts
+            long t0 = System.nanoTime(), budget = runMillis * 1_000_000L;
+            calls = 0;
+            do {
+                op.run();
+                calls++;
+            } while (System.nanoTime() - t0 < budget && calls < 10_000);
+        }
+        return calls;
     }
 
     private void settle() {
