@@ -1,6 +1,7 @@
 package dev.canopy.decode;
 
 import dev.canopy.config.NamedOptions;
+import dev.canopy.config.OptionSchema;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +20,19 @@ import java.util.Map;
  * @param text   the spec as written
  */
 public record CacheAttentionSpec(String name, int k, int height, int local, boolean byMass, int beam, long seed, String text) {
+    /** How a tree query picks its leaves: by the hyperplanes, by estimated attention mass, or mass only with a beam. */
+    private enum Route { AUTO, TREE, MASS }
+
+    private static final OptionSchema.Option HEIGHT = OptionSchema.required("h", "tree height, 0 to 16");
+    private static final OptionSchema.Option LOCAL = OptionSchema.optional("local", "0", "most recent positions attended to as well");
+    private static final OptionSchema.Option ROUTE = OptionSchema.optional("route", "auto", "tree, mass, or auto (mass when beam > 1)");
+    private static final OptionSchema.Option SEED = OptionSchema.optional("seed", "1", "seed of the trees' fit");
+    private static final Map<String, OptionSchema> SCHEMAS = Map.of(
+            "exact", new OptionSchema("exact", List.of()),
+            "topk", new OptionSchema("topk", List.of(OptionSchema.required("k", "keys kept per query"))),
+            "tf", new OptionSchema("tf", List.of(HEIGHT, LOCAL, ROUTE, OptionSchema.optional("beam", "1", "leaves a query attends to"), SEED)),
+            "tc", new OptionSchema("tc", List.of(HEIGHT, LOCAL, ROUTE, SEED)));
+
     /** The forms a spec can take, for messages and help. */
     public static final String KNOWN = "exact, topk:k=K, tf:h=H[,local=W][,route=tree|mass][,beam=B], tc:h=H[,local=W][,route=tree|mass]";
 
@@ -30,28 +44,26 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
      * @throws IllegalArgumentException naming the spec and what is wrong with it
      */
     public static CacheAttentionSpec parse(String text) {
-        NamedOptions o = NamedOptions.parse("decode attention", text);
-        Map<String, String> v = o.values();
-        List<String> allowed = switch (o.name()) {
-            case "exact" -> List.of();
-            case "topk" -> List.of("k");
-            case "tf" -> List.of("h", "local", "route", "beam", "seed");
-            case "tc" -> List.of("h", "local", "route", "seed");
-            default -> throw new IllegalArgumentException("decode attention '" + text + "' is unknown; known: " + KNOWN);
+        NamedOptions given = NamedOptions.parse("decode attention", text);
+        OptionSchema schema = SCHEMAS.get(given.name());
+        if (schema == null) throw new IllegalArgumentException("decode attention '" + text + "' is unknown; known: " + KNOWN);
+        OptionSchema.Values v = schema.read(given);
+        return switch (given.name()) {
+            case "exact" -> new CacheAttentionSpec("exact", 0, 0, 0, false, 1, 1, given.toString());
+            case "topk" -> new CacheAttentionSpec("topk", v.integer("k", 1, Integer.MAX_VALUE), 0, 0, false, 1, 1, given.toString());
+            default -> tree(given, v);
         };
-        for (String key : v.keySet()) {
-            if (!allowed.contains(key)) throw new IllegalArgumentException("decode attention '" + text + "': option '" + key + "' is unknown; " + o.name() + " takes " + (allowed.isEmpty() ? "none" : String.join(", ", allowed)));
+    }
+
+    private static CacheAttentionSpec tree(NamedOptions given, OptionSchema.Values v) {
+        int beam = v.values().containsKey("beam") ? v.integer("beam", 1, Integer.MAX_VALUE) : 1;
+        Route route = v.choice("route", Route.class);
+        if (beam > 1 && route == Route.TREE) {
+            throw new IllegalArgumentException("decode attention '" + given + "': beam > 1 routes by mass; route=tree cannot go with it");
         }
-        int k = o.name().equals("topk") ? positive(text, "k", v) : 0;
-        int h = o.name().startsWith("t") && !o.name().equals("topk") ? atLeastZero(text, "h", v) : 0;
-        long seed = v.containsKey("seed") ? integer(text, "seed", v) : 1;
-        int local = v.containsKey("local") ? integer(text, "local", v) : 0;
-        if (local < 0) throw new IllegalArgumentException("decode attention '" + text + "': local must be >= 0, got " + local);
-        String route = v.getOrDefault("route", "tree");
-        if (!route.equals("tree") && !route.equals("mass")) throw new IllegalArgumentException("decode attention '" + text + "': route must be tree or mass, got " + route);
-        int beam = v.containsKey("beam") ? positive(text, "beam", v) : 1;
-        if (beam > 1 && v.containsKey("route") && !route.equals("mass")) throw new IllegalArgumentException("decode attention '" + text + "': beam > 1 routes by mass; route=" + route + " cannot go with it");
-        return new CacheAttentionSpec(o.name(), k, h, local, route.equals("mass") || beam > 1, beam, seed, o.toString());
+        boolean byMass = route == Route.MASS || beam > 1;
+        return new CacheAttentionSpec(given.name(), 0, v.integer("h", 0, 16), v.integer("local", 0, Integer.MAX_VALUE), byMass, beam,
+                v.integer("seed"), given.toString());
     }
 
     /**
@@ -83,27 +95,5 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
     @Override
     public String toString() {
         return text;
-    }
-
-    private static int positive(String text, String key, Map<String, String> v) {
-        int x = integer(text, key, v);
-        if (x < 1) throw new IllegalArgumentException("decode attention '" + text + "': " + key + " must be at least 1, got " + x);
-        return x;
-    }
-
-    private static int atLeastZero(String text, String key, Map<String, String> v) {
-        int x = integer(text, key, v);
-        if (x < 0 || x > 16) throw new IllegalArgumentException("decode attention '" + text + "': " + key + " must be in [0, 16], got " + x);
-        return x;
-    }
-
-    private static int integer(String text, String key, Map<String, String> v) {
-        String s = v.get(key);
-        if (s == null) throw new IllegalArgumentException("decode attention '" + text + "' needs option " + key + "=...");
-        try {
-            return Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("decode attention '" + text + "': " + key + "=" + s + " is not an integer");
-        }
     }
 }
