@@ -5,6 +5,7 @@ import dev.canopy.kernels.PackedSelfAttention;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.Sgemm;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * The inference path of a BERT encoder (exact attention, dense feed-forward): a batch of token sequences of any
@@ -12,8 +13,10 @@ import dev.canopy.kernels.Sgemm;
  * all the batch's tokens and attention runs per (sequence, head) straight out of the fused Q/K/V rows. Same
  * arithmetic as {@link BertEncoder}'s forward (which training-side code and other attentions keep using).
  *
- * <p>Activations live in one workspace reused from call to call (grown, never shrunk), so a steady stream of
- * batches allocates only the results. Calls are serialised on the workspace; each call uses every core.
+ * <p>Activations live in workspaces reused from call to call (grown, never shrunk), so a steady stream of batches
+ * allocates only the results. Each call takes an idle workspace (or makes one) and gives it back, so callers on several
+ * threads run at once, each in its own buffers: a call from outside a parallel section spreads its kernels over every
+ * core, and calls made from inside one (langchain4j's workers, one batch per core) each run on their own thread.
  */
 public final class BertInference implements SentenceEncoder {
     /** Tokens run through the layers at once: enough rows for the products to reach full speed, bounded memory. */
@@ -23,7 +26,8 @@ public final class BertInference implements SentenceEncoder {
     private final BertConfig c;
     private final int chunkTokens;
     private final PackedSelfAttention.Layout layout;
-    private Workspace ws = new Workspace(0, 0, 0);
+    /** Workspaces no call is using; as many exist as calls have ever run at once. */
+    private final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
 
     /**
      * An inference path that runs at most {@link #DEFAULT_CHUNK_TOKENS} tokens per pass.
@@ -96,7 +100,7 @@ public final class BertInference implements SentenceEncoder {
      * @throws IllegalArgumentException for an empty sequence, one longer than the model's positions, or an id outside
      *                                  the vocabulary
      */
-    public synchronized float[][] hidden(int[][] batch) {
+    public float[][] hidden(int[][] batch) {
         float[][] out = new float[batch.length][];
         run(batch, (s, x, row, n) -> {
             out[s] = new float[n * c.hidden()];
@@ -112,7 +116,7 @@ public final class BertInference implements SentenceEncoder {
      * @return per sequence, [hidden]
      */
     @Override
-    public synchronized float[][] meanPooled(int[][] batch) {
+    public float[][] meanPooled(int[][] batch) {
         float[][] out = new float[batch.length][];
         int h = c.hidden();
         run(batch, (s, x, row, n) -> out[s] = Pooling.mean(x, row, n, h));
@@ -126,7 +130,7 @@ public final class BertInference implements SentenceEncoder {
      * @return per sequence, [hidden]
      */
     @Override
-    public synchronized float[][] embed(int[][] batch) {
+    public float[][] embed(int[][] batch) {
         float[][] out = new float[batch.length][];
         run(batch, (s, x, row, n) -> out[s] = Pooling.meanNormalized(x, row, n, c.hidden()));
         return out;
@@ -146,7 +150,11 @@ public final class BertInference implements SentenceEncoder {
             int[] starts = new int[s1 - s0 + 1];
             for (int s = s0; s < s1; s++) starts[s - s0 + 1] = starts[s - s0] + batch[s].length;
             Workspace x = forward(batch, s0, s1, starts);
-            for (int s = s0; s < s1; s++) sink.accept(s, x.x(), starts[s - s0], batch[s].length);
+            try {
+                for (int s = s0; s < s1; s++) sink.accept(s, x.x(), starts[s - s0], batch[s].length);
+            } finally {
+                idle.offerFirst(x); // the most recently used first: its pages are the warm ones
+            }
             s0 = s1;
         }
     }
@@ -161,7 +169,10 @@ public final class BertInference implements SentenceEncoder {
         }
     }
 
+    /** An idle workspace for at least this many tokens (grown if too small), now this call's until run gives it back. */
     private Workspace workspace(int tokens) {
+        Workspace ws = idle.pollFirst();
+        if (ws == null) ws = new Workspace(0, 0, 0);
         if (ws.tokens() < tokens) ws = new Workspace(Math.max(tokens, Math.min(chunkTokens, 2 * ws.tokens())), c.hidden(), c.intermediate());
         return ws;
     }

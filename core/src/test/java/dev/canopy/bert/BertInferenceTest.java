@@ -62,6 +62,38 @@ class BertInferenceTest {
     }
 
     @Test
+    void callsOnSeveralThreadsAtOnceGiveTheBitsOfOneAtATime() throws Exception {
+        Path file = RandomBert.write(TINY, new Random(11), dir.resolve("model.safetensors"));
+        BertInference inference = new BertInference(InferenceWeights.load(file, TINY), 16);
+        int[][][] batches = new int[6][][];
+        float[][][] alone = new float[batches.length][][];
+        for (int b = 0; b < batches.length; b++) {
+            batches[b] = randomIds(new Random(b), TINY, new int[] {3 + b, 12, 1 + 2 * b, 30});
+            alone[b] = inference.hidden(batches[b]);
+        }
+        float[][][] together = new float[batches.length][][];
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        Thread[] threads = new Thread[batches.length];
+        for (int b = 0; b < batches.length; b++) {
+            int t = b;
+            threads[t] = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int rep = 0; rep < 20; rep++) together[t] = inference.hidden(batches[t]);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            threads[t].start();
+        }
+        start.countDown();
+        for (Thread t : threads) t.join();
+        for (int b = 0; b < batches.length; b++) {
+            for (int s = 0; s < batches[b].length; s++) assertArrayEquals(alone[b][s], together[b][s], 0f, "batch " + b + ", sequence " + s);
+        }
+    }
+
+    @Test
     void packedWeightsFromMemoryEqualThoseFromTheFile() throws IOException {
         Path file = RandomBert.write(TINY, new Random(3), dir.resolve("model.safetensors"));
         InferenceWeights fromFile = InferenceWeights.load(file, TINY), fromMemory = InferenceWeights.of(BertWeights.load(file, TINY));
