@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Canopy side by side with PyTorch (through DJL) and ONNX Runtime on the same inputs in one process. Contenders
- * of a case run alternately, one run each per round, so a noisy machine slows them all alike and the ratios hold.
+ * of a case run alternately, one timed run each per round (a block of back-to-back calls, --run-ms long), so a noisy
+ * machine slows them all alike and the ratios hold.
  */
 @Command(name = "peers", mixinStandardHelpOptions = true,
         description = "Time Canopy against PyTorch (DJL) and ONNX Runtime: sgemm, exact attention forward (ONNX Runtime both as an unfused graph "
