@@ -16,8 +16,9 @@ final class TestSpark {
 
     static synchronized SparkSession session() {
         if (session == null || session.sparkContext().isStopped()) {
+            Path scratch;
             try {
-                Path scratch = Files.createTempDirectory("canopy-spark-test");
+                scratch = Files.createTempDirectory("canopy-spark-test");
                 session = SparkSession.builder().master("local[2,2]").appName("canopy-test")
                         .config("spark.ui.enabled", "false")
                         .config("spark.driver.host", "127.0.0.1")
@@ -29,9 +30,21 @@ final class TestSpark {
                 throw new java.io.UncheckedIOException(e);
             }
             SparkSession started = session;
-            Runtime.getRuntime().addShutdownHook(new Thread(started::stop));
+            Path dir = scratch;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                started.stop();
+                deleteTree(dir); // Spark leaves its emptied local dir; a test run should not leave it in /tmp
+            }));
         }
         return session;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            // best effort at exit
+        }
     }
 
     /** Stops the shared session, if one runs (before a test that needs a driver of its own). */
