@@ -50,8 +50,8 @@ public final class TreeCacheAttention implements CacheAttention {
     private final float[][][] keySum, valueSum; // [layer][head][node * d] (centroids only)
     private final float[][] scores, weights;  // per head [capacity + height]
     private final int[][] gathered;           // per head [capacity + height]: leaf slots, then centroid nodes
-    private final int[][] frontier;           // per head [2 * beam]: the nodes a beam descent holds
-    private final float[][] frontierMass;     // per head [2 * beam]: their estimated masses
+    private final int[][] frontier;           // per head: the nodes a beam descent holds (MassBeam.heldLength)
+    private final float[][] frontierMass;     // per head: their estimated masses (MassBeam.massLength)
 
     /**
      * Tree retrieval over a cache, choosing how queries are routed.
@@ -91,8 +91,8 @@ public final class TreeCacheAttention implements CacheAttention {
         scores = new float[heads][cap + height];
         weights = new float[heads][cap + height];
         gathered = new int[heads][cap + height];
-        frontier = new int[heads][2 * beam];
-        frontierMass = new float[heads][2 * beam];
+        frontier = new int[heads][MassBeam.heldLength(beam)];
+        frontierMass = new float[heads][MassBeam.massLength(beam)];
         clear();
     }
 

@@ -31,8 +31,8 @@ final class MassRouting {
         int[] leafOf = new int[pairs * nq * beam];
         float scale = (float) (1.0 / Math.sqrt(d));
         Parallel.forRanges(pairs * nq, 256, (a, b) -> {
-            int[] held = new int[2 * beam];
-            float[] mass = new float[2 * beam];
+            int[] held = new int[MassBeam.heldLength(beam)];
+            float[] mass = new float[MassBeam.massLength(beam)];
             for (int r = a; r < b; r++) { // row r of q [pairs, nq, d] is query r % nq of pair r / nq
                 int p = r / nq, found = MassBeam.descend(height, beam, count, p * nodes, sums, p * nodes * d, q, r * d, d, scale, held, mass);
                 for (int slot = 0; slot < beam; slot++) leafOf[r * beam + slot] = slot < found ? held[slot] : -1;
