@@ -23,6 +23,8 @@ public final class RunDirectory {
     public static final String MODEL = "model.json";
     public static final String TRAIN = "train.json";
     public static final String METRICS = "metrics.jsonl";
+    /** The checkpoint a warm-started run began from, so that restarting it before its first checkpoint begins there again. */
+    public static final String WARM_START = "warm-start.json";
 
     /**
      * Which data a run trains on: the task, its size preset, the seed the data was generated or split with, and the
@@ -78,8 +80,14 @@ public final class RunDirectory {
 
     /** Starts a run: writes the three configuration files, each atomically. The values are already checked. */
     public void create(TaskRef task, ModelConfig model, TrainConfig training) throws IOException {
+        create(task, model, training, null);
+    }
+
+    /** Starts a run warm-started from a checkpoint (or, with null, from its own initialisation), recording where from. */
+    public void create(TaskRef task, ModelConfig model, TrainConfig training, Path warmStart) throws IOException {
         if (holdsRun()) throw new IllegalArgumentException("run directory " + dir + " already holds a run; pass --resume to continue it or choose another --out");
         Files.createDirectories(dir);
+        if (warmStart != null) AtomicFiles.writeString(dir.resolve(WARM_START), new JsonLine().put("init_from", warmStart.toAbsolutePath().toString()) + "\n");
         AtomicFiles.writeString(dir.resolve(MODEL), model.toJson() + "\n");
         AtomicFiles.writeString(dir.resolve(TRAIN), training.toJson() + "\n");
         AtomicFiles.writeString(dir.resolve(TASK), task.toJson() + "\n"); // last: its presence marks a complete start
@@ -95,6 +103,13 @@ public final class RunDirectory {
 
     public TrainConfig training() throws IOException {
         return read(TRAIN, TrainConfig::fromJson);
+    }
+
+    /** {@return the checkpoint this run was warm-started from, or null if it began from its own initialisation} */
+    public Path warmStart() throws IOException {
+        if (!Files.isRegularFile(dir.resolve(WARM_START))) return null;
+        String from = read(WARM_START, f -> f.string("init_from"));
+        return Path.of(from);
     }
 
     /** An attention spec read from a run's file, its problems named against that file. */

@@ -37,11 +37,8 @@ public final class RunTrainer {
         new ModelMemory(plan.model()).check(plan.training().batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch", null);
         EncoderClassifier model = new EncoderClassifier(plan.model());
         Trainer trainer = new Trainer(model, plan.data(), plan.training());
-        if (initFrom != null) {
-            List<String> fresh = Checkpoints.loadMatching(initFrom, model, new SafetensorsStore());
-            System.out.println("canopy train: warm start from " + initFrom + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
-        }
-        run.create(plan.task(), plan.model(), plan.training());
+        if (initFrom != null) warmStart(initFrom, model, "");
+        run.create(plan.task(), plan.model(), plan.training(), initFrom);
         announce(plan, model);
         return train(run, plan, model, trainer, 0, false, label, quiet);
     }
@@ -62,9 +59,12 @@ public final class RunTrainer {
         Checkpoints checkpoints = run.checkpoints(new SafetensorsStore());
         int start = 0;
         if (checkpoints.latest().isEmpty()) {
-            // It stopped before its first checkpoint; nothing was lost but time, so it starts over, as configured.
+            // It stopped before its first checkpoint; nothing was lost but time, so it starts over, as configured,
+            // from the same warm start if it had one.
             checkpoints.removeTemporaries();
             System.out.println("canopy train: " + run.path() + " has no checkpoint yet; starting it over from step 0");
+            Path from = run.warmStart();
+            if (from != null) warmStart(from, model, " again");
         } else {
             start = Integer.parseInt(trainer.resume(checkpoints).get("step")); // checked by restore
         }
@@ -74,6 +74,11 @@ public final class RunTrainer {
         System.out.println("canopy train: resuming " + run.path() + " at step " + start + " of " + trainConfig.steps());
         announce(plan, model);
         return train(run, plan, model, trainer, start, true, label, quiet);
+    }
+
+    private static void warmStart(Path from, EncoderClassifier model, String again) throws IOException {
+        List<String> fresh = Checkpoints.loadMatching(from, model, new SafetensorsStore());
+        System.out.println("canopy train: warm start from " + from + again + "; freshly initialised: " + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
     }
 
     private static void announce(Plan plan, EncoderClassifier model) {

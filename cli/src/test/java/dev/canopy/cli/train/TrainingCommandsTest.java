@@ -52,6 +52,23 @@ public class TrainingCommandsTest {
     }
 
     @Test
+    void aWarmStartedRunStoppedBeforeItsFirstCheckpointStartsOverFromTheSameWeights() throws Exception {
+        Path base = dir.resolve("base"), warm = dir.resolve("warm");
+        assertEquals(0, CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "exact", "--out", base.toString()}, "--steps", "2")).code());
+        var straight = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "exact", "--init-from", base.toString(),
+                "--out", warm.toString()}, "--steps", "2"));
+        assertEquals(0, straight.code(), straight.err());
+        byte[] expected = Files.readAllBytes(warm.resolve("ckpt-00000002/model.safetensors"));
+        // As if stopped during step 1: the configuration files are there, no checkpoint yet.
+        try (var paths = Files.walk(warm.resolve("ckpt-00000002"))) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        var resumed = CanopyCliTest.run("train", "--resume", "--out", warm.toString(), "--quiet");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertArrayEquals(expected, Files.readAllBytes(warm.resolve("ckpt-00000002/model.safetensors")), "the restart began from the warm start again");
+    }
+
+    @Test
     void treeformerScheduleTrainsResumesAcrossAPhaseAndEvaluates() throws Exception {
         Path run = dir.resolve("sched");
         var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--schedule", "treeformer:h=2,dense=1,tc=1,tf=1", "--out", run.toString()}, "--steps", "2"));
