@@ -1,5 +1,6 @@
 package dev.canopy.decode;
 
+import dev.canopy.attention.tree.TfAttention.Route;
 import dev.canopy.config.NamedOptions;
 import dev.canopy.config.OptionSchema;
 import java.util.List;
@@ -20,9 +21,6 @@ import java.util.Map;
  * @param text   the spec as written
  */
 public record CacheAttentionSpec(String name, int k, int height, int local, boolean byMass, int beam, long seed, String text) {
-    /** How a tree query picks its leaves: by the hyperplanes, by estimated attention mass, or mass only with a beam. */
-    private enum Route { AUTO, TREE, MASS }
-
     private static final OptionSchema.Option HEIGHT = OptionSchema.required("h", "tree height, 0 to 16");
     private static final OptionSchema.Option LOCAL = OptionSchema.optional("local", "0", "most recent positions attended to as well");
     private static final OptionSchema.Option ROUTE = OptionSchema.optional("route", "auto", "tree, mass, or auto (mass when beam > 1)");
@@ -61,7 +59,7 @@ public record CacheAttentionSpec(String name, int k, int height, int local, bool
         if (beam > 1 && route == Route.TREE) {
             throw new IllegalArgumentException("decode attention '" + given + "': beam > 1 routes by mass; route=tree cannot go with it");
         }
-        boolean byMass = route == Route.MASS || beam > 1;
+        boolean byMass = route.byMass(beam);
         return new CacheAttentionSpec(given.name(), 0, v.integer("h", 0, 16), v.integer("local", 0, Integer.MAX_VALUE), byMass, beam,
                 v.integer("seed"), given.toString());
     }

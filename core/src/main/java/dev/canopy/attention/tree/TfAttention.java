@@ -50,7 +50,14 @@ public final class TfAttention implements Attention {
     public enum EmptyLeaf { ZERO, SELF, ROOTMEAN }
 
     /** How queries pick their leaves: by the hyperplanes, by mass, or by mass exactly when beam > 1 (auto). */
-    private enum Route { AUTO, TREE, MASS }
+    public enum Route {
+        AUTO, TREE, MASS;
+
+        /** Whether queries routed this way with this beam descend by mass. */
+        public boolean byMass(int beam) {
+            return this == MASS || (this == AUTO && beam > 1);
+        }
+    }
 
     private final TreeBank trees;
     private final EmptyLeaf empty;
@@ -104,8 +111,7 @@ public final class TfAttention implements Attention {
                 TreeOptions trees = TreeOptions.read(values);
                 EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
                 int beam = values.integer("beam");
-                Route route = values.choice("route", Route.class);
-                boolean byMass = route == Route.MASS || (route == Route.AUTO && beam > 1);
+                boolean byMass = values.choice("route", Route.class).byMass(beam);
                 checkBeam(trees.height(), byMass, beam);
                 return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam);
             });
