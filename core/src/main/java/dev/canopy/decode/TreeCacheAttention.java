@@ -48,10 +48,10 @@ public final class TreeCacheAttention implements CacheAttention {
     private final int[][][] first;            // [layer][head][leaf]: head of the leaf's list
     private final int[][][] count;            // [layer][head][node]: keys under the node
     private final float[][][] keySum, valueSum; // [layer][head][node * d] (centroids only)
+    private final float[][][] logCount, perKey; // [layer][head][node]: a node's mass factors (by mass only; MassBeam.weigh)
     private final float[][] scores, weights;  // per head [capacity + height]
     private final int[][] gathered;           // per head [capacity + height]: leaf slots, then centroid nodes
-    private final int[][] frontier;           // per head: the nodes a beam descent holds (MassBeam.heldLength)
-    private final float[][] frontierMass;     // per head: their estimated masses (MassBeam.massLength)
+    private final MassBeam.Frontier[] frontier; // per head: a beam descent's working memory and leaves
 
     /**
      * Tree retrieval over a cache, choosing how queries are routed.
@@ -88,11 +88,13 @@ public final class TreeCacheAttention implements CacheAttention {
         count = new int[layers][heads][nodes];
         keySum = new float[layers][heads][centroids || byMass ? nodes * d : 0];
         valueSum = new float[layers][heads][centroids ? nodes * d : 0];
+        logCount = new float[layers][heads][byMass ? nodes : 0];
+        perKey = new float[layers][heads][byMass ? nodes : 0];
         scores = new float[heads][cap + height];
         weights = new float[heads][cap + height];
         gathered = new int[heads][cap + height];
-        frontier = new int[heads][MassBeam.heldLength(beam)];
-        frontierMass = new float[heads][MassBeam.massLength(beam)];
+        frontier = new MassBeam.Frontier[heads];
+        for (int h = 0; h < heads; h++) frontier[h] = new MassBeam.Frontier(beam);
         clear();
     }
 
@@ -114,6 +116,8 @@ public final class TreeCacheAttention implements CacheAttention {
                 Arrays.fill(count[l][h], 0);
                 Arrays.fill(keySum[l][h], 0f);
                 Arrays.fill(valueSum[l][h], 0f);
+                Arrays.fill(logCount[l][h], Float.NEGATIVE_INFINITY);
+                Arrays.fill(perKey[l][h], 0f);
             }
         }
     }
@@ -147,6 +151,7 @@ public final class TreeCacheAttention implements CacheAttention {
         f[leaf] = slot;
         for (int node = tree.leafNode(leaf); ; node = (node - 1) / 2) {
             count[layer][head][node]++;
+            if (byMass) MassBeam.weigh(count[layer][head][node], scale, logCount[layer][head], perKey[layer][head], node);
             if (centroids || byMass) VecOps.axpy(1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
             if (centroids) VecOps.axpy(1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
             if (node == 0) break;
@@ -164,6 +169,7 @@ public final class TreeCacheAttention implements CacheAttention {
         if (nx[slot] != NONE) pv[nx[slot]] = pv[slot];
         for (int node = tree.leafNode(leaf); ; node = (node - 1) / 2) {
             count[layer][head][node]--;
+            if (byMass) MassBeam.weigh(count[layer][head][node], scale, logCount[layer][head], perKey[layer][head], node);
             if (centroids || byMass) VecOps.axpy(-1f, cache.keys(layer), at, keySum[layer][head], node * d, d);
             if (centroids) VecOps.axpy(-1f, cache.values(layer), at, valueSum[layer][head], node * d, d);
             if (node == 0) break;
@@ -181,13 +187,13 @@ public final class TreeCacheAttention implements CacheAttention {
         for (int i = 0; i < recent; i++) slots[m++] = Math.floorMod(current - i, cap);
         int leaf, probed = 1;
         if (byMass) {
-            probed = MassBeam.descend(height, beam, count[layer][head], 0, keySum[layer][head], 0, q, qOff, cache.headDim(), scale, frontier[head], frontierMass[head]);
-            leaf = probed > 0 ? frontier[head][0] : 0; // an empty tree: no leaf holds a key
+            probed = MassBeam.descend(height, frontier[head], logCount[layer][head], perKey[layer][head], 0, keySum[layer][head], 0, q, qOff, cache.headDim());
+            leaf = probed > 0 ? frontier[head].leaf(0) : 0; // an empty tree: no leaf holds a key
         } else {
             leaf = tree.leaf(q, qOff);
         }
         for (int i = 0; i < probed; i++) {
-            int from = byMass ? frontier[head][i] : leaf;
+            int from = byMass ? frontier[head].leaf(i) : leaf;
             for (int slot = first[layer][head][from]; slot != NONE; slot = nx[slot]) {
                 if (Math.floorMod(current - slot, cap) < recent) continue; // already in the local window
                 slots[m++] = slot;

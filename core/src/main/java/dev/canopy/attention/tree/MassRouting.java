@@ -26,16 +26,18 @@ final class MassRouting {
     static Beams route(AttentionShape s, float[] q, float[] k, LeafBuckets kb, int height, int beam) {
         int pairs = s.pairs(), nq = s.nq(), d = s.d(), leaves = 1 << height, nodes = 2 * leaves - 1;
         int[] count = new int[pairs * nodes];
-        float[] sums = new float[pairs * nodes * d];
-        Parallel.forEach(pairs, p -> nodeStatistics(kb, k, d, height, p, count, sums));
-        int[] leafOf = new int[pairs * nq * beam];
+        float[] sums = new float[pairs * nodes * d], logCount = new float[pairs * nodes], perKey = new float[pairs * nodes];
         float scale = (float) (1.0 / Math.sqrt(d));
+        Parallel.forEach(pairs, p -> {
+            nodeStatistics(kb, k, d, height, p, count, sums);
+            MassBeam.prepare(count, p * nodes, nodes, scale, logCount, perKey);
+        });
+        int[] leafOf = new int[pairs * nq * beam];
         Parallel.forRanges(pairs * nq, 256, (a, b) -> {
-            int[] held = new int[MassBeam.heldLength(beam)];
-            float[] mass = new float[MassBeam.massLength(beam)];
+            MassBeam.Frontier frontier = new MassBeam.Frontier(beam);
             for (int r = a; r < b; r++) { // row r of q [pairs, nq, d] is query r % nq of pair r / nq
-                int p = r / nq, found = MassBeam.descend(height, beam, count, p * nodes, sums, p * nodes * d, q, r * d, d, scale, held, mass);
-                for (int slot = 0; slot < beam; slot++) leafOf[r * beam + slot] = slot < found ? held[slot] : -1;
+                int p = r / nq, found = MassBeam.descend(height, frontier, logCount, perKey, p * nodes, sums, p * nodes * d, q, r * d, d);
+                for (int slot = 0; slot < beam; slot++) leafOf[r * beam + slot] = slot < found ? frontier.leaf(slot) : -1;
             }
         });
         int[] position = new int[leafOf.length];
@@ -43,7 +45,7 @@ final class MassRouting {
         long keys = 0;
         for (int p = 0; p < pairs; p++) keys += kb.end(p, leaves - 1);
         long flops = keys * d + (long) pairs * (leaves - 1) * d + 2L * pairs * nq * MassBeam.dots(height, beam) * d;
-        long bytes = 4L * (count.length + sums.length + leafOf.length + position.length) + entries.bytes();
+        long bytes = 4L * (count.length + logCount.length + perKey.length + sums.length + leafOf.length + position.length) + entries.bytes();
         return new Beams(leafOf, entries, position, beam, flops, bytes);
     }
 

@@ -180,8 +180,8 @@ class TfAttentionBeamTest {
                 }
             }
         }
-        long dots = 0;
-        for (int level = 0; level < h; level++) dots += 2L * Math.min(beam, 1 << level);
+        long dots = 1; // the root, then each held node's left child (the right one's is the parent's minus it)
+        for (int level = 0; level < h; level++) dots += Math.min(beam, 1 << level);
         long routing = 2L * s.pairs() * nk * d * h + unpadded * d + (long) s.pairs() * (leaves - 1) * d + 2L * s.pairs() * nq * dots * d
                 + (long) s.pairs() * nq * (2L * beam + 1) * s.dv();
         return routing + 2L * visible * (d + s.dv());
