@@ -1,9 +1,11 @@
 package dev.canopy.attention;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.canopy.attention.registry.Attentions;
 import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
@@ -134,5 +136,35 @@ class ExactAttentionTest {
                 () -> attn.forward(s, new float[64], new float[64], new float[64], AttentionMask.padding(new boolean[7]), Pass.INFERENCE, new float[64]));
         assertTrue(e.getMessage().contains("key padding mask has length 7"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AttentionShape.self(1, 1, 0, 4));
+    }
+
+    @Test
+    void longKeysGetTallerForwardTilesWithTheSameBits() {
+        // 8,200 keys of 64 + 64 floats: 4.2 MB a pair, past the 2 MiB at which the forward takes 256 query rows a tile.
+        AttentionShape s = new AttentionShape(1, 2, 300, 8200, 64, 64);
+        ExactAttention auto = new ExactAttention(), rows64 = new ExactAttention(64, 128);
+        assertEquals(256, auto.forwardQueryBlock(s));
+        assertEquals(64, auto.forwardQueryBlock(AttentionShape.self(1, 2, 4096, 64)));
+        assertEquals(64, rows64.forwardQueryBlock(s));
+        Random rng = new Random(5);
+        float[] q = GradCheck.random(rng, s.qSize(), 1f), k = GradCheck.random(rng, s.kSize(), 1f), v = GradCheck.random(rng, s.vSize(), 1f);
+        for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL}) {
+            float[] a = new float[s.outSize()], b = new float[s.outSize()];
+            ExactAttention.Context ca = (ExactAttention.Context) auto.forward(s, q, k, v, mask, Pass.INFERENCE, a);
+            ExactAttention.Context cb = (ExactAttention.Context) rows64.forward(s, q, k, v, mask, Pass.INFERENCE, b);
+            assertArrayEquals(b, a, "output, " + mask);
+            assertArrayEquals(cb.lse(), ca.lse(), "log-sum-exp, " + mask);
+        }
+    }
+
+    @Test
+    void queryBlockOptionTakesAutoOrAPositiveInteger() {
+        AttentionSetup setup = new AttentionSetup(1, 8, 64, 1);
+        assertEquals("exact", Attentions.create("exact:qblock=auto", setup).spec());
+        assertEquals("exact", Attentions.create("exact:qblock=32", setup).spec());
+        for (String bad : new String[] {"exact:qblock=0", "exact:qblock=x"}) {
+            String message = assertThrows(IllegalArgumentException.class, () -> Attentions.create(bad, setup), bad).getMessage();
+            assertTrue(message.contains("qblock"), bad + ": " + message);
+        }
     }
 }
