@@ -66,6 +66,16 @@ public class TrainingCommandsTest {
         var resumed = CanopyCliTest.run("train", "--resume", "--out", warm.toString(), "--quiet");
         assertEquals(0, resumed.code(), resumed.err());
         assertArrayEquals(expected, Files.readAllBytes(warm.resolve("ckpt-00000002/model.safetensors")), "the restart began from the warm start again");
+
+        // Stopped again before its first checkpoint, its warm start since moved away: the error names both.
+        try (var paths = Files.walk(warm.resolve("ckpt-00000002"))) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        Files.move(base, dir.resolve("base-moved"));
+        var orphan = CanopyCliTest.run("train", "--resume", "--out", warm.toString(), "--quiet");
+        assertNotEquals(0, orphan.code());
+        assertTrue(orphan.err().contains("warm-start.json") && orphan.err().contains(base.toString()) && orphan.err().contains("is gone"), orphan.err());
+        assertFalse(orphan.err().contains("\tat "), "no stack trace: " + orphan.err());
     }
 
     @Test
