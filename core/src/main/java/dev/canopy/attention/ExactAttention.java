@@ -26,9 +26,9 @@ public final class ExactAttention implements Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    /** queryBlock value that lets each call choose ({@link #forwardQueryBlock}). */
+    /** A queryBlock or keyBlock that lets each call choose ({@link #forwardQueryBlock}, {@link #backwardKeyBlock}). */
     public static final int AUTO = 0;
-    private static final int QUERY_BLOCK = 64;
+    private static final int QUERY_BLOCK = 64, KEY_BLOCK = 128;
     /**
      * Query rows per forward tile once one pair's keys and values outgrow a core's L2 cache (1 MiB here; more than 2
      * MiB of them, n > 4,096 at d = 64): every query block streams the pair's keys and values once, so taller blocks
@@ -36,27 +36,46 @@ public final class ExactAttention implements Attention {
      * at 4,096 and 1,024 no difference beyond noise.
      */
     private static final int LONG_QUERY_BLOCK = 256;
+    /**
+     * Keys per backward tile once one pair's queries and output gradients outgrow L2 (the backward's mirror image: each
+     * key block streams them once). At n = 16,384, d = 64: 4.05 s against 4.74 s with 128 keys (`bench attention
+     * --backward`); in the forward 256 keys ran slower, so the forward keeps 128.
+     */
+    private static final int LONG_KEY_BLOCK = 256;
     private static final long L2_PAIR_BYTES = 2L << 20;
 
     private final int queryBlock;
     private final int keyBlock;
 
     public ExactAttention() {
-        this(AUTO, 128);
+        this(AUTO, AUTO);
     }
 
     /**
      * @param queryBlock query rows per tile, or {@link #AUTO}: 64, and 256 in the forward when a pair's keys and values
      *                   exceed 2 MiB
-     * @param keyBlock   keys per tile, a positive multiple of the vector width
+     * @param keyBlock   keys per tile, a positive multiple of the vector width, or {@link #AUTO}: 128, and 256 in the
+     *                   backward when a pair's queries and output gradients exceed 2 MiB
      */
     public ExactAttention(int queryBlock, int keyBlock) {
-        if (queryBlock < AUTO || keyBlock < L || keyBlock % L != 0) {
-            throw new IllegalArgumentException("exact attention: query block must be >= 1 (or auto) and key block a positive multiple of "
-                    + L + ", got qblock=" + queryBlock + " kblock=" + keyBlock);
+        if (queryBlock < AUTO || keyBlock < AUTO || keyBlock % L != 0) {
+            throw new IllegalArgumentException("exact attention: query block must be >= 1 and key block a positive multiple of "
+                    + L + " (or auto), got qblock=" + queryBlock + " kblock=" + keyBlock);
         }
         this.queryBlock = queryBlock;
         this.keyBlock = keyBlock;
+    }
+
+    /** The forward's keys per tile. */
+    private int forwardKeyBlock() {
+        return keyBlock == AUTO ? KEY_BLOCK : keyBlock;
+    }
+
+    /** The backward's keys per tile for this shape. */
+    int backwardKeyBlock(AttentionShape s) {
+        if (keyBlock != AUTO) return keyBlock;
+        long pairBytes = 4L * s.nq() * (pad(s.d()) + pad(s.dv()));
+        return pairBytes > L2_PAIR_BYTES ? LONG_KEY_BLOCK : KEY_BLOCK;
     }
 
     /** The forward's query rows per tile for this shape. */
@@ -74,10 +93,12 @@ public final class ExactAttention implements Attention {
     public static final AttentionFamily FAMILY = new AttentionFamily("softmax(q k^T / sqrt(d)) v over every key, streamed in blocks (O(n) memory)", true,
             new OptionSchema("exact", List.of(
                     OptionSchema.optional("qblock", "auto", "queries per tile; auto: 64, and 256 in the forward once a pair's keys and values exceed 2 MiB (n > 4096 at d = 64)"),
-                    OptionSchema.optional("kblock", "128", "keys per tile"))),
+                    OptionSchema.optional("kblock", "auto", "keys per tile; auto: 128, and 256 in the backward once a pair's queries and output gradients exceed 2 MiB"))),
             values -> {
                 String qblock = values.text("qblock");
-                ExactAttention attention = new ExactAttention(qblock.equals("auto") ? AUTO : values.integer("qblock", 1, 1 << 16), values.integer("kblock"));
+                String kblock = values.text("kblock");
+                ExactAttention attention = new ExactAttention(qblock.equals("auto") ? AUTO : values.integer("qblock", 1, 1 << 16),
+                        kblock.equals("auto") ? AUTO : values.integer("kblock", 1, 1 << 16));
                 return setup -> attention;
             });
 
@@ -99,13 +120,13 @@ public final class ExactAttention implements Attention {
         if (pairParallel(s)) {
             // Many pairs: one task per pair, each with its own transposed keys.
             Parallel.forEach(s.pairs(), pair -> {
-                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock, SCRATCH.get());
+                PairKeys keys = PairKeys.of(s, k, v, pair, forwardKeyBlock(), SCRATCH.get());
                 for (int b = 0; b < qBlocks; b++) forwardBlock(s, q, keys, mask, out, lse, pair, b * qb, qb);
             });
         } else {
             // Few pairs: one pair at a time, its query blocks in parallel, sharing the transposed keys.
             for (int pair = 0; pair < s.pairs(); pair++) {
-                PairKeys keys = PairKeys.of(s, k, v, pair, keyBlock, null);
+                PairKeys keys = PairKeys.of(s, k, v, pair, forwardKeyBlock(), null);
                 int p = pair;
                 Parallel.forEach(qBlocks, b -> forwardBlock(s, q, keys, mask, out, lse, p, b * qb, qb));
             }
@@ -161,7 +182,7 @@ public final class ExactAttention implements Attention {
 
     private void forwardBlock(AttentionShape s, float[] q, PairKeys keys, AttentionMask mask, float[] out, float[] lse, int pair, int i0, int block) {
         int d = s.d(), dv = s.dv(), nq = s.nq();
-        int dp = pad(d), wp = pad(dv), bc = keyBlock;
+        int dp = pad(d), wp = pad(dv), bc = forwardKeyBlock();
         int rows = Math.min(block, nq - i0);
         int batch = pair / s.heads();
         float scale = (float) (1.0 / Math.sqrt(d));
@@ -229,7 +250,7 @@ public final class ExactAttention implements Attention {
                 rowDot[i] = sum;
             }
         });
-        int kBlocks = Math.ceilDiv(s.nk(), keyBlock);
+        int kBlocks = Math.ceilDiv(s.nk(), backwardKeyBlock(s));
         int splits = splitsPerPair(s);
         Arrays.fill(dq, 0f);
         float[] dqExtra = splits > 1 ? new float[s.pairs() * (splits - 1) * nq * d] : null;
@@ -252,7 +273,7 @@ public final class ExactAttention implements Attention {
 
     /** How many key ranges each pair is split into, so that few pairs still keep every thread busy. */
     private int splitsPerPair(AttentionShape s) {
-        int kBlocks = Math.ceilDiv(s.nk(), keyBlock);
+        int kBlocks = Math.ceilDiv(s.nk(), backwardKeyBlock(s));
         return Math.max(1, Math.min(kBlocks, Math.ceilDiv(Parallel.threads(), s.pairs())));
     }
 
@@ -260,7 +281,7 @@ public final class ExactAttention implements Attention {
         AttentionShape s = c.shape();
         AttentionMask mask = c.mask();
         int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
-        int dp = pad(d), wp = pad(dv), bc = keyBlock, br = backwardQueryBlock();
+        int dp = pad(d), wp = pad(dv), bc = backwardKeyBlock(s), br = backwardQueryBlock();
         int batch = pair / s.heads();
         float scale = (float) (1.0 / Math.sqrt(d));
         Scratch t = SCRATCH.get();
@@ -340,13 +361,13 @@ public final class ExactAttention implements Attention {
 
     /** Bytes allocated beyond inputs and outputs: saved log-sum-exp, per-thread tiles, backward row terms and dQ partials. */
     public long workingBytes(AttentionShape s) {
-        int dp = pad(s.d()), wp = pad(s.dv()), bc = keyBlock, bf = forwardQueryBlock(s), br = backwardQueryBlock();
-        long perThreadForward = (long) bf * dp + (long) bf * bc + (long) bf * wp + 2L * bf;
+        int dp = pad(s.d()), wp = pad(s.dv()), fc = forwardKeyBlock(), bc = backwardKeyBlock(s), bf = forwardQueryBlock(s), br = backwardQueryBlock();
+        long perThreadForward = (long) bf * dp + (long) bf * fc + (long) bf * wp + 2L * bf;
         long perThreadBackward = (long) br * dp + 2L * dp * bc + (long) wp * bc + 2L * br * bc + (long) br * wp
                 + (long) bc * dp + (long) bc * wp + (long) br * Math.max(dp, wp);
         int threads = Math.min(Parallel.threads(), s.pairs() * Math.ceilDiv(s.nq(), bf));
         long lse = (long) s.pairs() * s.nq();
-        long keys = PairKeys.bytes(s, bc) / 4 * (pairParallel(s) ? Math.min(Parallel.threads(), s.pairs()) : 1);
+        long keys = PairKeys.bytes(s, fc) / 4 * (pairParallel(s) ? Math.min(Parallel.threads(), s.pairs()) : 1);
         long forward = lse + threads * perThreadForward + keys;
         int splits = splitsPerPair(s);
         long backward = lse + lse /* row dots */ + (long) Math.min(Parallel.threads(), s.pairs() * splits) * perThreadBackward

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ExactAttentionTest {
+    private static final int LANES = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
 
     static AttentionMask mask(String kind, AttentionShape s, Random rng) {
         boolean[] pad = new boolean[s.batch() * s.nk()];
@@ -158,13 +159,43 @@ class ExactAttentionTest {
     }
 
     @Test
-    void queryBlockOptionTakesAutoOrAPositiveInteger() {
+    void longQueriesGetWiderBackwardTilesWithTheSameGradients() {
+        // 4,200 queries of 64 + 64 floats: 2.15 MB a pair, past the 2 MiB at which the backward takes 256 keys a tile.
+        AttentionShape s = new AttentionShape(1, 1, 4200, 600, 64, 64);
+        ExactAttention auto = new ExactAttention(), keys128 = new ExactAttention(ExactAttention.AUTO, 128);
+        assertEquals(256, auto.backwardKeyBlock(s));
+        assertEquals(128, auto.backwardKeyBlock(AttentionShape.self(1, 1, 4096, 64)));
+        assertEquals(128, keys128.backwardKeyBlock(s));
+        Random rng = new Random(6);
+        float[] q = GradCheck.random(rng, s.qSize(), 1f), k = GradCheck.random(rng, s.kSize(), 1f), v = GradCheck.random(rng, s.vSize(), 1f);
+        float[] dOut = GradCheck.random(rng, s.outSize(), 1f);
+        for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL}) {
+            float[][] a = gradients(auto, s, q, k, v, mask, dOut), b = gradients(keys128, s, q, k, v, mask, dOut);
+            for (int g = 0; g < 3; g++) {
+                for (int i = 0; i < a[g].length; i++) {
+                    assertEquals(b[g][i], a[g][i], 1e-6 + 1e-5 * Math.abs(b[g][i]), "gradient " + "qkv".charAt(g) + " element " + i + ", " + mask);
+                }
+            }
+        }
+    }
+
+    private static float[][] gradients(ExactAttention attention, AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] dOut) {
+        Attention.Saved saved = attention.forward(s, q, k, v, mask, Pass.INFERENCE, new float[s.outSize()]);
+        float[] dq = new float[s.qSize()], dk = new float[s.kSize()], dv = new float[s.vSize()];
+        attention.backward(saved, dOut, dq, dk, dv);
+        return new float[][] {dq, dk, dv};
+    }
+
+    @Test
+    void blockOptionsTakeAutoOrAPositiveSize() {
         AttentionSetup setup = new AttentionSetup(1, 8, 64, 1);
         assertEquals("exact", Attentions.create("exact:qblock=auto", setup).spec());
         assertEquals("exact", Attentions.create("exact:qblock=32", setup).spec());
-        for (String bad : new String[] {"exact:qblock=0", "exact:qblock=x"}) {
+        assertEquals("exact", Attentions.create("exact:kblock=auto", setup).spec());
+        assertEquals("exact", Attentions.create("exact:kblock=64", setup).spec());
+        for (String bad : new String[] {"exact:qblock=0", "exact:qblock=x", "exact:kblock=0", "exact:kblock=x", "exact:kblock=" + (ExactAttentionTest.LANES + 1)}) {
             String message = assertThrows(IllegalArgumentException.class, () -> Attentions.create(bad, setup), bad).getMessage();
-            assertTrue(message.contains("qblock"), bad + ": " + message);
+            assertTrue(message.contains(bad.contains("qblock") ? "qblock" : "kblock"), bad + ": " + message);
         }
     }
 }
