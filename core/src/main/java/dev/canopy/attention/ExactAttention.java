@@ -60,10 +60,14 @@ public final class ExactAttention implements Attention {
     public ExactAttention(int queryBlock, int keyBlock) {
         if (queryBlock < AUTO || keyBlock < AUTO || keyBlock % L != 0) {
             throw new IllegalArgumentException("exact attention: query block must be >= 1 and key block a positive multiple of "
-                    + L + " (or auto), got qblock=" + queryBlock + " kblock=" + keyBlock);
+                    + L + " (or auto), got qblock=" + named(queryBlock) + " kblock=" + named(keyBlock));
         }
         this.queryBlock = queryBlock;
         this.keyBlock = keyBlock;
+    }
+
+    private static String named(int block) {
+        return block == AUTO ? "auto" : Integer.toString(block);
     }
 
     /** The forward's keys per tile. */
