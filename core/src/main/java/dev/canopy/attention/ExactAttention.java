@@ -78,15 +78,18 @@ public final class ExactAttention implements Attention {
     /** The backward's keys per tile for this shape. */
     int backwardKeyBlock(AttentionShape s) {
         if (keyBlock != AUTO) return keyBlock;
-        long pairBytes = 4L * s.nq() * (pad(s.d()) + pad(s.dv()));
-        return pairBytes > L2_PAIR_BYTES ? LONG_KEY_BLOCK : KEY_BLOCK;
+        return outgrowsL2(s, s.nq()) ? LONG_KEY_BLOCK : KEY_BLOCK;
     }
 
     /** The forward's query rows per tile for this shape. */
     int forwardQueryBlock(AttentionShape s) {
         if (queryBlock != AUTO) return queryBlock;
-        long pairBytes = 4L * s.nk() * (pad(s.d()) + pad(s.dv()));
-        return pairBytes > L2_PAIR_BYTES ? LONG_QUERY_BLOCK : QUERY_BLOCK;
+        return outgrowsL2(s, s.nk()) ? LONG_QUERY_BLOCK : QUERY_BLOCK;
+    }
+
+    /** Whether rows of one pair, each d + dv padded floats (keys and values, or queries and output gradients), pass 2 MiB. */
+    private static boolean outgrowsL2(AttentionShape s, int rows) {
+        return 4L * rows * (pad(s.d()) + pad(s.dv())) > L2_PAIR_BYTES;
     }
 
     /** The backward's query rows per tile (taller tiles measured no faster there). */

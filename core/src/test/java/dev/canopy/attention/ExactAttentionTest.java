@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.kernels.Tiles;
 import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
@@ -15,7 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ExactAttentionTest {
-    private static final int LANES = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
 
     static AttentionMask mask(String kind, AttentionShape s, Random rng) {
         boolean[] pad = new boolean[s.batch() * s.nk()];
@@ -193,7 +193,7 @@ class ExactAttentionTest {
         assertEquals("exact", Attentions.create("exact:qblock=32", setup).spec());
         assertEquals("exact", Attentions.create("exact:kblock=auto", setup).spec());
         assertEquals("exact", Attentions.create("exact:kblock=64", setup).spec());
-        for (String bad : new String[] {"exact:qblock=0", "exact:qblock=x", "exact:kblock=0", "exact:kblock=x", "exact:kblock=" + (ExactAttentionTest.LANES + 1)}) {
+        for (String bad : new String[] {"exact:qblock=0", "exact:qblock=x", "exact:kblock=0", "exact:kblock=x", "exact:kblock=" + (Tiles.LANES + 1)}) {
             String message = assertThrows(IllegalArgumentException.class, () -> Attentions.create(bad, setup), bad).getMessage();
             assertTrue(message.contains(bad.contains("qblock") ? "qblock" : "kblock"), bad + ": " + message);
         }

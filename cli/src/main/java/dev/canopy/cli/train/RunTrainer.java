@@ -65,11 +65,13 @@ public final class RunTrainer {
             checkpoints.removeTemporaries();
             System.out.println("canopy train: " + run.path() + " has no checkpoint yet; starting it over from step 0");
             Path from = run.warmStart();
-            if (from != null && !Files.exists(from)) {
-                throw new IllegalArgumentException(run.path().resolve(RunDirectory.WARM_START) + ": this run began from " + from
-                        + ", which is gone; put it back to start over from it, or delete " + run.path() + " to train afresh");
+            if (from != null) {
+                if (!Files.exists(from)) {
+                    throw new IllegalArgumentException(run.path().resolve(RunDirectory.WARM_START) + ": this run began from " + from
+                            + ", which is gone; put it back to start over from it, or delete " + run.path() + " to train afresh");
+                }
+                warmStart(from, model, " again");
             }
-            if (from != null) warmStart(from, model, " again");
         } else {
             start = Integer.parseInt(trainer.resume(checkpoints).get("step")); // checked by restore
         }

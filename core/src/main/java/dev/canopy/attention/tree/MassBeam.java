@@ -217,8 +217,7 @@ public final class MassBeam {
 
     /**
      * Many children (wide beams): sorted as keys that order by mass, then by place (so no two tie and the sort is
-     * stable). The kept go
-     * through held[out, out + kept).
+     * stable). The kept go through held[out, out + kept).
      */
     private static void sortBest(int[] held, float[] mass, int dots, long[] order, int n, int kept, int out) {
         for (int i = 0; i < n; i++) order[i] = (long) ~sortable(mass[i]) << 32 | i; // larger mass first, then earlier
