@@ -15,6 +15,7 @@ import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -22,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Treeformer TC-Attention (coarse, dense gradients). Spec
- * {@code tc:h=H[,countbias=B][,groups=path|siblings][,treegrad=on|off][,routegrad=off|on][,init=data|random]}.
+ * {@code tc:h=H[,countbias=B][,groups=path|siblings][,route=auto|tree|mass][,beam=B][,treegrad=auto|on|off][,routegrad=off|on][,init=data|random]}.
  *
  * <p>Per (batch, head) pair, every tree node n gets the count c_n of unpadded keys whose root-to-leaf path contains n
  * and the centroids Kbar_n, Vbar_n of those keys and values (leaf sums from a counting sort by leaf, then children
@@ -42,6 +43,14 @@ import jdk.incubator.vector.VectorSpecies;
  * softmax-straight-through leaf selection, the fixed AND matrix and the straight-through sign (zero where |z| > 1).
  * By default the surrogate does not flow back into q and k (dq, dk stay the routing-fixed gradients);
  * {@code routegrad=on} adds its input term dz . W to dq and dk as well (DGT's chain continued into the routed vectors).
+ *
+ * <p>With {@code route=mass} (ours; implied by {@code beam=B > 1}) a query does not take the hyperplanes' leaf: it
+ * descends the key tree by estimated attention mass as TF's beam does ({@link MassBeam}) and keeps the B leaves it ends
+ * in. Its groups generalise the two kinds above to the subtree S of those leaves' paths: {@code groups=path} attends to
+ * every node of S, {@code groups=siblings} to the B leaves and every child of an inner node of S that is not in S (again
+ * a partition of all keys). With B = 1 both are the groups above for the leaf the descent chose. The descent, not the
+ * hyperplanes, places the query, so the trees get no surrogate gradient ({@code treegrad=auto} means off here); the
+ * backward is exact for the chosen groups, routing held fixed.
  */
 public final class TcAttention implements Attention {
     private final TreeBank trees;
@@ -49,6 +58,8 @@ public final class TcAttention implements Attention {
     private final CentroidGroups groups;
     private final boolean treeGrad;
     private final boolean routeGrad;
+    private final boolean byMass;
+    private final int beam;
     private final String spec;
 
     public TcAttention(TreeBank trees, float countBias, CentroidGroups groups, boolean treeGrad) {
@@ -56,33 +67,67 @@ public final class TcAttention implements Attention {
     }
 
     public TcAttention(TreeBank trees, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad) {
+        this(trees, countBias, groups, treeGrad, routeGrad, false, 1);
+    }
+
+    /**
+     * TC attention whose queries may be placed by a descent by mass.
+     *
+     * @param byMass queries keep the leaves of a descent by mass (then treeGrad must be false)
+     * @param beam   leaves each query keeps (more than 1 needs byMass)
+     */
+    public TcAttention(TreeBank trees, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad, boolean byMass, int beam) {
         if (!Float.isFinite(countBias)) throw new IllegalArgumentException("tc: countbias must be finite, got " + countBias);
+        checkRouting(trees.height(), byMass, beam, treeGrad);
         this.trees = trees;
         this.countBias = countBias;
         this.groups = groups;
         this.treeGrad = treeGrad;
         this.routeGrad = routeGrad && treeGrad;
-        this.spec = specOf(trees.height(), countBias, groups, treeGrad, this.routeGrad);
+        this.byMass = byMass;
+        this.beam = beam;
+        this.spec = specOf(trees.height(), countBias, groups, treeGrad, this.routeGrad, byMass, beam);
+    }
+
+    private static void checkRouting(int height, boolean byMass, int beam, boolean treeGrad) {
+        if (beam < 1) throw new IllegalArgumentException("tc: option beam=" + beam + " must be at least 1");
+        if (beam > 1 << height) throw new IllegalArgumentException("tc: option beam=" + beam + " must be at most the " + (1 << height) + " leaves of h=" + height);
+        if (beam > 1 && !byMass) throw new IllegalArgumentException("tc: option beam=" + beam + " routes by mass; route=tree cannot go with it");
+        if (byMass && treeGrad) {
+            throw new IllegalArgumentException("tc: option treegrad=on trains the hyperplanes through the queries' routing, which route=mass does not use; "
+                    + "use treegrad=auto or off");
+        }
     }
 
     /** The spec string of a TC attention with these options. */
     public static String specOf(int height, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad) {
+        return specOf(height, countBias, groups, treeGrad, routeGrad, false, 1);
+    }
+
+    /** The spec string of a TC attention with these options, queries possibly routed by mass. */
+    public static String specOf(int height, float countBias, CentroidGroups groups, boolean treeGrad, boolean routeGrad, boolean byMass, int beam) {
         return "tc:h=" + height + (countBias != 0f ? ",countbias=" + countBias : "")
-                + (groups == CentroidGroups.SIBLINGS ? ",groups=siblings" : "") + (treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
+                + (groups == CentroidGroups.SIBLINGS ? ",groups=siblings" : "")
+                + (beam > 1 ? ",beam=" + beam : byMass ? ",route=mass" : treeGrad ? "" : ",treegrad=off") + (routeGrad ? ",routegrad=on" : "");
     }
 
     public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TC: attention over the key/value centroids of the query's tree path", false,
             TreeOptions.schema("tc",
                     OptionSchema.optional("countbias", "0", "B: each group's score gets B log(its key count)"),
                     OptionSchema.optional("groups", "path", "path (the h+1 nodes on the query's path) or siblings (off-path siblings + leaf)"),
-                    OptionSchema.optional("treegrad", "on", "trees learn through the dense-gradient surrogate"),
+                    OptionSchema.optional("route", "auto", "how queries pick their leaf: tree (the hyperplanes) or mass (a descent by estimated attention mass); auto: mass when beam > 1"),
+                    OptionSchema.optional("beam", "1", "leaves each query keeps (the best B of a descent by mass); its groups come from their paths"),
+                    OptionSchema.optional("treegrad", "auto", "trees learn through the dense-gradient surrogate: on, off, or auto (on unless routed by mass)"),
                     OptionSchema.optional("routegrad", "off", "the surrogate's gradient also flows into q and k")),
             values -> {
                 TreeOptions trees = TreeOptions.read(values);
                 float countBias = values.number("countbias");
                 CentroidGroups groups = values.choice("groups", CentroidGroups.class);
-                boolean treeGrad = values.flag("treegrad"), routeGrad = values.flag("routegrad");
-                return setup -> new TcAttention(trees.bank(setup), countBias, groups, treeGrad, routeGrad);
+                int beam = values.integer("beam");
+                boolean byMass = values.choice("route", TfAttention.Route.class).byMass(beam);
+                boolean treeGrad = values.text("treegrad").equals("auto") ? !byMass : values.flag("treegrad"), routeGrad = values.flag("routegrad");
+                checkRouting(trees.height(), byMass, beam, treeGrad);
+                return setup -> new TcAttention(trees.bank(setup), countBias, groups, treeGrad, routeGrad, byMass, beam);
             });
 
     @Override public String spec() { return spec; }
@@ -92,14 +137,27 @@ public final class TcAttention implements Attention {
     public CentroidGroups groups() { return groups; }
 
     /**
-     * Saved state. count [pairs, nodes], kbar [pairs, nodes, d], vbar [pairs, nodes, dv], alpha [pairs, nq, h+1] (0 for
-     * empty groups), rowMax and rowSum [pairs, nq]: each query's largest score and sum_l exp(e_il - max) over non-empty
+     * Saved state. count [pairs, nodes], kbar [pairs, nodes, d], vbar [pairs, nodes, dv], each with one extra node at
+     * the end that holds no key (index pairs * nodes: a group slot a query leaves unfilled points there). groupOf
+     * [pairs, nq, gq]: each query's group nodes as indices into those arrays. alpha [pairs, nq, gq] (0 for empty
+     * groups), rowMax and rowSum [pairs, nq]: each query's largest score and sum_l exp(e_il - max) over non-empty
      * groups (sum 0 when every key is padded); the backward takes their log-sum-exp. bias [pairs, nodes]: each node's
-     * additive score term, B * log(c_n), or -inf for an empty node.
+     * additive score term, B * log(c_n), or -inf for an empty node. leafQ: the queries' hyperplane leaves (null when
+     * routed by mass).
      */
     record Context(AttentionShape shape, AttentionMask mask, float[] q, float[] k, float[] v, float[] out, int[] leafQ, int[] leafK,
-                   float[] count, float[] kbar, float[] vbar, float[] bias, float[] alpha, float[] rowMax, float[] rowSum,
+                   float[] count, float[] kbar, float[] vbar, float[] bias, int[] groupOf, int gq, float[] alpha, float[] rowMax, float[] rowSum,
                    long flops, long backwardFlops, long workingBytes) implements Saved {}
+
+    /**
+     * Group slots per query: h + 1 for one leaf; with a beam of B leaves, the most nodes their paths' subtree S can
+     * give: every node of S (path), or one more than S's inner nodes (siblings).
+     */
+    static int groupsPerQuery(CentroidGroups groups, int h, int beam) {
+        int slots = 1;
+        for (int level = 0; level < h; level++) slots += Math.min(beam, 1 << (groups == CentroidGroups.PATH ? level + 1 : level));
+        return slots;
+    }
 
     /**
      * Node ids of a query's groups for a query in leaf node x of a tree of height h. PATH: out[l] = its ancestor at level
@@ -124,43 +182,83 @@ public final class TcAttention implements Attention {
         trees.checkShape(s, "tc");
         if (mask.causal()) throw new IllegalArgumentException("tc attention does not support causal masks (node statistics would need per-position prefixes); use tf or exact");
         trees.ensureInitialised(s, k, mask);
-        int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, groupsPerQuery = h + 1;
-        int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv();
-        int[] leafK = new int[pairs * nk], leafQ = new int[pairs * nq];
-        float[] count = new float[pairs * nodes], kbar = new float[pairs * nodes * d], vbar = new float[pairs * nodes * dv];
+        int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, gq = groupsPerQuery(groups, h, beam);
+        int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), dv = s.dv(), none = pairs * nodes;
+        int[] leafK = new int[pairs * nk], leafQ = byMass ? null : new int[pairs * nq], groupOf = new int[pairs * nq * gq];
+        float[] count = new float[none + 1], kbar = new float[(none + 1) * d], vbar = new float[(none + 1) * dv];
         leafSums(s, k, v, mask.keyPadding(), leafK, count, kbar, vbar);
-        centroids(pairs, leaves, d, dv, count, kbar, vbar);
+        subtreeSums(pairs, leaves, d, dv, count, kbar, vbar);
+        long groupsUsed = byMass ? beamGroups(s, q, count, kbar, groupOf, gq, none) : (long) pairs * nq * gq;
+        divideByCounts(pairs, nodes, d, dv, count, kbar, vbar);
         // Per node, the score's additive term: B * log(c_n), or -inf for an empty node (it drops out of the softmax).
-        float[] bias = new float[pairs * nodes];
+        float[] bias = new float[none + 1];
         for (int i = 0; i < bias.length; i++) {
             bias[i] = count[i] == 0 ? Float.NEGATIVE_INFINITY : countBias == 0f ? 0f : countBias * (float) Math.log(count[i]);
         }
-        float[] alpha = new float[pairs * nq * groupsPerQuery], rowMax = new float[pairs * nq], rowSum = new float[pairs * nq];
+        float[] alpha = new float[pairs * nq * gq], rowMax = new float[pairs * nq], rowSum = new float[pairs * nq];
         // Queries are routed range by range just before they are scored, while their rows are still in cache.
         Parallel.forRanges(pairs * nq, 256, (a, b) -> {
-            QueryScratch t = QUERY_SCRATCH.get().fit(groupsPerQuery);
-            trees.routeRows(s, q, nq, a, b, leafQ);
+            QueryScratch t = QUERY_SCRATCH.get().fit(gq);
+            if (!byMass) pathGroups(s, q, a, b, leafQ, groupOf, t.node);
             for (int row = a; row < b; ) {
                 int pair = row / nq, blockEnd = Math.min(b, (pair + 1) * nq);
                 if (SixteenDots.AVAILABLE && d % 16 == 0 && row + 16 <= blockEnd) {
-                    scoreSixteen(s, q, leafQ, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
+                    scoreSixteen(s, q, groupOf, gq, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
                     row += 16;
                 } else {
-                    scoreOne(s, q, leafQ, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
+                    scoreOne(s, q, groupOf, gq, kbar, vbar, bias, row, t, alpha, rowMax, rowSum, out);
                     row++;
                 }
             }
         });
-        long routing = 2L * pairs * (nq + nk) * d * h;
+        long routing = 2L * pairs * nk * d * h + (byMass ? 2L * pairs * nq * MassBeam.dots(h, beam) * d : 2L * pairs * nq * d * h);
         long aggregation = (long) pairs * ((long) nk + nodes + nodes) * (d + dv);
-        long scoring = 2L * pairs * nq * groupsPerQuery * (d + dv);
-        long backward = 4L * pairs * nq * groupsPerQuery * (d + dv) + 3L * pairs * nodes * (d + dv) + (long) pairs * nk * (d + dv);
+        long scoring = 2L * groupsUsed * (d + dv);
+        long backward = 4L * groupsUsed * (d + dv) + 3L * pairs * nodes * (d + dv) + (long) pairs * nk * (d + dv);
         if (treeGrad && h > 0) {
             int internal = leaves - 1;
             backward += 2L * pairs * (nq + nk) * nodes * (d + dv) + 4L * pairs * (nq + nk) * internal * d + 8L * pairs * (nq + nk) * nodes;
         }
-        long bytes = workingBytes(s, nodes, groupsPerQuery);
-        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, bias, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
+        long bytes = workingBytes(s, nodes, gq);
+        return new Context(s, mask, q, k, v, out, leafQ, leafK, count, kbar, vbar, bias, groupOf, gq, alpha, rowMax, rowSum, routing + aggregation + scoring, backward, bytes);
+    }
+
+    /** Rows a .. b's hyperplane leaves into leafQ and their groups into groupOf (h + 1 per query). */
+    private void pathGroups(AttentionShape s, float[] q, int a, int b, int[] leafQ, int[] groupOf, int[] one) {
+        int h = trees.height(), leaves = 1 << h, nodes = 2 * leaves - 1, gq = h + 1;
+        trees.routeRows(s, q, s.nq(), a, b, leafQ);
+        for (int row = a; row < b; row++) {
+            groupNodes(groups, h, leaves - 1 + leafQ[row], one);
+            int base = (row / s.nq()) * nodes;
+            for (int l = 0; l < gq; l++) groupOf[row * gq + l] = base + one[l];
+        }
+    }
+
+    /**
+     * Each query's groups from the leaves of its descent by mass (node key sums in sums, counts in count, before the
+     * division into centroids); slots past a query's groups point at none. Returns how many slots hold a node.
+     */
+    private long beamGroups(AttentionShape s, float[] q, float[] count, float[] sums, int[] groupOf, int gq, int none) {
+        int h = trees.height(), nodes = (2 << h) - 1, nq = s.nq(), d = s.d();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float[] logCount = new float[none], perKey = new float[none];
+        for (int node = 0; node < none; node++) MassBeam.weigh((int) count[node], scale, logCount, perKey, node);
+        LongAdder used = new LongAdder();
+        Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
+            MassBeam.Frontier frontier = new MassBeam.Frontier(beam);
+            BeamSubtree subtree = new BeamSubtree(h);
+            long filled = 0;
+            for (int row = a; row < b; row++) { // row of q [pairs, nq, d] is query row % nq of pair row / nq
+                int base = (row / nq) * nodes;
+                int found = MassBeam.descend(h, frontier, logCount, perKey, base, sums, base * d, q, row * d, d);
+                int n = subtree.groups(groups, frontier, found, groupOf, row * gq);
+                for (int l = 0; l < n; l++) groupOf[row * gq + l] += base;
+                Arrays.fill(groupOf, row * gq + n, (row + 1) * gq, none);
+                filled += n;
+            }
+            used.add(filled);
+        });
+        return used.sum();
     }
 
     /**
@@ -219,8 +317,8 @@ public final class TcAttention implements Attention {
     /** Keys routed at a time in the key pass, then added while their rows are in cache. */
     private static final int KEY_BLOCK = 64;
 
-    /** Internal nodes' sums and counts bottom-up from the leaves', then every sum divided by its count. */
-    private static void centroids(int pairs, int leaves, int d, int dv, float[] count, float[] kbar, float[] vbar) {
+    /** Internal nodes' sums and counts bottom-up from the leaves'. */
+    private static void subtreeSums(int pairs, int leaves, int d, int dv, float[] count, float[] kbar, float[] vbar) {
         int nodes = 2 * leaves - 1;
         Parallel.forEach(pairs, pair -> {
             int base = pair * nodes;
@@ -230,6 +328,13 @@ public final class TcAttention implements Attention {
                 for (int c = 0; c < d; c++) kbar[slot * d + c] = kbar[left * d + c] + kbar[right * d + c];
                 for (int c = 0; c < dv; c++) vbar[slot * dv + c] = vbar[left * dv + c] + vbar[right * dv + c];
             }
+        });
+    }
+
+    /** Every node's sums divided by its count: the centroids. */
+    private static void divideByCounts(int pairs, int nodes, int d, int dv, float[] count, float[] kbar, float[] vbar) {
+        Parallel.forEach(pairs, pair -> {
+            int base = pair * nodes;
             for (int n = 0; n < nodes; n++) {
                 int slot = base + n;
                 if (count[slot] == 0) continue;
@@ -262,15 +367,13 @@ public final class TcAttention implements Attention {
      * out of one {@link SixteenDots} call, lane i being query i, so the softmax over levels is lane-wise; then each
      * query's output is the weighted sum of its groups' value centroids. The same bits as {@link #scoreOne}.
      */
-    private void scoreSixteen(AttentionShape s, float[] q, int[] leafQ, float[] kbar, float[] vbar, float[] bias, int row0,
-                              QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
-        int h = trees.height(), leaves = 1 << h, gq = h + 1, nodes = 2 * leaves - 1, d = s.d(), dv = s.dv();
-        int base = (row0 / s.nq()) * nodes;
+    private static void scoreSixteen(AttentionShape s, float[] q, int[] groupOf, int gq, float[] kbar, float[] vbar, float[] bias, int row0,
+                                     QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
+        int d = s.d(), dv = s.dv();
         float scale = (float) (1.0 / Math.sqrt(d));
-        int[] g = t.group, one = t.node;
+        int[] g = t.group;
         for (int i = 0; i < 16; i++) {
-            groupNodes(groups, h, leaves - 1 + leafQ[row0 + i], one);
-            for (int l = 0; l < gq; l++) g[l * 16 + i] = base + one[l];
+            for (int l = 0; l < gq; l++) g[l * 16 + i] = groupOf[(row0 + i) * gq + l];
             t.qAt[i] = (row0 + i) * d;
         }
         FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
@@ -344,18 +447,17 @@ public final class TcAttention implements Attention {
     }
 
     /** One query, lane by lane what {@link #scoreSixteen} does for sixteen (same operations, same bits). */
-    private void scoreOne(AttentionShape s, float[] q, int[] leafQ, float[] kbar, float[] vbar, float[] bias, int row,
-                          QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
-        int h = trees.height(), leaves = 1 << h, gq = h + 1, nodes = 2 * leaves - 1, d = s.d(), dv = s.dv();
-        int base = (row / s.nq()) * nodes;
+    private static void scoreOne(AttentionShape s, float[] q, int[] groupOf, int gq, float[] kbar, float[] vbar, float[] bias, int row,
+                                 QueryScratch t, float[] alpha, float[] rowMax, float[] rowSum, float[] out) {
+        int d = s.d(), dv = s.dv();
         float scale = (float) (1.0 / Math.sqrt(d));
         int[] g = t.node;
         float[] e = t.e;
-        groupNodes(groups, h, leaves - 1 + leafQ[row], g);
+        System.arraycopy(groupOf, row * gq, g, 0, gq);
         float max = Float.NEGATIVE_INFINITY;
         for (int l = 0; l < gq; l++) {
-            float b = bias[base + g[l]];
-            e[l] = b == Float.NEGATIVE_INFINITY ? b : VecOps.dot(kbar, (base + g[l]) * d, q, row * d, d) * scale + b;
+            float b = bias[g[l]];
+            e[l] = b == Float.NEGATIVE_INFINITY ? b : VecOps.dot(kbar, g[l] * d, q, row * d, d) * scale + b;
             max = Math.max(max, e[l]);
         }
         float shift = max == Float.NEGATIVE_INFINITY ? 0f : max, sum = 0f;
@@ -364,7 +466,7 @@ public final class TcAttention implements Attention {
         rowSum[row] = sum;
         for (int l = 0; l < gq; l++) {
             alpha[row * gq + l] = e[l] / (max == Float.NEGATIVE_INFINITY ? 1f : sum);
-            g[l] = (base + g[l]) * dv;
+            g[l] = g[l] * dv;
         }
         combine(vbar, g, alpha, row * gq, gq, out, row * dv, dv);
     }
@@ -380,7 +482,7 @@ public final class TcAttention implements Attention {
         if (!(saved instanceof Context c)) throw new IllegalArgumentException("tc attention backward got state from " + saved.getClass().getSimpleName());
         AttentionShape s = c.shape();
         s.checkGradients(dOut, dq, dk, dv);
-        int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, gq = h + 1;
+        int h = trees.height(), leaves = 1 << h, nodes = (2 << h) - 1, gq = c.gq();
         int pairs = s.pairs(), nq = s.nq(), nk = s.nk(), d = s.d(), w = s.dv();
         float scale = (float) (1.0 / Math.sqrt(d));
         int pieces = piecesPerPair(s);
@@ -398,7 +500,7 @@ public final class TcAttention implements Attention {
                 int row = pair * nq + i;
                 Arrays.fill(dq, row * d, (row + 1) * d, 0f);
                 if (lse[row] == Float.POSITIVE_INFINITY) continue;
-                groupNodes(groups, h, leaves - 1 + c.leafQ()[row], g);
+                for (int l = 0; l < gq; l++) g[l] = c.groupOf()[row * gq + l] - base; // the node within the pair
                 float dot = 0f;
                 for (int l = 0; l < gq; l++) {
                     float al = c.alpha()[row * gq + l];
@@ -453,9 +555,47 @@ public final class TcAttention implements Attention {
         int leaves = (nodes + 1) / 2, pieces = Math.ceilDiv(s.nk(), pieceKeys(s.nk()));
         long forward = 4L * pairs * (s.nq() + s.nk()) /* leaf ids */ + 4L * pairs * nodes * (2 + d + w) /* counts, bias, centroids */
                 + 4L * pairs * pieces * leaves * (d + w + 1) /* the key pass's piece sums */ + 4L * pairs * s.nq() * (gq + 2) /* alpha, max, sum */
-                + Parallel.threads() * 4L * (2 * 16 * gq + 48 + 64) /* per-thread scoring scratch */;
+                + Parallel.threads() * 4L * (2 * 16 * gq + 48 + 64) /* per-thread scoring scratch */
+                + 4L * pairs * s.nq() * gq /* group nodes */ + (byMass ? 8L * pairs * nodes /* the descent's log counts and per-key scales */ : 0);
         long backward = 4L * pairs * piecesPerPair(s) * nodes * (d + w + 1) + 4L * pairs * nodes * (d + w);
         if (treeGrad && trees.height() > 0) backward += TreeSurrogate.workingBytes(s, trees.height());
         return forward + backward;
+    }
+
+    /** The subtree of one query's beam paths, and the groups it gives; reused query after query (stamped, not cleared). */
+    private static final class BeamSubtree {
+        private final int internal;
+        private final int[] stamp, inS;
+        private int generation;
+
+        BeamSubtree(int height) {
+            this.internal = (1 << height) - 1;
+            this.stamp = new int[(2 << height) - 1];
+            this.inS = new int[(2 << height) - 1];
+        }
+
+        /** Writes the groups of the leaves f.leaf(0 .. found - 1) to out from at, in node order; returns how many. */
+        int groups(CentroidGroups kind, MassBeam.Frontier f, int found, int[] out, int at) {
+            int gen = ++generation, size = 0;
+            for (int i = 0; i < found; i++) { // each leaf's path up to the first node already in S
+                for (int node = internal + f.leaf(i); stamp[node] != gen; node = (node - 1) / 2) {
+                    stamp[node] = gen;
+                    inS[size++] = node;
+                    if (node == 0) break;
+                }
+            }
+            int n = 0;
+            if (kind == CentroidGroups.PATH) {
+                for (int i = 0; i < size; i++) out[at + n++] = inS[i];
+            } else { // the leaves of S, and each inner node's children outside S
+                for (int i = 0; i < size; i++) {
+                    int node = inS[i];
+                    if (node >= internal) out[at + n++] = node;
+                    else for (int child = 2 * node + 1; child <= 2 * node + 2; child++) if (stamp[child] != gen) out[at + n++] = child;
+                }
+            }
+            Arrays.sort(out, at, at + n);
+            return n;
+        }
     }
 }

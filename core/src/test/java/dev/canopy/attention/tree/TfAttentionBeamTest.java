@@ -195,7 +195,7 @@ class TfAttentionBeamTest {
         assertEquals("tf:h=3,route=mass", Attentions.create("tf:h=3,route=mass", setup).spec());
         assertEquals("tf:h=3", Attentions.create("tf:h=3,beam=1,route=tree", setup).spec());
         assertEquals("tf:h=3,empty=self,beam=8", Attentions.create("tf:h=3,beam=8,empty=self", setup).spec());
-        for (String bad : new String[] {"tf:h=2,beam=0", "tf:h=2,beam=5", "tf:h=2,beam=x", "tf:h=2,beam=2,route=tree", "tc:h=2,beam=2"}) {
+        for (String bad : new String[] {"tf:h=2,beam=0", "tf:h=2,beam=5", "tf:h=2,beam=x", "tf:h=2,beam=2,route=tree"}) {
             String message = assertThrows(IllegalArgumentException.class, () -> Attentions.create(bad, setup), bad).getMessage();
             assertTrue(message.contains("beam"), bad + ": " + message);
             assertFalse(message.contains("\n"), bad + ": one line, got " + message);
