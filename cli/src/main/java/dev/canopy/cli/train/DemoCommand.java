@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "The main job: learn associative recall (mqar) with exact attention at 256 tokens, continue with every attention at 1024, compare accuracy, FLOPs, speed and memory.")
 public final class DemoCommand implements Callable<Integer> {
-    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=3,tf:h=7,beam=5,tc:h=10,treegrad=off,linformer:k=128";
+    static final String DEFAULT_ATTENTIONS = "exact,topk:k=32,tf:h=3,tf:h=7,beam=5,tc:h=12,beam=6,groups=siblings,countbias=1,linformer:k=128";
     static final String DEFAULT_SCHEDULE = "treeformer:h=4";
     static final int DEFAULT_HEADS = 2, LONG_BATCH = 16, LONG_STEPS = 100;
     static final double LONG_LR = 1e-3;
@@ -209,11 +209,11 @@ public final class DemoCommand implements Callable<Integer> {
 
     static String table(List<DemoReport.Row> rows, double chance) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-38s %9s %9s %14s %9s %11s %12s %13s %8s%n",
+        sb.append(String.format(Locale.ROOT, "%-44s %9s %9s %14s %9s %11s %12s %13s %8s%n",
                 "attention", "accuracy", "chance", "attn FLOPs/ex", "vs exact", "train tok/s", "attn mem MiB", "heap peak MiB", "train s"));
         for (DemoReport.Row r : rows) {
             String ratio = Double.isFinite(r.flopRatio()) ? String.format(Locale.ROOT, "%8.3fx", r.flopRatio()) : "       -"; // no exact row
-            sb.append(String.format(Locale.ROOT, "%-38s %8.1f%% %8.1f%% %14s %9s %11.0f %12.1f %13.0f %8.0f%n",
+            sb.append(String.format(Locale.ROOT, "%-44s %8.1f%% %8.1f%% %14s %9s %11.0f %12.1f %13.0f %8.0f%n",
                     r.attention(), 100 * r.accuracy(), 100 * chance, String.format(Locale.ROOT, "%.3g", r.flopsPerExample()), ratio, r.tokensPerSecond(),
                     r.attentionBytes() / 1048576.0, r.heapBytes() / 1048576.0, r.trainSeconds()));
         }

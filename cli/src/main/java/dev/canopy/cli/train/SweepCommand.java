@@ -150,7 +150,7 @@ public final class SweepCommand implements Callable<Integer> {
         for (Map<String, Object> r : results) {
             groups.computeIfAbsent(BenchRecords.text(r, "attention") + "\u0000" + (long) BenchRecords.number(r, "n"), k -> new ArrayList<>()).add(r);
         }
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-40s %7s %6s %16s %13s %12s%n", "attention", "n", "seeds", "accuracy", "attn FLOPs/ex", "train s"));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-44s %7s %6s %16s %13s %12s%n", "attention", "n", "seeds", "accuracy", "attn FLOPs/ex", "train s"));
         groups.forEach((key, rs) -> {
             double[] acc = rs.stream().mapToDouble(r -> BenchRecords.number(r, "accuracy")).toArray();
             double mean = java.util.Arrays.stream(acc).average().orElse(Double.NaN);
@@ -158,7 +158,7 @@ public final class SweepCommand implements Callable<Integer> {
             double flops = rs.stream().mapToDouble(r -> BenchRecords.number(r, "attention_flops")).average().orElse(Double.NaN);
             double seconds = rs.stream().mapToDouble(r -> BenchRecords.number(r, "train_seconds")).average().orElse(Double.NaN);
             long n = (long) BenchRecords.number(rs.get(0), "n");
-            b.append(String.format(Locale.ROOT, "%-40s %7s %6d %7.1f%% ± %4.1f %13.3g %12.0f%n", BenchRecords.text(rs.get(0), "attention"),
+            b.append(String.format(Locale.ROOT, "%-44s %7s %6d %7.1f%% ± %4.1f %13.3g %12.0f%n", BenchRecords.text(rs.get(0), "attention"),
                     n < 0 ? "-" : Long.toString(n), rs.size(), 100 * mean, 100 * sd, flops, seconds));
         });
         return b.toString();

@@ -565,36 +565,40 @@ public final class TcAttention implements Attention {
     /** The subtree of one query's beam paths, and the groups it gives; reused query after query (stamped, not cleared). */
     private static final class BeamSubtree {
         private final int internal;
-        private final int[] stamp, inS;
+        private final int[] stamp, queue;
         private int generation;
 
         BeamSubtree(int height) {
             this.internal = (1 << height) - 1;
             this.stamp = new int[(2 << height) - 1];
-            this.inS = new int[(2 << height) - 1];
+            this.queue = new int[(2 << height) - 1];
         }
 
         /** Writes the groups of the leaves f.leaf(0 .. found - 1) to out from at, in node order; returns how many. */
         int groups(CentroidGroups kind, MassBeam.Frontier f, int found, int[] out, int at) {
-            int gen = ++generation, size = 0;
-            for (int i = 0; i < found; i++) { // each leaf's path up to the first node already in S
+            if (found == 0) return 0;
+            int gen = ++generation;
+            for (int i = 0; i < found; i++) { // each leaf's path, up to the first node already in S
                 for (int node = internal + f.leaf(i); stamp[node] != gen; node = (node - 1) / 2) {
                     stamp[node] = gen;
-                    inS[size++] = node;
                     if (node == 0) break;
                 }
             }
-            int n = 0;
-            if (kind == CentroidGroups.PATH) {
-                for (int i = 0; i < size; i++) out[at + n++] = inS[i];
-            } else { // the leaves of S, and each inner node's children outside S
-                for (int i = 0; i < size; i++) {
-                    int node = inS[i];
-                    if (node >= internal) out[at + n++] = node;
-                    else for (int child = 2 * node + 1; child <= 2 * node + 2; child++) if (stamp[child] != gen) out[at + n++] = child;
+            // S breadth first from the root: S holds every parent of its nodes and a level's ids are consecutive, so
+            // nodes come off the queue, and their children out, in increasing order (no sort).
+            int head = 0, tail = 0, n = 0;
+            queue[tail++] = 0;
+            if (kind == CentroidGroups.PATH) out[at + n++] = 0;
+            while (head < tail) {
+                int node = queue[head++];
+                if (node >= internal) continue;
+                for (int child = 2 * node + 1; child <= 2 * node + 2; child++) {
+                    boolean inS = stamp[child] == gen;
+                    if (inS) queue[tail++] = child;
+                    // path: every node of S; siblings: S's leaves and the children S leaves out
+                    if (kind == CentroidGroups.PATH ? inS : !inS || child >= internal) out[at + n++] = child;
                 }
             }
-            Arrays.sort(out, at, at + n);
             return n;
         }
     }
