@@ -167,7 +167,7 @@ class TcAttentionBeamTest {
         a.forward(s, q, k, v, mask, Pass.INFERENCE, out); // fits the trees on these keys
         TreeTestSupport.pushAwayFromSplits(a.trees(), s, k, s.nk(), 0.05f);
         int h = a.trees().height(), nodes = (2 << h) - 1;
-        redrawNearTies(a.trees(), s, q, k, mask, Integer.parseInt(spec.replaceAll(".*beam=(\\d+).*", "$1")), r);
+        TreeTestSupport.redrawNearTies(a.trees(), s, q, k, mask, Integer.parseInt(spec.replaceAll(".*beam=(\\d+).*", "$1")), r);
         Attention.Saved saved = a.forward(s, q, k, v, mask, Pass.INFERENCE, out);
         int[] lk = TreeTestSupport.leaves(a.trees(), s, k, s.nk());
         int[][] groups = savedGroups(saved, nodes);
@@ -180,26 +180,7 @@ class TcAttentionBeamTest {
             assertTrue(Arrays.deepEquals(groups, savedGroups(nudged, nodes)), "a nudge changed a query's groups");
             return GradCheck.dot(o, w);
         };
-        float eps = 2e-3f;
-        GradCheck.assertClose(spec + " " + mask + " dq", GradCheck.numerical(q, loss, eps), dq, 2e-2, 2e-3);
-        GradCheck.assertClose(spec + " " + mask + " dk", GradCheck.numerical(k, loss, eps), dk, 2e-2, 2e-3);
-        GradCheck.assertClose(spec + " " + mask + " dv", GradCheck.numerical(v, loss, eps), dv, 2e-2, 2e-3);
-    }
-
-    /** Redraws the queries whose descent is a near tie (a gap under 0.02), so no nudge can change a choice. */
-    private static void redrawNearTies(TreeBank bank, AttentionShape s, float[] q, float[] k, AttentionMask mask, int beam, Random r) {
-        int d = s.d();
-        for (int round = 0; round < 100; round++) {
-            double[] margins = TreeTestSupport.beamChoice(bank, s, q, k, mask, beam).margins();
-            boolean tied = false;
-            for (int row = 0; row < margins.length; row++) {
-                if (margins[row] >= 0.02) continue;
-                tied = true;
-                for (int c = 0; c < d; c++) q[row * d + c] = (float) r.nextGaussian();
-            }
-            if (!tied) return;
-        }
-        throw new AssertionError("queries near a tie after 100 redraws");
+        TreeTestSupport.assertInputGradients(spec + " " + mask, loss, q, k, v, dq, dk, dv);
     }
 
     @Test

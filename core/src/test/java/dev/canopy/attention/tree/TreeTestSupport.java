@@ -2,10 +2,13 @@ package dev.canopy.attention.tree;
 
 import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionShape;
+import dev.canopy.testing.GradCheck;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.function.DoubleSupplier;
 
 /** Double-precision oracles for tree attention tests (materialised; tests only). */
 final class TreeTestSupport {
@@ -104,6 +107,30 @@ final class TreeTestSupport {
             }
         }
         return new BeamChoice(chosen, margins);
+    }
+
+    /** dq, dk, dv against central differences of loss (eps 2e-3) in each of q, k, v. */
+    static void assertInputGradients(String what, DoubleSupplier loss, float[] q, float[] k, float[] v, float[] dq, float[] dk, float[] dv) {
+        float eps = 2e-3f;
+        GradCheck.assertClose(what + " dq", GradCheck.numerical(q, loss, eps), dq, 2e-2, 2e-3);
+        GradCheck.assertClose(what + " dk", GradCheck.numerical(k, loss, eps), dk, 2e-2, 2e-3);
+        GradCheck.assertClose(what + " dv", GradCheck.numerical(v, loss, eps), dv, 2e-2, 2e-3);
+    }
+
+    /** Redraws the queries whose descent with this beam is a near tie (a gap under 0.02), so no nudge can change a choice. */
+    static void redrawNearTies(TreeBank bank, AttentionShape s, float[] q, float[] k, AttentionMask mask, int beam, Random r) {
+        int d = s.d();
+        for (int round = 0; round < 100; round++) {
+            double[] margins = beamChoice(bank, s, q, k, mask, beam).margins();
+            boolean tied = false;
+            for (int row = 0; row < margins.length; row++) {
+                if (margins[row] >= 0.02) continue;
+                tied = true;
+                for (int c = 0; c < d; c++) q[row * d + c] = (float) r.nextGaussian();
+            }
+            if (!tied) return;
+        }
+        throw new AssertionError("queries near a tie after 100 redraws");
     }
 
     /**
