@@ -125,7 +125,7 @@ public final class TcAttention implements Attention {
                 CentroidGroups groups = values.choice("groups", CentroidGroups.class);
                 int beam = values.integer("beam");
                 boolean byMass = values.choice("route", TfAttention.Route.class).byMass(beam);
-                boolean treeGrad = values.text("treegrad").equals("auto") ? !byMass : values.flag("treegrad"), routeGrad = values.flag("routegrad");
+                boolean treeGrad = values.text("treegrad").equalsIgnoreCase("auto") ? !byMass : values.flag("treegrad"), routeGrad = values.flag("routegrad");
                 checkRouting(trees.height(), byMass, beam, treeGrad);
                 return setup -> new TcAttention(trees.bank(setup), countBias, groups, treeGrad, routeGrad, byMass, beam);
             });
