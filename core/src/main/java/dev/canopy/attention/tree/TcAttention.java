@@ -90,9 +90,7 @@ public final class TcAttention implements Attention {
     }
 
     private static void checkRouting(int height, boolean byMass, int beam, boolean treeGrad) {
-        if (beam < 1) throw new IllegalArgumentException("tc: option beam=" + beam + " must be at least 1");
-        if (beam > 1 << height) throw new IllegalArgumentException("tc: option beam=" + beam + " must be at most the " + (1 << height) + " leaves of h=" + height);
-        if (beam > 1 && !byMass) throw new IllegalArgumentException("tc: option beam=" + beam + " routes by mass; route=tree cannot go with it");
+        TreeOptions.checkBeam("tc", height, byMass, beam);
         if (byMass && treeGrad) {
             throw new IllegalArgumentException("tc: option treegrad=on trains the hyperplanes through the queries' routing, which route=mass does not use; "
                     + "use treegrad=auto or off");

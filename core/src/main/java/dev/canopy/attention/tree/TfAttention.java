@@ -78,18 +78,12 @@ public final class TfAttention implements Attention {
      * @param beam   leaves each query attends to (more than 1 needs byMass)
      */
     public TfAttention(TreeBank trees, EmptyLeaf empty, boolean byMass, int beam) {
-        checkBeam(trees.height(), byMass, beam);
+        TreeOptions.checkBeam("tf", trees.height(), byMass, beam);
         this.trees = trees;
         this.empty = empty;
         this.byMass = byMass;
         this.beam = beam;
         this.spec = specOf(trees.height(), empty, byMass, beam);
-    }
-
-    private static void checkBeam(int height, boolean byMass, int beam) {
-        if (beam < 1) throw new IllegalArgumentException("tf: option beam=" + beam + " must be at least 1");
-        if (beam > 1 << height) throw new IllegalArgumentException("tf: option beam=" + beam + " must be at most the " + (1 << height) + " leaves of h=" + height);
-        if (beam > 1 && !byMass) throw new IllegalArgumentException("tf: option beam=" + beam + " routes by mass; route=tree cannot go with it");
     }
 
     /** The spec string of a TF attention with these options, queries routed by the hyperplanes. */
@@ -112,7 +106,7 @@ public final class TfAttention implements Attention {
                 EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
                 int beam = values.integer("beam");
                 boolean byMass = values.choice("route", Route.class).byMass(beam);
-                checkBeam(trees.height(), byMass, beam);
+                TreeOptions.checkBeam("tf", trees.height(), byMass, beam);
                 return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam);
             });
 

@@ -26,6 +26,13 @@ record TreeOptions(int height, boolean randomInit) {
         return new TreeOptions(h, random);
     }
 
+    /** The beam rules tf and tc share: at least one leaf, at most all of them, and more than one only when routed by mass. */
+    static void checkBeam(String owner, int height, boolean byMass, int beam) {
+        if (beam < 1) throw new IllegalArgumentException(owner + ": option beam=" + beam + " must be at least 1");
+        if (beam > 1 << height) throw new IllegalArgumentException(owner + ": option beam=" + beam + " must be at most the " + (1 << height) + " leaves of h=" + height);
+        if (beam > 1 && !byMass) throw new IllegalArgumentException(owner + ": option beam=" + beam + " routes by mass; route=tree cannot go with it");
+    }
+
     TreeBank bank(AttentionSetup setup) {
         return new TreeBank(setup.heads(), height, setup.headDim(), randomInit, setup.seed());
     }

@@ -134,9 +134,7 @@ class TcAttentionBeamTest {
             for (int trial = 0; trial < 50; trial++) {
                 int[] chosen = r.ints(0, leaves).distinct().limit(beam).toArray();
                 int[] siblings = expectedGroups(CentroidGroups.SIBLINGS, h, chosen), path = expectedGroups(CentroidGroups.PATH, h, chosen);
-                int[] covered = new int[leaves];
-                for (int node : siblings) for (int l = 0; l < leaves; l++) if (TreeTestSupport.isAncestorOrSelf(node, leaves - 1 + l)) covered[l]++;
-                for (int c : covered) assertEquals(1, c, "beam " + Arrays.toString(chosen) + " groups " + Arrays.toString(siblings));
+                TreeTestSupport.assertEachLeafOnce(siblings, leaves, "beam " + Arrays.toString(chosen) + " groups " + Arrays.toString(siblings));
                 assertTrue(siblings.length <= TcAttention.groupsPerQuery(CentroidGroups.SIBLINGS, h, beam), "siblings fit their slots");
                 assertTrue(path.length <= TcAttention.groupsPerQuery(CentroidGroups.PATH, h, beam), "path fits its slots");
             }

@@ -291,9 +291,7 @@ class TreeAttentionTest {
         int[] g = new int[h + 1];
         for (int leaf = 0; leaf < leaves; leaf++) {
             TcAttention.groupNodes(CentroidGroups.SIBLINGS, h, leaves - 1 + leaf, g);
-            int[] covered = new int[leaves];
-            for (int node : g) for (int l = 0; l < leaves; l++) if (TreeTestSupport.isAncestorOrSelf(node, leaves - 1 + l)) covered[l]++;
-            for (int c : covered) assertEquals(1, c, "leaf " + leaf + " groups " + Arrays.toString(g));
+            TreeTestSupport.assertEachLeafOnce(g, leaves, "leaf " + leaf + " groups " + Arrays.toString(g));
         }
     }
 

@@ -189,6 +189,13 @@ final class TreeTestSupport {
         return sum;
     }
 
+    /** Asserts that the nodes partition the leaves: every leaf lies under exactly one of them. */
+    static void assertEachLeafOnce(int[] nodes, int leaves, String what) {
+        int[] covered = new int[leaves];
+        for (int node : nodes) for (int l = 0; l < leaves; l++) if (isAncestorOrSelf(node, leaves - 1 + l)) covered[l]++;
+        for (int c : covered) org.junit.jupiter.api.Assertions.assertEquals(1, c, what);
+    }
+
     static boolean isAncestorOrSelf(int node, int descendant) {
         while (descendant > node) descendant = (descendant - 1) >> 1;
         return descendant == node;
