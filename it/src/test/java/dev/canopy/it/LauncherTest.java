@@ -57,18 +57,47 @@ class LauncherTest {
         // A recent Maven on PATH builds instead; this one records its arguments and succeeds.
         Path bin = Files.createDirectories(dir.resolve("bin")), lib = Files.createDirectories(dir.resolve("lib"));
         Path args = dir.resolve("args");
-        Path mvn = Files.writeString(bin.resolve("mvn"), "#!/bin/sh\necho \"$*\" >> '" + args + "'\n");
-        Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\necho \"$*\" >> '" + args + "'\n");
         Files.createFile(lib.resolve("maven-core-3.9.2.jar"));
         Commands.exec(copy, Map.of("PATH", bin + ":" + System.getenv("PATH")), 10, List.of(copy.resolve("canopy").toString(), "--help"));
         assertTrue(Files.readString(args).contains("-B -q -Dstyle.color=never -DskipTests -pl cli -am package"), Files.readString(args));
     }
 
+    /**
+     * The launcher asks for G1, unless CANOPY_JAVA_OPTS names a collector of its own: Java refuses to start with two.
+     * A fake JDK (the newest the launcher can find) records the arguments it is started with.
+     */
+    @Test
+    void aCollectorInCanopyJavaOptsReplacesTheLaunchers() throws Exception {
+        Path copy = launcherCopy();
+        Files.createDirectories(copy.resolve("cli/target")); // where the build's stamp goes; the fake Maven builds nothing
+        Path bin = Files.createDirectories(dir.resolve("bin")), lib = Files.createDirectories(dir.resolve("lib"));
+        Files.createFile(lib.resolve("maven-core-3.9.2.jar"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\n");
+        Path jdk = Files.createDirectories(dir.resolve("jdk/bin")).getParent(), args = dir.resolve("java-args");
+        executable(jdk.resolve("bin/javac"), "#!/bin/sh\n");
+        executable(jdk.resolve("bin/java"), "#!/bin/sh\ncase \"$*\" in *-XshowSettings*) echo '    java.specification.version = 99' >&2 ;;\n"
+                + "*) echo \"$*\" > '" + args + "' ;; esac\n");
+        String path = bin + ":" + System.getenv("PATH");
+
+        Commands.exec(copy, Map.of("PATH", path, "JAVA_HOME", jdk.toString()), 10, List.of(copy.resolve("canopy").toString(), "--help"));
+        assertTrue(Files.readString(args).contains("-XX:+UseG1GC"), Files.readString(args));
+
+        Commands.exec(copy, Map.of("PATH", path, "JAVA_HOME", jdk.toString(), "CANOPY_JAVA_OPTS", "-Xmx2g -XX:+UseParallelGC"), 10,
+                List.of(copy.resolve("canopy").toString(), "--help"));
+        String chosen = Files.readString(args);
+        assertTrue(chosen.contains("-Xmx2g -XX:+UseParallelGC") && !chosen.contains("G1"), chosen);
+    }
+
+    private static void executable(Path file, String script) throws IOException {
+        Files.writeString(file, script);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     @Test
     void anOldMavenIsPassedOverAndARecentOneUsed() throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin")), lib = Files.createDirectories(dir.resolve("lib"));
-        Path mvn = Files.writeString(bin.resolve("mvn"), "#!/bin/sh\necho \"fake maven $*\"\n");
-        Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        executable(bin.resolve("mvn"), "#!/bin/sh\necho \"fake maven $*\"\n");
         Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"));
         List<String> cmd = List.of(Commands.ROOT.resolve("canopy").toString(), "test", "-v");
 
