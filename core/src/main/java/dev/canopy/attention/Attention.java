@@ -53,6 +53,17 @@ public interface Attention {
         return List.of();
     }
 
+    /**
+     * Whether the parts of a batch may run through this attention side by side, as the trainer does on several cores:
+     * true when a call depends only on its inputs and the parameters. Tree attentions fit their trees to the first keys
+     * they see, so they take a batch whole.
+     *
+     * @return true when parts of a batch may be run concurrently
+     */
+    default boolean splitsBatches() {
+        return true;
+    }
+
     /** Per-call record of the forward pass: what backward needs, plus accounting of what the call cost. */
     interface Saved {
         /** {@return the shape of the forward call} */

@@ -118,8 +118,8 @@ public final class LinformerAttention implements Attention {
         float[] dvCat = new float[nk * pairs * w];
         Sgemm.matmulTransA(nk, pairs * d, k, e.data, 0, maxLength, dkp, 0, pairs * d, dkCat, 0, pairs * d, false);
         Sgemm.matmulTransA(nk, pairs * w, k, f.data, 0, maxLength, dvp, 0, pairs * w, dvCat, 0, pairs * w, false);
-        Sgemm.matmulTransB(k, nk, pairs * d, dkp, 0, pairs * d, c.kCat(), 0, pairs * d, e.grad, 0, maxLength, true);
-        Sgemm.matmulTransB(k, nk, pairs * w, dvp, 0, pairs * w, c.vCat(), 0, pairs * w, f.grad, 0, maxLength, true);
+        Sgemm.matmulTransB(k, nk, pairs * d, dkp, 0, pairs * d, c.kCat(), 0, pairs * d, e.gradTarget(), 0, maxLength, true);
+        Sgemm.matmulTransB(k, nk, pairs * w, dvp, 0, pairs * w, c.vCat(), 0, pairs * w, f.gradTarget(), 0, maxLength, true);
         fromSequenceMajor(s, dkCat, d, c.mask(), dk);
         fromSequenceMajor(s, dvCat, w, c.mask(), dv);
     }

@@ -142,6 +142,7 @@ public final class EncoderClassifier implements SequenceClassifier {
     @Override public int classes() { return config.classes(); }
     @Override public boolean clsToken() { return config.pooling() == ModelConfig.Pooling.CLS; }
     @Override public int maxLength() { return config.maxLength(); }
+    @Override public boolean splitsBatches() { return attentions().stream().allMatch(dev.canopy.attention.Attention::splitsBatches); }
 
     /**
      * The attentions of every layer, in order (for reporting what they are and what they cost).

@@ -36,6 +36,16 @@ public interface SequenceClassifier {
     int maxLength();
 
     /**
+     * Whether parts of a batch may run forward and backward side by side, each adding into gradients of its own
+     * ({@link Parameter#withGradients}) and getting what it would get in the whole batch.
+     *
+     * @return true when a trainer may split batches across cores
+     */
+    default boolean splitsBatches() {
+        return false;
+    }
+
+    /**
      * Logits (see {@link Forward#logits()}) plus whatever backward needs and the attention cost of this pass.
      *
      * @param batch token ids, padding and labels

@@ -85,7 +85,7 @@ public final class Embedding implements Layer {
         int rows = saved.rows();
         Checks.size("Embedding " + name, "dOut [" + rows + ", " + dim + "]", dOut, (long) rows * dim);
         int[] ids = saved.ids();
-        float[] g = weight.grad;
+        float[] g = weight.gradTarget();
         // Split over column ranges, not rows: two rows with the same id would otherwise race on one gradient row.
         Parallel.forRanges(dim, Math.max(16, Elementwise.GRAIN / Math.max(1, rows)), (c0, c1) -> {
             for (int r = 0; r < rows; r++) RowOps.axpy(1f, dOut, r * dim + c0, g, ids[r] * dim + c0, c1 - c0);

@@ -84,6 +84,6 @@ public final class LayerNorm implements Layer {
         Checks.size(layer, "dy [" + rows + ", " + dim + "]", dy, (long) rows * dim);
         Checks.sizeIfPresent(layer, "dx [" + rows + ", " + dim + "]", dx, (long) rows * dim);
         LayerNormRows.backward(rows, dim, saved.x(), 0, saved.mean(), saved.rstd(), gamma.data, dy, 0, dx, 0,
-                gamma.grad, beta.grad);
+                gamma.gradTarget(), beta.gradTarget());
     }
 }

@@ -94,7 +94,7 @@ public final class Linear implements Layer {
         Checks.sizeIfPresent(layer, "dx [" + rows + ", " + in + "]", dx, (long) rows * in);
         if (rows == 0) return;
         if (dx != null) Sgemm.matmul(rows, in, out, dy, 0, out, weight.data, 0, in, dx, 0, in, false);
-        Sgemm.matmulTransA(out, in, rows, dy, 0, out, saved.x(), 0, in, weight.grad, 0, in, true);
-        if (bias != null) ColumnSums.addInto(rows, out, dy, bias.grad);
+        Sgemm.matmulTransA(out, in, rows, dy, 0, out, saved.x(), 0, in, weight.gradTarget(), 0, in, true);
+        if (bias != null) ColumnSums.addInto(rows, out, dy, bias.gradTarget());
     }
 }

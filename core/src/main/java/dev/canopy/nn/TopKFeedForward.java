@@ -296,7 +296,7 @@ public final class TopKFeedForward {
             }
         });
         KeyLists lists = KeyLists.build(idx, 0, tokens, k, dFf);
-        float[] gw1 = keys.grad, gb1 = keyBias.grad, gw2 = values.grad, gb2 = outBias.grad;
+        float[] gw1 = keys.gradTarget(), gb1 = keyBias.gradTarget(), gw2 = values.gradTarget(), gb2 = outBias.gradTarget();
         Parallel.forRanges(dFf, 8, (a, b) -> {
             for (int j = a; j < b; j++) {
                 double biasSum = 0;

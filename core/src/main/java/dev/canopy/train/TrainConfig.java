@@ -25,10 +25,11 @@ import java.util.Locale;
  * @param checkpointEvery steps between checkpoints (0 = none during the run)
  * @param padMultiple     batches are padded to a multiple of this length
  * @param treeformer      a Treeformer schedule, or null
+ * @param batchParts      parts each batch splits into, run side by side on the cores (1: the whole batch at once)
  */
 public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSchedule.Kind decay, double minLrRatio,
                           float weightDecay, float beta1, float beta2, float eps, double clipNorm, long seed,
-                          int evalEvery, int checkpointEvery, int padMultiple, TreeformerSchedule.Options treeformer) {
+                          int evalEvery, int checkpointEvery, int padMultiple, TreeformerSchedule.Options treeformer, int batchParts) {
 
     /**
      * Checks steps, batch size, padding and intervals.
@@ -38,6 +39,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
     public TrainConfig {
         if (steps < 1 || batchSize < 1) throw new IllegalArgumentException("training needs steps >= 1 and batch >= 1, got steps=" + steps + " batch=" + batchSize);
         if (padMultiple < 1) throw new IllegalArgumentException("pad multiple must be >= 1");
+        if (batchParts < 1 || batchParts > batchSize) throw new IllegalArgumentException("batch parts must be between 1 and the batch (" + batchSize + "), got " + batchParts);
         if (evalEvery < 0 || checkpointEvery < 0) throw new IllegalArgumentException("eval/checkpoint intervals must be >= 0");
         // The schedule and optimiser settings are checked here, so a bad rate fails before a run writes anything.
         new LrSchedule(decay, lr, warmup, steps, minLrRatio);
@@ -61,7 +63,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
     public Builder toBuilder() {
         return new Builder(steps, batchSize, lr).warmup(warmup).decay(decay).minLrRatio(minLrRatio).weightDecay(weightDecay)
                 .betas(beta1, beta2).eps(eps).clipNorm(clipNorm).seed(seed).evalEvery(evalEvery).checkpointEvery(checkpointEvery)
-                .padMultiple(padMultiple).treeformer(treeformer);
+                .padMultiple(padMultiple).treeformer(treeformer).batchParts(batchParts);
     }
 
     /**
@@ -100,7 +102,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
                 .put("decay", decay.name().toLowerCase(Locale.ROOT)).put("min_lr_ratio", Double.toString(minLrRatio))
                 .put("weight_decay", Float.toString(weightDecay)).put("beta1", Float.toString(beta1)).put("beta2", Float.toString(beta2))
                 .put("eps", Float.toString(eps)).put("clip", Double.toString(clipNorm)).put("seed", seed).put("eval_every", evalEvery)
-                .put("checkpoint_every", checkpointEvery).put("pad_multiple", padMultiple);
+                .put("checkpoint_every", checkpointEvery).put("pad_multiple", padMultiple).put("batch_parts", batchParts);
         if (treeformer != null) json.put("treeformer", treeformer.toSpec());
         return json.toString();
     }
@@ -128,7 +130,8 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
                 .decay(LrSchedule.kind(m.has("decay") ? m.string("decay") : m.string("schedule"))).minLrRatio(m.real("min_lr_ratio"))
                 .weightDecay(m.real32("weight_decay")).betas(m.real32("beta1"), m.real32("beta2")).eps(m.real32("eps"))
                 .clipNorm(m.real("clip")).seed(m.longValue("seed")).evalEvery(m.integer("eval_every"))
-                .checkpointEvery(m.integer("checkpoint_every")).padMultiple(m.integer("pad_multiple"));
+                .checkpointEvery(m.integer("checkpoint_every")).padMultiple(m.integer("pad_multiple"))
+                .batchParts(m.has("batch_parts") ? m.integer("batch_parts") : 1); // runs from before batch parts took whole batches
         if (m.has("treeformer")) b.treeformer(TreeformerSchedule.Options.parse(m.string("treeformer"), (float) lr));
         return b.build();
     }
@@ -152,7 +155,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         private double minLrRatio = 0.1, clipNorm = 1.0;
         private float weightDecay = 0.01f, beta1 = 0.9f, beta2 = 0.98f, eps = 1e-8f;
         private long seed = 1;
-        private int evalEvery = 0, checkpointEvery = 0, padMultiple = 16;
+        private int evalEvery = 0, checkpointEvery = 0, padMultiple = 16, batchParts = 1;
         private TreeformerSchedule.Options treeformer;
 
         private Builder(int steps, int batchSize, double lr) {
@@ -267,6 +270,14 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
          * @return this builder
          */
         public Builder treeformer(TreeformerSchedule.Options v) { treeformer = v; return this; }
+        /**
+         * Parts each batch splits into, run side by side on the cores (default 1). A run's numbers depend on it, not
+         * on the number of threads.
+         *
+         * @param v parts, 1 to the batch size
+         * @return this builder
+         */
+        public Builder batchParts(int v) { batchParts = v; return this; }
 
         /**
          * Fills the default warm-up and checks every setting.
@@ -277,7 +288,7 @@ public record TrainConfig(int steps, int batchSize, double lr, int warmup, LrSch
         public TrainConfig build() {
             int w = warmup != null ? warmup : Math.max(1, steps / 10);
             return new TrainConfig(steps, batchSize, lr, w, decay, minLrRatio, weightDecay, beta1, beta2, eps, clipNorm, seed,
-                    evalEvery, checkpointEvery, padMultiple, treeformer);
+                    evalEvery, checkpointEvery, padMultiple, treeformer, batchParts);
         }
     }
 }

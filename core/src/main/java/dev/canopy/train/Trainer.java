@@ -36,7 +36,7 @@ import java.util.Set;
  * the run's warm-up/decay shape) apply, the trees' own rate to the attention parameters.
  */
 public final class Trainer {
-    private static final SoftmaxCrossEntropy LOSS = new SoftmaxCrossEntropy();
+    private final BatchGradients gradients = new BatchGradients();
     private final SequenceClassifier model;
     private final TaskData task;
     private final TrainConfig config;
@@ -196,17 +196,10 @@ public final class Trainer {
                 }
                 treeLog.clear();
             }
-            List<Sample> samples = order.batch(step, config.batchSize());
-            Batch batch = Batch.of(samples, model.clsToken(), model.maxLength(), config.padMultiple());
             for (Parameter p : params) p.zeroGrad();
-            SequenceClassifier.Forward fwd = model.forward(batch, Pass.training(CounterRng.mix(config.seed(), 1_000_000L + step)));
-            // One row per example, or per supervised position for a token-level model: the loss is the mean over rows.
-            SoftmaxCrossEntropy.Saved ce = LOSS.forward(fwd.labels().length, model.classes(), fwd.logits(), fwd.labels());
-            double loss = ce.loss();
-            float[] dLogits = new float[fwd.logits().length];
-            LOSS.backward(ce, 1f, dLogits);
-            if (!Double.isFinite(loss)) throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --lr or raise --clip");
-            model.backward(fwd, dLogits);
+            BatchGradients.Step part = gradients.run(model, params, order.batch(step, config.batchSize()), config.batchParts(), config.padMultiple(),
+                    CounterRng.mix(config.seed(), 1_000_000L + step), step);
+            double loss = part.loss();
             double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
             double lr = schedule.at(step);
             if (trees == null) {
@@ -222,16 +215,16 @@ public final class Trainer {
             double dt = (System.nanoTime() - t0) / 1e9;
             if (step >= startStep + warmupSteps) {
                 seconds += dt;
-                tokens += batch.realTokens();
+                tokens += part.realTokens();
             }
-            flopsSum += fwd.attentionFlops() + fwd.attentionBackwardFlops();
-            examples += batch.size();
-            workingBytes = Math.max(workingBytes, fwd.attentionWorkingBytes());
+            flopsSum += part.attentionFlops();
+            examples += part.examples();
+            workingBytes = Math.max(workingBytes, part.workingBytes());
             lastLoss = loss;
             lossEma = Double.isNaN(lossEma) ? loss : 0.95 * lossEma + 0.05 * loss;
             int done = step + 1;
             log.write(new JsonLine().put("event", "step").put("step", done).put("loss", loss).put("lr", lr)
-                    .put("grad_norm", gradNorm).put("tokens", batch.realTokens()).put("seconds", dt));
+                    .put("grad_norm", gradNorm).put("tokens", part.realTokens()).put("seconds", dt));
             progress.update(done, config.steps(), lossEma, tokens / Math.max(seconds, 1e-9));
             if (config.evalEvery() > 0 && done % config.evalEvery() == 0 && done < config.steps() && !task.valid().isEmpty()) {
                 double acc = accuracy(model, task.valid(), config.batchSize(), config.padMultiple());

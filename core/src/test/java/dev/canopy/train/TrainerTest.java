@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
@@ -22,7 +24,22 @@ class TrainerTest {
     }
 
     static TrainConfig train(int steps) {
-        return TrainConfig.builder(steps, 16, 3e-3).seed(11).build().withEvalEvery(0);
+        return train(steps, 1);
+    }
+
+    static TrainConfig train(int steps, int batchParts) {
+        return TrainConfig.builder(steps, 16, 3e-3).seed(11).batchParts(batchParts).build().withEvalEvery(0);
+    }
+
+    @Test
+    void batchPartsRoundTripThroughJsonAndOlderRunsTookBatchesWhole() {
+        TrainConfig two = train(5, 2);
+        assertEquals(two, TrainConfig.fromJson(two.toJson()));
+        String older = two.toJson().replace(",\"batch_parts\":2", "");
+        assertNotEquals(two.toJson(), older);
+        assertEquals(1, TrainConfig.fromJson(older).batchParts());
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.builder(5, 4, 1e-3).batchParts(5).build());
+        assertTrue(e.getMessage().contains("batch parts"), e.getMessage());
     }
 
     @Test
@@ -34,23 +51,24 @@ class TrainerTest {
         assertTrue(r.tokensPerSecond() > 0 && r.attentionFlopsPerExample() > 0);
     }
 
-    @Test
-    void resumingFromACheckpointGivesTheSameWeightsAsAStraightRun() throws Exception {
+    @ParameterizedTest(name = "{0} batch parts")
+    @ValueSource(ints = {1, 2})
+    void resumingFromACheckpointGivesTheSameWeightsAsAStraightRun(int parts) throws Exception {
         TaskData task = ContainsTask.of(100, 2);
         int steps = 12;
         EncoderClassifier straight = new EncoderClassifier(config("exact"));
-        new Trainer(straight, task, train(steps)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+        new Trainer(straight, task, train(steps, parts)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
 
         // First half, checkpointing at step 6 (and the run "dies" there: we stop at 6 steps of a 12-step schedule).
         SafetensorsStore store = new SafetensorsStore();
         Checkpoints ckpt = new Checkpoints(dir.resolve("run"), store);
         EncoderClassifier first = new EncoderClassifier(config("exact"));
-        TrainConfig half = train(steps).withCheckpointEvery(steps / 2);
+        TrainConfig half = train(steps, parts).withCheckpointEvery(steps / 2);
         Trainer t1 = new Trainer(first, task, half);
         runUntil(t1, ckpt, steps / 2);
 
         EncoderClassifier resumed = new EncoderClassifier(config("exact"));
-        Trainer t2 = new Trainer(resumed, task, train(steps));
+        Trainer t2 = new Trainer(resumed, task, train(steps, parts));
         Map<String, String> meta = ckpt.restore(resumed, t2.optimizer());
         assertEquals(Integer.toString(steps / 2), meta.get("step"));
         t2.run(Integer.parseInt(meta.get("step")), ckpt, Map.of(), MetricsLog.none(), quietProgress());

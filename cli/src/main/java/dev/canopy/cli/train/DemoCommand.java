@@ -83,7 +83,8 @@ public final class DemoCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file, not a directory");
         if (options.schedule == null && attentions == null) options.schedule = DEFAULT_SCHEDULE;
         TrainConfig longTraining = options.training().toBuilder().treeformer(null).build();
-        TrainConfig pretraining = longTraining.toBuilder().steps(pretrainSteps).warmup(Math.max(1, pretrainSteps / 10)).batchSize(pretrainBatch).lr(pretrainLr).build();
+        TrainConfig pretraining = longTraining.toBuilder().steps(pretrainSteps).warmup(Math.max(1, pretrainSteps / 10)).batchSize(pretrainBatch)
+                .batchParts(Math.min(longTraining.batchParts(), pretrainBatch)).lr(pretrainLr).build();
         List<Contender> contenders = new ArrayList<>();
         for (AttentionSpec spec : (attentions != null ? attentions : AttentionList.parse(DEFAULT_ATTENTIONS)).specs()) contenders.add(new Contender(spec.toString(), spec, null));
         if (options.schedule != null) {

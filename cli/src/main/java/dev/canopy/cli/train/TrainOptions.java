@@ -1,6 +1,7 @@
 package dev.canopy.cli.train;
 
 import dev.canopy.data.TaskData;
+import dev.canopy.kernels.Parallel;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.train.LrSchedule;
 import dev.canopy.train.TrainConfig;
@@ -29,6 +30,8 @@ public final class TrainOptions {
     @Option(names = "--dropout", description = "Dropout probability.") Float dropout;
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
+    @Option(names = "--batch-parts", description = "Parts each batch splits into, trained side by side, one per core (default: the kernel threads, "
+            + "at most the batch; tree attentions take batches whole). Results depend on it, not on the cores; train.json records it.") Integer batchParts;
     @Option(names = "--lr", description = "Peak learning rate.") Double lr;
     @Option(names = "--warmup", description = "Warm-up steps.") Integer warmup;
     @Option(names = "--decay", description = "Learning-rate decay after warm-up: cosine, linear or constant.") String decay;
@@ -49,6 +52,7 @@ public final class TrainOptions {
         atLeast("--ffn-dim", ffn, 1);
         atLeast("--steps", steps, 1);
         atLeast("--batch", batch, 1);
+        atLeast("--batch-parts", batchParts, 1);
         atLeast("--warmup", warmup, 0);
         atLeast("--eval-every", evalEvery, 0);
         atLeast("--checkpoint-every", checkpointEvery, 0);
@@ -99,6 +103,9 @@ public final class TrainOptions {
         if (clip != null) b.clipNorm(clip);
         if (evalEvery != null) b.evalEvery(evalEvery);
         if (checkpointEvery != null) b.checkpointEvery(checkpointEvery);
+        int examples = b.build().batchSize();
+        if (batchParts != null && batchParts > examples) throw new IllegalArgumentException("--batch-parts " + batchParts + " is more than the batch of " + examples);
+        b.batchParts(batchParts != null ? batchParts : Math.min(Parallel.threads(), examples));
         TrainConfig t = b.build();
         return schedule == null ? t : t.toBuilder().treeformer(TreeformerSchedule.Options.parse(schedule, (float) t.lr())).build();
     }

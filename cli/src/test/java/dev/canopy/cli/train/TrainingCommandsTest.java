@@ -29,7 +29,9 @@ public class TrainingCommandsTest {
         var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--attention", "linformer:k=4", "--out", run.toString()}, "--steps", "2"));
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isRegularFile(run.resolve("ckpt-00000002/model.safetensors")));
-        assertEquals(4, dev.canopy.train.TrainConfig.fromJson(Files.readString(run.resolve("train.json"))).batchSize());
+        dev.canopy.train.TrainConfig saved = dev.canopy.train.TrainConfig.fromJson(Files.readString(run.resolve("train.json")));
+        assertEquals(4, saved.batchSize());
+        assertEquals(Math.min(4, dev.canopy.kernels.Parallel.threads()), saved.batchParts(), "one part per kernel thread unless told");
         assertTrue(Files.readString(run.resolve("metrics.jsonl")).contains("\"event\":\"done\""));
         // Same directory again without --resume is refused; with --resume and more steps it continues.
         var again = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "2"));
@@ -134,9 +136,11 @@ public class TrainingCommandsTest {
     @Test
     void aRejectedRunWritesNothingSoTheGoodRunThatFollowsStartsClean() {
         Path run = dir.resolve("rejected");
-        for (String[] bad : new String[][] {{"--lr", "-1"}, {"--warmup", "-5"}, {"--attention", "topk:k=0"}, {"--ffn", "topk-ffn:k=0"}}) {
+        for (String[] bad : new String[][] {{"--lr", "-1"}, {"--warmup", "-5"}, {"--attention", "topk:k=0"}, {"--ffn", "topk-ffn:k=0"},
+                {"--batch-parts", "0"}, {"--batch-parts", "5"} /* more parts than the batch of 4 */}) {
             var r = CanopyCliTest.run(args(new String[] {"train", "--task", "listops", "--out", run.toString()}, "--steps", "1", bad[0], bad[1]));
             assertEquals(2, r.code(), r.err());
+            if (bad[0].equals("--batch-parts")) assertTrue(r.err().contains("--batch-parts"), r.err());
             assertFalse(Files.exists(run), bad[0] + " " + bad[1] + " left " + run);
         }
         var big = CanopyCliTest.run("train", "--task", "listops", "--preset", "tiny", "--dim", "100000", "--out", run.toString(), "--quiet");

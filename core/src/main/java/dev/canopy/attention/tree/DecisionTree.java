@@ -69,8 +69,8 @@ public final class DecisionTree {
     /** Hyperplane weights [(2^h - 1) x d] (live array; null for height 0). */
     public float[] w() { return weights == null ? null : weights.data; }
     public float[] b() { return bias == null ? null : bias.data; }
-    public float[] wGrad() { return weights == null ? null : weights.grad; }
-    public float[] bGrad() { return bias == null ? null : bias.grad; }
+    public float[] wGrad() { return weights == null ? null : weights.gradTarget(); }
+    public float[] bGrad() { return bias == null ? null : bias.gradTarget(); }
 
     /** z_n = w_n . x + b_n for internal node n, with x at x[off .. off + d). */
     public float z(int node, float[] x, int off) {

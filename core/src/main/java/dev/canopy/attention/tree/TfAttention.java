@@ -112,6 +112,7 @@ public final class TfAttention implements Attention {
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
+    @Override public boolean splitsBatches() { return false; } // the trees are fitted to the first keys seen
     public TreeBank trees() { return trees; }
 
     /**
