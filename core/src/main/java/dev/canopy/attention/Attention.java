@@ -56,7 +56,7 @@ public interface Attention {
     /**
      * Whether the parts of a batch may run through this attention side by side, as the trainer does on several cores:
      * true when a call depends only on its inputs and the parameters. Tree attentions fit their trees to the first keys
-     * they see, so they take a batch whole.
+     * they see, so they take a batch whole until their trees are fitted (or loaded).
      *
      * @return true when parts of a batch may be run concurrently
      */

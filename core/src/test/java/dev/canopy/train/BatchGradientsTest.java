@@ -2,11 +2,13 @@ package dev.canopy.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.canopy.data.Batch;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.ModelConfig;
 import dev.canopy.nn.Parameter;
+import dev.canopy.nn.Pass;
 import dev.canopy.testing.ContainsTask;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,8 +37,8 @@ class BatchGradientsTest {
 
     private static void assertSameStep(ModelConfig config, List<Sample> samples, int parts) {
         double[] whole = new double[1], split = new double[1];
-        Map<String, float[]> a = gradients(new EncoderClassifier(config), samples, 1, whole);
-        Map<String, float[]> b = gradients(new EncoderClassifier(config), samples, parts, split);
+        Map<String, float[]> a = gradients(fitted(config, samples), samples, 1, whole);
+        Map<String, float[]> b = gradients(fitted(config, samples), samples, parts, split);
         assertEquals(whole[0], split[0], 1e-5 * Math.abs(whole[0]), "loss");
         double norm = 0;
         for (float[] g : a.values()) for (float x : g) norm = Math.max(norm, Math.abs(x));
@@ -47,10 +49,18 @@ class BatchGradientsTest {
         }
     }
 
+    /** A model whose tree attentions (if any) have fitted their trees to the whole batch's keys, as a first step would. */
+    private static EncoderClassifier fitted(ModelConfig config, List<Sample> samples) {
+        EncoderClassifier m = new EncoderClassifier(config);
+        m.forward(Batch.of(samples, m.clsToken(), m.maxLength(), 4), Pass.INFERENCE);
+        assertTrue(m.splitsBatches(), config.attention() + " takes parts once its trees are fitted");
+        return m;
+    }
+
     @Test
     void partsGiveTheWholeBatchsLossAndGradients() {
         List<Sample> samples = ContainsTask.of(100, 3).train().subList(0, 16);
-        for (String attention : new String[] {"exact", "topk:k=4", "linformer:k=4"}) {
+        for (String attention : new String[] {"exact", "topk:k=4", "linformer:k=4", "tf:h=2", "tf:h=2,beam=2", "tc:h=2"}) {
             assertSameStep(model(attention).build(), samples, 3); // parts of 5, 5 and 6 examples
         }
     }
@@ -65,12 +75,13 @@ class BatchGradientsTest {
     }
 
     @Test
-    void treeAttentionsTakeTheBatchWhole() {
+    void treeAttentionsTakeTheBatchWholeUntilTheirTreesAreFitted() {
         EncoderClassifier m = new EncoderClassifier(model("tf:h=2").build());
         assertFalse(m.splitsBatches());
         BatchGradients.Step step = new BatchGradients().run(m, new ArrayList<>(m.namedParameters().values()),
                 ContainsTask.of(100, 3).train().subList(0, 8), 4, 4, 99L, 0);
         assertEquals(1, step.parts());
+        assertTrue(m.splitsBatches(), "the first step fitted the trees");
         assertTrue(new EncoderClassifier(model("exact").build()).splitsBatches());
     }
 }

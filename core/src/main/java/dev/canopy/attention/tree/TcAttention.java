@@ -130,7 +130,7 @@ public final class TcAttention implements Attention {
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
-    @Override public boolean splitsBatches() { return false; } // the trees are fitted to the first keys seen
+    @Override public boolean splitsBatches() { return trees.initialised(); } // until then the first call fits them to its keys
     public TreeBank trees() { return trees; }
     public float countBias() { return countBias; }
     public CentroidGroups groups() { return groups; }

@@ -90,11 +90,15 @@ public final class TreeBank {
         }
     }
 
+    /** Whether every tree holds hyperplanes (fitted, loaded or set), so no call will fit one. */
+    boolean initialised() {
+        for (DecisionTree t : trees) if (!t.initialised()) return false;
+        return true;
+    }
+
     /** Fits every tree that was never initialised from this call's unpadded keys (see class comment). */
     void ensureInitialised(AttentionShape s, float[] k, AttentionMask mask) {
-        boolean all = true;
-        for (DecisionTree t : trees) all &= t.initialised();
-        if (all) return;
+        if (initialised()) return;
         synchronized (this) {
             int d = s.d(), nk = s.nk();
             for (int h = 0; h < trees.length; h++) {
