@@ -7,6 +7,7 @@ import dev.canopy.io.JsonLine;
 import dev.canopy.data.Batch;
 import dev.canopy.data.Sample;
 import dev.canopy.data.TaskData;
+import dev.canopy.kernels.Parallel;
 import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.CounterRng;
@@ -291,30 +292,48 @@ public final class Trainer {
     public static Evaluation evaluate(SequenceClassifier model, List<Sample> split, int batchSize, int padMultiple) {
         if (split.isEmpty()) return new Evaluation(Double.NaN, 0, 0, 0);
         long t0 = System.nanoTime();
+        int batches = Math.ceilDiv(split.size(), batchSize);
+        // Batches run side by side, one per thread, when the model allows it (as training parts do); the sums are
+        // taken in batch order, so the result does not depend on the threads.
+        int side = model.splitsBatches() ? Math.max(1, Math.min(Parallel.threads(), batches)) : 1;
         long correct = 0, total = 0;
         double flops = 0;
         long bytes = 0;
-        for (int i = 0; i < split.size(); i += batchSize) {
-            Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
-            SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
-            float[] logits = fwd.logits();
-            // NaN logits would compare false against each other and silently pick class 0 for every example.
-            for (float x : logits) {
-                if (!Float.isFinite(x)) throw new IllegalStateException("the model's outputs are not finite (" + x + ") on examples " + i + ".."
-                        + (i + batch.size() - 1) + "; its weights or activations overflow, so no accuracy can be given");
+        for (int first = 0; first < batches; first += side) {
+            int count = Math.min(side, batches - first), from = first;
+            BatchScore[] scores = new BatchScore[count];
+            Parallel.forEach(count, i -> scores[i] = score(model, split, (from + i) * batchSize, batchSize, padMultiple));
+            for (BatchScore b : scores) {
+                correct += b.correct();
+                total += b.rows();
+                flops += b.flops();
+                bytes = Math.max(bytes, b.bytes());
             }
-            flops += fwd.attentionFlops();
-            bytes = Math.max(bytes, fwd.attentionWorkingBytes());
-            int c = model.classes();
-            int[] labels = fwd.labels();
-            for (int r = 0; r < labels.length; r++) {
-                int best = 0;
-                for (int k = 1; k < c; k++) if (logits[r * c + k] > logits[r * c + best]) best = k;
-                if (best == labels[r]) correct++;
-            }
-            total += labels.length;
         }
         return new Evaluation(total == 0 ? Double.NaN : correct / (double) total, flops / split.size(), bytes, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One inference batch's rows predicted right out of its rows, and what its attention cost. */
+    private record BatchScore(long correct, long rows, long flops, long bytes) {}
+
+    private static BatchScore score(SequenceClassifier model, List<Sample> split, int i, int batchSize, int padMultiple) {
+        Batch batch = Batch.of(split.subList(i, Math.min(split.size(), i + batchSize)), model.clsToken(), model.maxLength(), padMultiple);
+        SequenceClassifier.Forward fwd = model.forward(batch, Pass.INFERENCE);
+        float[] logits = fwd.logits();
+        // NaN logits would compare false against each other and silently pick class 0 for every example.
+        for (float x : logits) {
+            if (!Float.isFinite(x)) throw new IllegalStateException("the model's outputs are not finite (" + x + ") on examples " + i + ".."
+                    + (i + batch.size() - 1) + "; its weights or activations overflow, so no accuracy can be given");
+        }
+        int c = model.classes();
+        int[] labels = fwd.labels();
+        long correct = 0;
+        for (int r = 0; r < labels.length; r++) {
+            int best = 0;
+            for (int k = 1; k < c; k++) if (logits[r * c + k] > logits[r * c + best]) best = k;
+            if (best == labels[r]) correct++;
+        }
+        return new BatchScore(correct, labels.length, fwd.attentionFlops(), fwd.attentionWorkingBytes());
     }
 
     private static void resetPeakHeap() {

@@ -84,4 +84,30 @@ class BatchGradientsTest {
         assertTrue(m.splitsBatches(), "the first step fitted the trees");
         assertTrue(new EncoderClassifier(model("exact").build()).splitsBatches());
     }
+
+    /** The same model, but declaring that batches must run one at a time. */
+    private record OneAtATime(EncoderClassifier m) implements dev.canopy.model.SequenceClassifier {
+        @Override public Map<String, Parameter> namedParameters() { return m.namedParameters(); }
+        @Override public int classes() { return m.classes(); }
+        @Override public boolean clsToken() { return m.clsToken(); }
+        @Override public int maxLength() { return m.maxLength(); }
+        @Override public Forward forward(Batch batch, Pass pass) { return m.forward(batch, pass); }
+        @Override public void backward(Forward forward, float[] dLogits) { m.backward(forward, dLogits); }
+    }
+
+    @Test
+    void evaluationRunsBatchesSideBySideWithTheSameResult() {
+        EncoderClassifier m = new EncoderClassifier(model("exact").build());
+        List<Sample> split = ContainsTask.of(100, 3).valid();
+        Trainer.Evaluation side = Trainer.evaluate(m, split, 3, 4), alone = Trainer.evaluate(new OneAtATime(m), split, 3, 4);
+        assertTrue(split.size() > 6 && side.accuracy() > 0, "several batches, some right");
+        assertEquals(alone.accuracy(), side.accuracy());
+        assertEquals(alone.attentionFlopsPerExample(), side.attentionFlopsPerExample());
+        assertEquals(alone.attentionWorkingBytes(), side.attentionWorkingBytes());
+
+        // A batch whose outputs overflow is named, whichever thread ran it.
+        m.namedParameters().values().iterator().next().data[0] = Float.NaN;
+        var e = assertThrows(IllegalStateException.class, () -> Trainer.evaluate(m, split, 3, 4));
+        assertTrue(e.getMessage().contains("not finite"), e.getMessage());
+    }
 }
