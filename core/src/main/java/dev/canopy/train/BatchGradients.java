@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntConsumer;
 
 /**
  * One training step's loss and gradients over a batch split into parts that run side by side, one per core: data
@@ -60,7 +59,8 @@ final class BatchGradients {
         for (int i = 0; i < n; i++) batches[i] = Batch.of(samples.subList(i * size / n, (i + 1) * size / n), model.clsToken(), model.maxLength(), padMultiple);
         SequenceClassifier.Forward[] forwards = new SequenceClassifier.Forward[n];
         SoftmaxCrossEntropy.Saved[] losses = new SoftmaxCrossEntropy.Saved[n];
-        eachPart(n, i -> {
+        // Several parts run side by side (each one's kernels then stay on its thread); a lone part runs here, its kernels parallel.
+        Parallel.forEach(n, i -> {
             forwards[i] = model.forward(batches[i], Pass.training(i == 0 ? seed : CounterRng.mix(seed, i)));
             losses[i] = LOSS.forward(forwards[i].labels().length, model.classes(), forwards[i].logits(), forwards[i].labels());
         });
@@ -75,7 +75,7 @@ final class BatchGradients {
         if (!Double.isFinite(loss)) throw new IllegalStateException("loss is " + loss + " at step " + step + "; lower --lr or raise --clip");
         long total = counted;
         ensurePartGradients(params, n);
-        eachPart(n, i -> {
+        Parallel.forEach(n, i -> {
             float[] dLogits = new float[forwards[i].logits().length];
             LOSS.backward(losses[i], n == 1 ? 1f : (float) ((double) losses[i].counted() / total), dLogits);
             if (i == 0) model.backward(forwards[0], dLogits);
@@ -106,11 +106,5 @@ final class BatchGradients {
                 else Arrays.fill(g, 0f);
             }
         }
-    }
-
-    /** Runs body for parts 0 .. n-1: side by side when there are several (kernels inside them then run on their thread). */
-    private static void eachPart(int n, IntConsumer body) {
-        if (n == 1) body.accept(0);
-        else Parallel.forEach(n, body);
     }
 }

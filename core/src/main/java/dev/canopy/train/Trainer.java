@@ -12,7 +12,6 @@ import dev.canopy.model.EncoderClassifier;
 import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
-import dev.canopy.nn.SoftmaxCrossEntropy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
