@@ -178,7 +178,7 @@ public final class ExactAttention implements Attention {
 
     /** Per-thread scratch, sized for the largest shape seen so far. */
     private static final class Scratch {
-        float[] qs, kt, vs, sc, acc, m, l, dos, vt, ks, dp, dkAcc, dvAcc, pairKeys, pairValues;
+        float[] qs, kt, vs, sc, acc, m, l, lanes, dos, vt, ks, dp, dkAcc, dvAcc, pairKeys, pairValues;
 
         static float[] ensure(float[] a, int n) {
             return a != null && a.length >= n ? a : new float[n];
@@ -199,13 +199,14 @@ public final class ExactAttention implements Attention {
         float[] acc = t.acc = Scratch.ensure(t.acc, block * wp);
         float[] m = t.m = Scratch.ensure(t.m, block);
         float[] l = t.l = Scratch.ensure(t.l, block);
+        float[] lanes = t.lanes = Scratch.ensure(t.lanes, block * L);
 
         // Scale Q on the way in, so the tile product is already QK^T / sqrt(d).
         int qBase = (pair * nq + i0) * d;
         for (int r = 0; r < rows; r++) Tiles.scaleRow(q, qBase + r * d, d, scale, qs, r * dp, dp);
         Arrays.fill(acc, 0, rows * wp, 0f);
         Arrays.fill(m, 0, rows, Float.NEGATIVE_INFINITY);
-        Arrays.fill(l, 0, rows, 0f);
+        Arrays.fill(lanes, 0, rows * L, 0f);
 
         int keyEnd = mask.keyLimit(s, i0 + rows - 1);
         for (int j0 = 0; j0 < keyEnd; j0 += bc) {
@@ -213,9 +214,10 @@ public final class ExactAttention implements Attention {
             int colsP = pad(Math.min(bc, keys.nk() - j0));
             Tiles.mulBt(qs, 0, rows, dp, keys.kt(), (j0 / bc) * dp * bc, colsP, sc, 0, bc);
             applyMask(s, mask, batch, i0, rows, j0, cols, colsP, sc, bc);
-            ScoreRows.onlineStep(sc, bc, rows, colsP, m, l, acc, wp);
+            ScoreRows.onlineStepLanes(sc, bc, rows, colsP, m, lanes, acc, wp);
             Tiles.mulAcc(sc, 0, bc, rows, cols, keys.v(), keys.vOff() + j0 * wp, wp, acc, 0);
         }
+        ScoreRows.laneTotals(lanes, rows, l);
         int oBase = (pair * nq + i0) * dv;
         for (int r = 0; r < rows; r++) {
             Tiles.scaleRow(acc, r * wp, dv, l[r] > 0 ? 1f / l[r] : 0f, out, oBase + r * dv, dv);

@@ -1,6 +1,7 @@
 package dev.canopy.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
 import java.util.Random;
@@ -75,6 +76,54 @@ class ScoreRowsTest {
             assertArrayEquals(m, m2, "running max, " + at);
             assertArrayEquals(l, l2, "running mass, " + at);
             assertArrayEquals(acc, acc2, "accumulators, " + at);
+        }
+    }
+
+    /** acc[r] += Σ_j p[r][j] · x[j] over one block of probabilities (x: len rows of wp). */
+    private static void accumulate(float[] p, int ld, int rows, int len, float[] x, float[] acc, int wp) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < len; j++) {
+                for (int c = 0; c < wp; c++) acc[r * wp + c] += p[r * ld + j] * x[j * wp + c];
+            }
+        }
+    }
+
+    @Test
+    void lazyLaneStepGivesTheSameSoftmaxAsTheExactStep() {
+        Random rng = new Random(11);
+        for (int trial = 0; trial < 300; trial++) {
+            int rows = 1 + rng.nextInt(3 * L + 5), len = L * (1 + rng.nextInt(8)), ld = len + L * rng.nextInt(2), wp = L;
+            int blocks = 1 + rng.nextInt(6);
+            float[] m = new float[rows], l = new float[rows], acc = new float[rows * wp];
+            float[] m2 = new float[rows], lanes = new float[rows * L], acc2 = new float[rows * wp], l2 = new float[rows];
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            Arrays.fill(m2, Float.NEGATIVE_INFINITY);
+            for (int b = 0; b < blocks; b++) {
+                float[] sc = new float[rows * ld], x = new float[len * wp];
+                float lift = rng.nextInt(3) == 0 ? 30f * rng.nextFloat() : 0f; // now and then a block far above the last (a rescale)
+                for (int i = 0; i < sc.length; i++) sc[i] = rng.nextInt(8) == 0 ? Float.NEGATIVE_INFINITY : (float) (rng.nextGaussian() * 6) + lift;
+                for (int r = 0; r < rows; r++) {
+                    if (rng.nextInt(5) == 0) Arrays.fill(sc, r * ld, r * ld + len, Float.NEGATIVE_INFINITY); // nothing visible
+                }
+                for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+                float[] sc2 = sc.clone();
+                ScoreRows.onlineStep(sc, ld, rows, len, m, l, acc, wp);
+                accumulate(sc, ld, rows, len, x, acc, wp);
+                ScoreRows.onlineStepLanes(sc2, ld, rows, len, m2, lanes, acc2, wp);
+                accumulate(sc2, ld, rows, len, x, acc2, wp);
+            }
+            ScoreRows.laneTotals(lanes, rows, l2);
+            for (int r = 0; r < rows; r++) {
+                String at = "trial " + trial + " row " + r;
+                if (l[r] == 0f) {
+                    assertEquals(0f, l2[r], at + ": a row that saw nothing has no mass");
+                    continue;
+                }
+                assertEquals(m[r] + Math.log(l[r]), m2[r] + Math.log(l2[r]), 1e-5 * (1 + Math.abs(m[r])), at + ": log-sum-exp");
+                for (int c = 0; c < wp; c++) {
+                    assertEquals(acc[r * wp + c] / l[r], acc2[r * wp + c] / l2[r], 2e-5, at + ": output " + c);
+                }
+            }
         }
     }
 }
