@@ -132,7 +132,7 @@ public final class ScoreRows {
             }
             FloatVector sh = FloatVector.broadcast(S, shift), sum = FloatVector.fromArray(S, lanes, r * L);
             for (j = 0; j < len; j += L) {
-                FloatVector e = SpecialFunctions.expBelowOverflow(FloatVector.fromArray(S, sc, row + j).sub(sh));
+                FloatVector e = SpecialFunctions.softmaxExp(FloatVector.fromArray(S, sc, row + j).sub(sh));
                 e.intoArray(sc, row + j);
                 sum = sum.add(e);
             }

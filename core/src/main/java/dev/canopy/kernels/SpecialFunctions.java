@@ -71,6 +71,31 @@ public final class SpecialFunctions {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
+    // e^r on |r| <= ln(2)/2 by a degree-5 polynomial fitted for least maximum relative error (9.1e-8 in exact
+    // arithmetic): two FMAs fewer than the Taylor series above.
+    private static final float P1 = 0.99999970719f, P2 = 0.49999149523f, P3 = 0.16667636202f, P4 = 0.04189793026f,
+            P5 = 0.00829031464f;
+
+    /**
+     * e^x for the exponentials of a softmax (x <= 88.72, -inf giving 0, NaN staying NaN), as {@link #expBelowOverflow}
+     * but with a degree-5 polynomial: within 2 ulp of e^x (1.6e-7 relative, measured over [-87, 8]) instead of about
+     * 1, and two FMAs fewer of the dozen this costs a vector, which is what a softmax over long rows spends most of
+     * its non-product time on. Still built from correctly rounded operations only, so the bits do not depend on the
+     * JIT tier.
+     */
+    public static FloatVector softmaxExp(FloatVector x) {
+        VectorSpecies<Float> s = x.species();
+        VectorMask<Float> under = x.lt(EXP_MIN);
+        FloatVector t = x.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(s, -LN2_LO), r);
+        FloatVector p = r.fma(P5, P4).fma(r, FloatVector.broadcast(s, P3)).fma(r, FloatVector.broadcast(s, P2))
+                .fma(r, FloatVector.broadcast(s, P1)).fma(r, FloatVector.broadcast(s, 1f));
+        IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
+    }
+
     /** tanh(x) = 1 - 2 / (e^{2x} + 1), through the reproducible {@link #exp}; absolute error about 1e-7. */
     public static FloatVector tanh(FloatVector x) {
         FloatVector e = exp(x.mul(2f));

@@ -42,7 +42,7 @@ class SpecialFunctionsTest {
     }
 
     @Test
-    void softmaxExpHasExpsBitsBelowOverflow() {
+    void expBelowOverflowHasExpsBits() {
         VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
         float[] x = grid(-95f, 88.7f, 64 * sp.length());
         x[0] = Float.NEGATIVE_INFINITY;
@@ -53,6 +53,32 @@ class SpecialFunctionsTest {
             float[] a = SpecialFunctions.exp(v).toArray(), b = SpecialFunctions.expBelowOverflow(v).toArray();
             for (int j = 0; j < a.length; j++) assertEquals(Float.floatToRawIntBits(a[j]), Float.floatToRawIntBits(b[j]), "exp(" + x[i + j] + ")");
         }
+    }
+
+    @Test
+    void softmaxExpIsWithinTwoUlp() {
+        VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+        float[] x = grid(-87.3f, 8f, 20_000 * sp.length());
+        double worst = 0;
+        for (int i = 0; i < x.length; i += sp.length()) {
+            float[] y = SpecialFunctions.softmaxExp(FloatVector.fromArray(sp, x, i)).toArray();
+            for (int j = 0; j < y.length; j++) {
+                double ref = Math.exp(x[i + j]);
+                worst = Math.max(worst, Math.abs(y[j] - ref) / Math.ulp((float) ref));
+            }
+        }
+        assertTrue(worst <= 2.0, "worst error " + worst + " ulp");
+        assertTrue(worst > 0.5, "a degree-5 polynomial cannot be correctly rounded everywhere: " + worst + " ulp means the grid missed it");
+        float[] edge = new float[sp.length()];
+        edge[0] = Float.NEGATIVE_INFINITY;
+        edge[1] = Float.NaN;
+        edge[2] = -100f;
+        edge[3] = 0f;
+        float[] y = SpecialFunctions.softmaxExp(FloatVector.fromArray(sp, edge, 0)).toArray();
+        assertEquals(0f, y[0], "exp(-inf)");
+        assertTrue(Float.isNaN(y[1]), "exp(NaN)");
+        assertEquals(0f, y[2], "exp(-100) underflows to 0");
+        assertEquals(1f, y[3], 1.2e-7f, "exp(0)");
     }
 
     @Test
