@@ -55,8 +55,8 @@ public interface Attention {
 
     /**
      * Whether the parts of a batch may run through this attention side by side, as the trainer does on several cores:
-     * true when a call depends only on its inputs and the parameters. TF fits its trees to the first keys it sees, so
-     * it takes a batch whole until its trees are fitted (or loaded); TC always does.
+     * true when a call depends only on its inputs and the parameters. Tree attentions fit their trees to the first keys
+     * they see, so they take a batch whole until their trees are fitted (or loaded).
      *
      * @return true when parts of a batch may be run concurrently
      */

@@ -2,7 +2,6 @@ package dev.canopy.decode;
 
 import dev.canopy.kernels.VecOps;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,7 +31,7 @@ final class CacheKernels {
     }
 
     private static float dot(float[] q, int qOff, float[] keys, int at, int d) {
-        if (d == L) return FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff)).reduceLanes(VectorOperators.ADD);
+        if (d == L) return VecOps.sum(FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff)));
         if (d % (2 * L) != 0) return VecOps.dot(q, qOff, keys, at, d);
         FloatVector p0 = FloatVector.fromArray(S, keys, at).mul(FloatVector.fromArray(S, q, qOff));
         FloatVector p1 = FloatVector.fromArray(S, keys, at + L).mul(FloatVector.fromArray(S, q, qOff + L));
@@ -40,7 +39,7 @@ final class CacheKernels {
             p0 = FloatVector.fromArray(S, keys, at + c).fma(FloatVector.fromArray(S, q, qOff + c), p0);
             p1 = FloatVector.fromArray(S, keys, at + c + L).fma(FloatVector.fromArray(S, q, qOff + c + L), p1);
         }
-        return p0.add(p1).reduceLanes(VectorOperators.ADD);
+        return VecOps.sum(p0.add(p1)); // fixed order, so a decode gives the same bits in every JIT tier
     }
 
     /** out[0 .. d) = Σ_j p[j] · v_j over values j = 0 .. n-1 at values[base + j d] (out overwritten). */

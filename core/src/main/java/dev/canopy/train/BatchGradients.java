@@ -22,7 +22,7 @@ import java.util.Map;
  * runs forward and backward on one thread, adding into gradients of its own; the parts' gradients are then summed
  * into the parameters' in part order. A run therefore depends on the number of parts (the config records it), never on
  * the number of threads. One part is the whole-batch step. A model whose attentions cannot take parts concurrently
- * (TF before its trees are fitted, TC always) runs one.
+ * (tree attentions before their trees are fitted) runs one.
  */
 final class BatchGradients {
     private static final SoftmaxCrossEntropy LOSS = new SoftmaxCrossEntropy();

@@ -60,7 +60,7 @@ class BatchGradientsTest {
     @Test
     void partsGiveTheWholeBatchsLossAndGradients() {
         List<Sample> samples = ContainsTask.of(100, 3).train().subList(0, 16);
-        for (String attention : new String[] {"exact", "topk:k=4", "linformer:k=4", "tf:h=2", "tf:h=2,beam=2"}) {
+        for (String attention : new String[] {"exact", "topk:k=4", "linformer:k=4", "tf:h=2", "tf:h=2,beam=2", "tc:h=2"}) {
             assertSameStep(model(attention).build(), samples, 3); // parts of 5, 5 and 6 examples
         }
     }
@@ -75,17 +75,16 @@ class BatchGradientsTest {
     }
 
     @Test
-    void treeAttentionsTakeTheBatchWholeUntilTheirTreesAreFittedAndTcAlways() {
-        EncoderClassifier m = new EncoderClassifier(model("tf:h=2").build());
-        assertFalse(m.splitsBatches());
-        BatchGradients.Step step = new BatchGradients().run(m, new ArrayList<>(m.namedParameters().values()),
-                ContainsTask.of(100, 3).train().subList(0, 8), 4, 4, 99L, 0);
-        assertEquals(1, step.parts());
-        assertTrue(m.splitsBatches(), "the first step fitted the trees");
+    void treeAttentionsTakeTheBatchWholeUntilTheirTreesAreFitted() {
+        for (String attention : new String[] {"tf:h=2", "tc:h=2"}) {
+            EncoderClassifier m = new EncoderClassifier(model(attention).build());
+            assertFalse(m.splitsBatches(), attention);
+            BatchGradients.Step step = new BatchGradients().run(m, new ArrayList<>(m.namedParameters().values()),
+                    ContainsTask.of(100, 3).train().subList(0, 8), 4, 4, 99L, 0);
+            assertEquals(1, step.parts(), attention);
+            assertTrue(m.splitsBatches(), attention + ": the first step fitted the trees");
+        }
         assertTrue(new EncoderClassifier(model("exact").build()).splitsBatches());
-        EncoderClassifier tc = new EncoderClassifier(model("tc:h=2").build());
-        new BatchGradients().run(tc, new ArrayList<>(tc.namedParameters().values()), ContainsTask.of(100, 3).train().subList(0, 8), 4, 4, 99L, 0);
-        assertFalse(tc.splitsBatches(), "TC takes batches whole even with its trees fitted");
     }
 
     /** The same model, but declaring that batches must run one at a time. */

@@ -31,7 +31,7 @@ public final class TrainOptions {
     @Option(names = "--steps", description = "Optimiser steps.") Integer steps;
     @Option(names = "--batch", description = "Examples per step.") Integer batch;
     @Option(names = "--batch-parts", description = "Parts each batch splits into, trained side by side, one per core (default: the kernel threads, "
-            + "at most the batch; TC, and TF before its trees are fitted, take batches whole). Results depend on it, not on the cores; train.json records it.") Integer batchParts;
+            + "at most the batch; tree attentions take batches whole until their trees are fitted). Results depend on it, not on the cores; train.json records it.") Integer batchParts;
     @Option(names = "--lr", description = "Peak learning rate.") Double lr;
     @Option(names = "--warmup", description = "Warm-up steps.") Integer warmup;
     @Option(names = "--decay", description = "Learning-rate decay after warm-up: cosine, linear or constant.") String decay;

@@ -130,9 +130,7 @@ public final class TcAttention implements Attention {
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
-    // Whole batches only: with parts side by side, a TC phase (tc:h=4 with tree gradients, the demo's schedule) ended
-    // in one of two results from run to run; the cause, some per-thread state, is not found yet.
-    @Override public boolean splitsBatches() { return false; }
+    @Override public boolean splitsBatches() { return trees.initialised(); } // until then the first call fits them to its keys
     public TreeBank trees() { return trees; }
     public float countBias() { return countBias; }
     public CentroidGroups groups() { return groups; }

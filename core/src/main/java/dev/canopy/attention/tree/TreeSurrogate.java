@@ -229,7 +229,7 @@ final class TreeSurrogate {
         Sgemm.matmulTransB(internal, rows, d, tree.w(), 0, d, x, xOff, d, z, 0, CHUNK, false);
         Arrays.fill(t.dB, 0, internal * L, 0f);
         for (int c0 = 0; c0 < rows; c0 += L) chainLanes(tree, h, z, t.tree, t.leafGrad, t.leafGradAt, c0, t.dB);
-        for (int n = 0; n < internal; n++) dB[dBOff + n] += FloatVector.fromArray(S, t.dB, n * L).reduceLanes(VectorOperators.ADD);
+        for (int n = 0; n < internal; n++) dB[dBOff + n] += VecOps.sum(FloatVector.fromArray(S, t.dB, n * L)); // fixed order in every JIT tier
         Sgemm.matmul(internal, d, rows, z, 0, CHUNK, x, xOff, d, dW, dWOff, d, true); // dW += dz^T x
         if (dx != null) Sgemm.matmulTransA(rows, d, internal, z, 0, CHUNK, tree.w(), 0, d, dx, xOff, d, true); // dx += dz W
     }
