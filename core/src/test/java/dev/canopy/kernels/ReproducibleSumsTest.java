@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -15,9 +16,11 @@ import org.junit.jupiter.api.Test;
  * A seeded run gives the same bits every time only if no float sum depends on the JIT. The Vector API's
  * reduceLanes(ADD) and reduceLanes(MUL) may add in one order interpreted and another once compiled: with it in TC's
  * tree-gradient chain, six runs of the demo's schedule cell ended with six different sets of weights (with
- * {@link VecOps#sum} six runs agree to the bit). No main source may use it; sums go through VecOps.sum.
+ * {@link VecOps#sum} six runs agree to the bit). No main source may use it, sums go through VecOps.sum; the one
+ * exception is decode's per-key dot (inference only, where the fixed order cost 40% more a key).
  */
 class ReproducibleSumsTest {
+    private static final Set<String> ALLOWED = Set.of("dev/canopy/decode/CacheKernels.java");
     private static final Pattern TIER_DEPENDENT = Pattern.compile("reduceLanes\\(\\s*(VectorOperators\\.)?(ADD|MUL)\\b");
 
     @Test
@@ -27,6 +30,7 @@ class ReproducibleSumsTest {
         List<String> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(sources)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                if (ALLOWED.contains(sources.relativize(file).toString().replace('\\', '/'))) continue;
                 List<String> lines = Files.readAllLines(file);
                 for (int i = 0; i < lines.size(); i++) {
                     String line = lines.get(i).strip();
