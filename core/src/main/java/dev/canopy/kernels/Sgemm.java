@@ -145,15 +145,28 @@ public final class Sgemm {
                     int mb = Math.min(p1 * MR, m) - ic;
                     int g0 = (int) ((long) colPanels * group / colGroups) * NR;
                     int g1 = Math.min(nb, (int) ((long) colPanels * (group + 1) / colGroups) * NR);
-                    float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
-                    packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
-                    macroKernel(mb, g0, g1, kb, aPacked, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    if (readsADirectly(transA, k, lda)) {
+                        macroKernelDirect(mb, g0, g1, kb, a, aOff, lda, transA, ic, fpc, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    } else {
+                        float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
+                        packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
+                        macroKernel(mb, g0, g1, kb, aPacked, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
+                    }
                 });
             }
         }
     }
 
     private static final ThreadLocal<float[][]> A_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * Whether the tasks read A in place ({@link #macroKernelDirect}): for A^T (six adjacent values per k) or for A of at
+     * most KC columns, and only while A's rows are at most 512 floats apart: at 4 KiB strides every row lands in the
+     * same L1 sets and the in-place reads ran 0.84x the packed ones (1024 x 1024, A^T).
+     */
+    private static boolean readsADirectly(boolean transA, int k, int lda) {
+        return lda <= 512 && (transA || k <= KC);
+    }
 
     /** The packed B block, kept per calling thread: a fresh 1 MiB array per call costs as much as a small product. */
     private static final ThreadLocal<float[][]> B_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
@@ -253,20 +266,57 @@ public final class Sgemm {
                     // Edge tile: compute the full register tile into scratch, then copy the valid h x w corner.
                     float[] t = EDGE_TILE.get();
                     microKernel(kb, aPacked, aBase, bPacked, bBase, t, 0, NR, false);
-                    for (int r = 0; r < h; r++) {
-                        int dst = at + r * ldc;
-                        if (accumulate) {
-                            for (int j = 0; j < w; j++) c[dst + j] += t[r * NR + j];
-                        } else {
-                            System.arraycopy(t, r * NR, c, dst, w);
-                        }
-                    }
+                    addCorner(t, h, w, c, at, ldc, accumulate);
                 }
             }
         }
     }
 
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+    /**
+     * macroKernel reading A where it lies instead of from a packed copy: A^T's six values for one k are adjacent, and
+     * a block of at most KC columns of A is six short rows, so packing would cost as much as the product at the small
+     * k and n of a model's linear layers. Full MR-row panels only; a last partial panel is packed (a read past its rows
+     * could leave the array). The same FMAs in the same order as the packed path, so the same bits.
+     */
+    private static void macroKernelDirect(int mb, int j0, int j1, int kb, float[] a, int aOff, int lda, boolean transA, int ic, int pc,
+                                          float[] bPacked, int bOff, float[] c, int cOff, int ldc, boolean accumulate) {
+        int full = mb / MR * MR;
+        // Element (row i, k index kk) of op(A) sits at a[at(i) + kk * kStep], rows rowStep apart.
+        int rowStep = transA ? 1 : lda, kStep = transA ? lda : 1;
+        int first = transA ? aOff + pc * lda + ic : aOff + ic * lda + pc;
+        for (int jr = j0; jr < j1 && full > 0; jr += NR) {
+            int w = Math.min(NR, j1 - jr), bBase = bOff + (jr / NR) * NR * kb;
+            for (int ir = 0; ir < full; ir += MR) {
+                int at = cOff + ir * ldc + jr, aAt = first + ir * rowStep;
+                if (w == NR) {
+                    microKernelDirect(kb, a, aAt, rowStep, kStep, bPacked, bBase, c, at, ldc, accumulate);
+                } else {
+                    float[] t = EDGE_TILE.get();
+                    microKernelDirect(kb, a, aAt, rowStep, kStep, bPacked, bBase, t, 0, NR, false);
+                    addCorner(t, MR, w, c, at, ldc, accumulate);
+                }
+            }
+        }
+        if (full < mb) {
+            float[] aPacked = aPanel(MR * KC);
+            packA(a, aOff, lda, transA, ic + full, mb - full, pc, kb, aPacked);
+            macroKernel(mb - full, j0, j1, kb, aPacked, bPacked, bOff, c, cOff + full * ldc, ldc, accumulate);
+        }
+    }
+
+    /** The valid h x w corner of an edge tile t (stride NR) into C, added or stored. */
+    private static void addCorner(float[] t, int h, int w, float[] c, int at, int ldc, boolean accumulate) {
+        for (int r = 0; r < h; r++) {
+            int dst = at + r * ldc;
+            if (accumulate) {
+                for (int j = 0; j < w; j++) c[dst + j] += t[r * NR + j];
+            } else {
+                System.arraycopy(t, r * NR, c, dst, w);
+            }
+        }
+    }
 
     /**
      * The 6 x 2L register tile: per k step, two vector loads of B, six broadcasts of A, twelve FMAs; the tile is then
@@ -294,6 +344,48 @@ public final class Sgemm {
             FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
             c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
             FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+        }
+        if (accumulate) {
+            int o = cOff;
+            c00 = c00.add(FloatVector.fromArray(S, c, o)); c01 = c01.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c10 = c10.add(FloatVector.fromArray(S, c, o)); c11 = c11.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c20 = c20.add(FloatVector.fromArray(S, c, o)); c21 = c21.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c30 = c30.add(FloatVector.fromArray(S, c, o)); c31 = c31.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c40 = c40.add(FloatVector.fromArray(S, c, o)); c41 = c41.add(FloatVector.fromArray(S, c, o + L)); o += ldc;
+            c50 = c50.add(FloatVector.fromArray(S, c, o)); c51 = c51.add(FloatVector.fromArray(S, c, o + L));
+        }
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + L); o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + L); o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + L); o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + L); o += ldc;
+        c40.intoArray(c, o); c41.intoArray(c, o + L); o += ldc;
+        c50.intoArray(c, o); c51.intoArray(c, o + L);
+    }
+    /** {@link #microKernel} with A read in place: element (r, kk) of the tile's A at ap[aBase + r * rs + kk * ks]. */
+    private static void microKernelDirect(int kb, float[] ap, int aBase, int rs, int ks, float[] bp, int bBase, float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int kk = 0; kk < kb; kk++) {
+            int ai = aBase + kk * ks, bi = bBase + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1 * rs]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2 * rs]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3 * rs]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4 * rs]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5 * rs]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
         if (accumulate) {

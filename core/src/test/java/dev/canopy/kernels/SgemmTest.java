@@ -51,6 +51,28 @@ class SgemmTest {
         }
     }
 
+    /**
+     * A read in place (rows at most 512 floats apart, and for A itself at most 256 columns) gives the same bits as A
+     * packed (the same values laid out 600 floats apart), edge panels and several k blocks included.
+     */
+    @ParameterizedTest
+    @CsvSource({"6,32,64", "7,33,300", "13,17,257", "72,64,64", "100,70,200", "5,40,9"})
+    void readingAInPlaceGivesThePackedBits(int m, int n, int k) {
+        Random rng = new Random(m * 17 + n * 3 + k);
+        for (boolean ta : new boolean[] {false, true}) {
+            int aRows = ta ? k : m, aCols = ta ? m : k, near = aCols + 3, far = 600 + aCols, ldb = n + 1, ldc = n + 2;
+            float[] aNear = GradCheck.random(rng, 4 + aRows * near, 1f), aFar = new float[4 + aRows * far];
+            for (int r = 0; r < aRows; r++) System.arraycopy(aNear, 4 + r * near, aFar, 4 + r * far, aCols);
+            float[] b = GradCheck.random(rng, k * ldb, 1f);
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] inPlace = GradCheck.random(rng, m * ldc, 1f), packed = inPlace.clone();
+                Sgemm.gemm(m, n, k, aNear, 4, near, ta, b, 0, ldb, false, inPlace, 0, ldc, acc);
+                Sgemm.gemm(m, n, k, aFar, 4, far, ta, b, 0, ldb, false, packed, 0, ldc, acc);
+                for (int i = 0; i < packed.length; i++) assertEquals(packed[i], inPlace[i], 0f, "ta=" + ta + " acc=" + acc + " at " + i);
+            }
+        }
+    }
+
     /** Packed once, B gives the same bits as packed per product, for both layouts and across k- and n-blocks. */
     @ParameterizedTest
     @CsvSource({"1,1,1", "7,33,300", "13,17,257", "100,70,513", "9,2100,3", "5,2050,260"})
