@@ -127,6 +127,7 @@ public final class Sgemm {
         int panels = (m + MR - 1) / MR;
         int rowBlocks = Math.min(panels, threads * Math.max(1, (m + threads * MC - 1) / (threads * MC)));
         int maxPanelsPerBlock = (panels + rowBlocks - 1) / rowBlocks;
+        boolean direct = readsADirectly(transA, k, lda);
         for (int jc = 0; jc < n; jc += nc) {
             int nb = Math.min(nc, n - jc);
             int colPanels = (nb + NR - 1) / NR;
@@ -145,7 +146,7 @@ public final class Sgemm {
                     int mb = Math.min(p1 * MR, m) - ic;
                     int g0 = (int) ((long) colPanels * group / colGroups) * NR;
                     int g1 = Math.min(nb, (int) ((long) colPanels * (group + 1) / colGroups) * NR);
-                    if (readsADirectly(transA, k, lda)) {
+                    if (direct) {
                         macroKernelDirect(mb, g0, g1, kb, a, aOff, lda, transA, ic, fpc, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
                     } else {
                         float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
@@ -363,6 +364,7 @@ public final class Sgemm {
         c40.intoArray(c, o); c41.intoArray(c, o + L); o += ldc;
         c50.intoArray(c, o); c51.intoArray(c, o + L);
     }
+
     /**
      * {@link #microKernel} with A read in place: element (r, kk) of the tile's A at ap[aBase + r * rs + kk * ks]. A copy
      * rather than one kernel with strides for both paths: the shared kernel ran the in-place products 5-15% slower.
