@@ -250,15 +250,7 @@ public final class ExactAttention implements Attention {
         AttentionShape s = c.shape();
         s.checkGradients(dOut, dq, dk, dv);
         int nq = s.nq(), d = s.d();
-        // D_i = dO_i . O_i: the softmax backward's row term, once per row.
-        float[] rowDot = new float[s.pairs() * nq];
-        Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
-            for (int i = a; i < b; i++) {
-                float sum = 0;
-                for (int x = 0; x < s.dv(); x++) sum += dOut[i * s.dv() + x] * c.out()[i * s.dv() + x];
-                rowDot[i] = sum;
-            }
-        });
+        float[] rowDot = ScoreRows.rowDots(dOut, c.out(), s.pairs() * nq, s.dv());
         int kBlocks = Math.ceilDiv(s.nk(), backwardKeyBlock(s));
         int splits = splitsPerPair(s);
         Arrays.fill(dq, 0f);

@@ -173,6 +173,28 @@ public final class ScoreRows {
         }
     }
 
+    /**
+     * D_i = dO_i . O_i for every row: the softmax backward's row term, computed once per row (in a fixed order, so
+     * its bits do not depend on the threads).
+     *
+     * @param dOut gradient of the output rows [rows, width]
+     * @param out  the output rows [rows, width]
+     * @param rows how many rows
+     * @param width the row width
+     * @return D per row
+     */
+    public static float[] rowDots(float[] dOut, float[] out, int rows, int width) {
+        float[] rowDot = new float[rows];
+        Parallel.forRanges(rows, 256, (a, b) -> {
+            for (int i = a; i < b; i++) {
+                float sum = 0;
+                for (int x = 0; x < width; x++) sum += dOut[i * width + x] * out[i * width + x];
+                rowDot[i] = sum;
+            }
+        });
+        return rowDot;
+    }
+
     /** max + log(sum) per row, +inf where sum is 0 (the row saw nothing): the log-sum-exp kept from an online softmax. */
     public static float[] logSumExp(float[] max, float[] sum) {
         float[] lse = new float[max.length];

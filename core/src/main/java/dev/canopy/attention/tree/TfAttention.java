@@ -140,7 +140,7 @@ public final class TfAttention implements Attention {
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.
         // With a beam, each slot's unnormalised output too, until the merge.
         float[] rowMax = new float[pairs * qb.stride()], rowSum = new float[pairs * qb.stride()];
-        float[] partial = beams == null ? null : new float[pairs * qb.stride() * s.dv()];
+        float[] partial = beams == null ? null : slotRows(pairs * qb.stride() * s.dv());
         long[] visible = new long[pairs * leaves];
         Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
         byte[] fallback = beams == null ? emptyQueries(qb, rowSum, pairs) : BeamMerge.merge(s, beams, partial, rowMax, rowSum, out);
@@ -175,6 +175,20 @@ public final class TfAttention implements Attention {
         byte[] fallback = new byte[pairs * nq];
         for (int p = 0; p < pairs; p++) for (int j = 0; j < nq; j++) if (!(rowSum[p * nq + j] > 0)) fallback[p * nq + qb.token(p, j)] = EMPTY;
         return fallback;
+    }
+
+    /**
+     * A beam's rows per slot: the forward's partial outputs until the merge, the backward's dq rows until they are
+     * summed. Each is dead when its pass returns, so one buffer per calling thread serves every layer; allocating
+     * them afresh cost a humongous allocation and its zeroing per call (tens of MB at 16,384 tokens). Every row is
+     * written before it is read.
+     */
+    private static final ThreadLocal<float[][]> SLOT_ROWS = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] slotRows(int floats) {
+        float[][] held = SLOT_ROWS.get();
+        if (held[0].length < floats) held[0] = new float[floats];
+        return held[0];
     }
 
     /** Per-thread scratch, grown to the largest leaf seen. */
@@ -367,18 +381,23 @@ public final class TfAttention implements Attention {
         Arrays.fill(dv, 0f);
         int leaves = c.qb().leaves();
         float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
+        float[] rowDots = ScoreRows.rowDots(dOut, c.out(), s.pairs() * s.nq(), s.dv()); // token order, once per query (not per slot)
         // With a beam a query's slots are in several leaves' tasks: each slot gets its own dq row, summed afterwards.
-        float[] dqRows = c.beams() == null ? dq : new float[s.pairs() * c.qb().stride() * s.d()];
-        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, dOut, dqRows, dk, dv, task / leaves, task % leaves));
+        float[] dqRows = c.beams() == null ? dq : slotRows(s.pairs() * c.qb().stride() * s.d());
+        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, rowDots, dOut, dqRows, dk, dv, task / leaves, task % leaves));
         if (c.beams() != null) BeamMerge.sumSlots(s, c.beams(), dqRows, dq);
         backwardEmptyPolicy(c, dOut, dv);
     }
 
-    private void backwardLeaf(Context c, float[] lse, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
+    private void backwardLeaf(Context c, float[] lse, float[] rowDots, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
         AttentionShape s = c.shape();
         LeafBuckets qb = c.qb(), kb = c.kb();
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
-        if (queries == 0 || keys == 0) return;
+        if (queries == 0) return;
+        if (keys == 0) { // no gradient (a beam's descent never picks an empty leaf; kept so slot rows never hold stale values)
+            if (c.beams() != null) Arrays.fill(dq, (pair * qb.stride() + qb.begin(pair, leaf)) * s.d(), (pair * qb.stride() + qb.end(pair, leaf)) * s.d(), 0f);
+            return;
+        }
         int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK, br = QUERY_BLOCK;
         int blocks = Math.ceilDiv(keys, bc);
@@ -396,9 +415,9 @@ public final class TfAttention implements Attention {
         float[] sc = t.sc = Scratch.ensure(t.sc, br * bc);
         float[] dpb = t.dpb = Scratch.ensure(t.dpb, br * bc);
         float[] dqAcc = t.dqAcc = Scratch.ensure(t.dqAcc, br * dp);
-        float[] rowDots = t.m = Scratch.ensure(t.m, br);
+        float[] blockDots = t.m = Scratch.ensure(t.m, br);
         int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq, slotBase = pair * qb.stride();
-        boolean slotRows = c.beams() != null; // dq goes to the slot's row, not the query's
+        boolean bySlot = c.beams() != null; // dq goes to the slot's row, not the query's
         // Keys of the leaf, once: K rows (for dQ), K^T per block (for S = Q K^T) and V^T per block (for dP = dO V^T).
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
@@ -414,7 +433,7 @@ public final class TfAttention implements Attention {
             qb.gatherRows(pair, q0 + i0, rows, q, d, scale, qs, 0, dp);
             qb.gatherRows(pair, q0 + i0, rows, dOut, dv, 1f, dos, 0, wp);
             Arrays.fill(dqAcc, 0, rows * dp, 0f);
-            for (int r = 0; r < rows; r++) rowDots[r] = rowDot(dOut, c.out(), qBase + qb.token(pair, q0 + i0 + r), dv);
+            for (int r = 0; r < rows; r++) blockDots[r] = rowDots[qBase + qb.token(pair, q0 + i0 + r)];
             for (int blk = 0; blk < blocks; blk++) {
                 int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
                 Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
@@ -422,12 +441,12 @@ public final class TfAttention implements Attention {
                 for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[slotBase + q0 + i0 + r]);
                 Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
                 Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
-                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, rowDots[r], 1f);
+                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, blockDots[r], 1f);
                 Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
                 Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
             }
             for (int r = 0; r < rows; r++) {
-                int row = slotRows ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
+                int row = bySlot ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
                 for (int x = 0; x < d; x++) dq[row * d + x] = dqAcc[r * dp + x] * scale;
             }
         }
@@ -436,13 +455,6 @@ public final class TfAttention implements Attention {
             System.arraycopy(dkAcc, j * dp, dkOut, (kBase + key) * d, d);
             System.arraycopy(dvAcc, j * wp, dvOut, (kBase + key) * dv, dv);
         }
-    }
-
-    /** D_i = dO_i . O_i, the softmax backward's row term. */
-    private static float rowDot(float[] dOut, float[] out, int row, int dv) {
-        float sum = 0f;
-        for (int x = 0; x < dv; x++) sum += dOut[row * dv + x] * out[row * dv + x];
-        return sum;
     }
 
     private void backwardEmptyPolicy(Context c, float[] dOut, float[] dv) {
