@@ -435,15 +435,15 @@ public final class TfAttention implements Attention {
             Arrays.fill(dqAcc, 0, rows * dp, 0f);
             for (int r = 0; r < rows; r++) blockDots[r] = rowDots[qBase + qb.token(pair, q0 + i0 + r)];
             for (int blk = 0; blk < blocks; blk++) {
-                int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
-                Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, bc);
-                maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, bc);
-                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * bc, colsP, 1f, lse[slotBase + q0 + i0 + r]);
-                Tiles.mulTransAcc(sc, 0, bc, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
-                Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, bc);
-                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * bc, colsP, blockDots[r], 1f);
-                Tiles.mulTransAcc(dpb, 0, bc, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
-                Tiles.mulAcc(dpb, 0, bc, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
+                int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols), ld = colsP; // tiles as wide as the block: a leaf's is often 16-64
+                Tiles.mulBt(qs, 0, rows, dp, ktAll, blk * bc * dp, colsP, sc, 0, ld);
+                maskBlock(s, c.mask(), qb, kb, pair, q0 + i0, rows, k0 + j0, cols, colsP, sc, ld);
+                for (int r = 0; r < rows; r++) ScoreRows.probabilities(sc, r * ld, colsP, 1f, lse[slotBase + q0 + i0 + r]);
+                Tiles.mulTransAcc(sc, 0, ld, rows, cols, dos, 0, wp, dvAcc, j0 * wp);
+                Tiles.mulBt(dos, 0, rows, wp, vtAll, blk * bc * wp, colsP, dpb, 0, ld);
+                for (int r = 0; r < rows; r++) ScoreRows.softmaxGrad(sc, dpb, r * ld, colsP, blockDots[r], 1f);
+                Tiles.mulTransAcc(dpb, 0, ld, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
+                Tiles.mulAcc(dpb, 0, ld, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
             }
             for (int r = 0; r < rows; r++) {
                 int row = bySlot ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
