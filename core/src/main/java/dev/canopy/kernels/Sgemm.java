@@ -89,7 +89,7 @@ public final class Sgemm {
             int nb = Math.min(nc, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kb = Math.min(KC, k - pc);
-                float[] block = bPanel(KC * nc);
+                float[] block = B_PANEL.get(KC * nc);
                 packB(b, bOff, ldb, transB, pc, kb, jc, nb, block);
                 System.arraycopy(block, 0, data, packedOffset(k, jc, pc, nb), roundUp(nb, NR) * kb);
             }
@@ -120,7 +120,7 @@ public final class Sgemm {
             return;
         }
         int nc = Math.min(NC, roundUp(n, NR));
-        float[] bPacked = packed != null ? packed.data() : bPanel(KC * nc);
+        float[] bPacked = packed != null ? packed.data() : B_PANEL.get(KC * nc);
         // Rows of C are split into blocks of whole MR-row panels, as many blocks per thread as MC allows, so that
         // every thread gets the same number of panels; few rows are made up for by also splitting the columns.
         int threads = Parallel.threads();
@@ -149,7 +149,7 @@ public final class Sgemm {
                     if (direct) {
                         macroKernelDirect(mb, g0, g1, kb, a, aOff, lda, transA, ic, fpc, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
                     } else {
-                        float[] aPacked = aPanel(maxPanelsPerBlock * MR * KC);
+                        float[] aPacked = A_PANEL.get(maxPanelsPerBlock * MR * KC);
                         packA(a, aOff, lda, transA, ic, mb, fpc, kb, aPacked);
                         macroKernel(mb, g0, g1, kb, aPacked, bPacked, fbBlock, c, cOff + ic * ldc + fjc, ldc, addInto);
                     }
@@ -158,7 +158,8 @@ public final class Sgemm {
         }
     }
 
-    private static final ThreadLocal<float[][]> A_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The packed A panel of a task, kept per thread. */
+    private static final ThreadBuffer A_PANEL = new ThreadBuffer();
 
     /**
      * Whether the tasks read A in place ({@link #macroKernelDirect}): for A^T (six adjacent values per k) or for A of at
@@ -170,19 +171,7 @@ public final class Sgemm {
     }
 
     /** The packed B block, kept per calling thread: a fresh 1 MiB array per call costs as much as a small product. */
-    private static final ThreadLocal<float[][]> B_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] bPanel(int size) {
-        float[][] holder = B_PANEL.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
-    }
-
-    private static float[] aPanel(int size) {
-        float[][] holder = A_PANEL.get();
-        if (holder[0].length < size) holder[0] = new float[size];
-        return holder[0];
-    }
+    private static final ThreadBuffer B_PANEL = new ThreadBuffer();
 
     private static int roundUp(int x, int to) {
         return (x + to - 1) / to * to;
@@ -301,7 +290,7 @@ public final class Sgemm {
             }
         }
         if (full < mb) {
-            float[] aPacked = aPanel(MR * KC);
+            float[] aPacked = A_PANEL.get(MR * KC);
             packA(a, aOff, lda, transA, ic + full, mb - full, pc, kb, aPacked);
             macroKernel(mb - full, j0, j1, kb, aPacked, bPacked, bOff, c, cOff + full * ldc, ldc, accumulate);
         }

@@ -12,6 +12,7 @@ import dev.canopy.nn.Pass;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.ScoreRows;
+import dev.canopy.kernels.ThreadBuffer;
 import dev.canopy.kernels.Tiles;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
@@ -140,7 +141,7 @@ public final class TfAttention implements Attention {
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.
         // With a beam, each slot's unnormalised output too, until the merge.
         float[] rowMax = new float[pairs * qb.stride()], rowSum = new float[pairs * qb.stride()];
-        float[] partial = beams == null ? null : slotRows(pairs * qb.stride() * s.dv());
+        float[] partial = beams == null ? null : SLOT_ROWS.get(pairs * qb.stride() * s.dv());
         long[] visible = new long[pairs * leaves];
         Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
         byte[] fallback = beams == null ? emptyQueries(qb, rowSum, pairs) : BeamMerge.merge(s, beams, partial, rowMax, rowSum, out);
@@ -183,13 +184,7 @@ public final class TfAttention implements Attention {
      * them afresh cost a humongous allocation and its zeroing per call (tens of MB at 16,384 tokens). Every row is
      * written before it is read.
      */
-    private static final ThreadLocal<float[][]> SLOT_ROWS = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    private static float[] slotRows(int floats) {
-        float[][] held = SLOT_ROWS.get();
-        if (held[0].length < floats) held[0] = new float[floats];
-        return held[0];
-    }
+    private static final ThreadBuffer SLOT_ROWS = new ThreadBuffer();
 
     /** Per-thread scratch, grown to the largest leaf seen. */
     private static final class Scratch {
@@ -383,7 +378,7 @@ public final class TfAttention implements Attention {
         float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
         float[] rowDots = ScoreRows.rowDots(dOut, c.out(), s.pairs() * s.nq(), s.dv()); // token order, once per query (not per slot)
         // With a beam a query's slots are in several leaves' tasks: each slot gets its own dq row, summed afterwards.
-        float[] dqRows = c.beams() == null ? dq : slotRows(s.pairs() * c.qb().stride() * s.d());
+        float[] dqRows = c.beams() == null ? dq : SLOT_ROWS.get(s.pairs() * c.qb().stride() * s.d());
         Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, rowDots, dOut, dqRows, dk, dv, task / leaves, task % leaves));
         if (c.beams() != null) BeamMerge.sumSlots(s, c.beams(), dqRows, dq);
         backwardEmptyPolicy(c, dOut, dv);
