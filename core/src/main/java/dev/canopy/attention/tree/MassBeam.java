@@ -41,6 +41,8 @@ public final class MassBeam {
         final float[] mass; // the children's scores, then the q · s of each node in held
         final int dots;     // where the q · s start in mass
         final long[] order; // sort keys for a level's children
+        final int[] leftAt; // where each held node's left child's key sum starts
+        final float[] leftDots; // q · s of each held node's left child
 
         /** @param beam nodes kept per level, at least 1 */
         public Frontier(int beam) {
@@ -50,6 +52,8 @@ public final class MassBeam {
             dots = Math.max(2 * beam, L); // room to pad the scores to a vector
             mass = new float[dots + 4 * beam];
             order = new long[2 * beam];
+            leftAt = new int[beam];
+            leftDots = new float[beam];
         }
 
         /** The i-th best leaf of the last descent (0 .. 2^h - 1). */
@@ -137,11 +141,13 @@ public final class MassBeam {
                 held[2 * i] = left;
                 held[2 * i + 1] = left + 1;
             }
+            for (int i = 0; i < size; i++) f.leftAt[i] = sumsOff + held[2 * i] * d;
+            VecOps.dots(q, qOff, sums, f.leftAt, size, d, f.leftDots, 0); // an empty child's dot is computed and not used
             for (int i = 0; i < 2 * size; i += 2) { // found <= i: the compacted slots are ones already read
                 int left = held[i], right = held[i + 1];
                 float parentDot = mass[dots + i + 1];
                 float leftLog = logCount[nodeOff + left], rightLog = logCount[nodeOff + right];
-                float leftDot = leftLog == Float.NEGATIVE_INFINITY ? 0f : VecOps.dot(q, qOff, sums, sumsOff + left * d, d);
+                float leftDot = leftLog == Float.NEGATIVE_INFINITY ? 0f : f.leftDots[i / 2];
                 if (leftLog != Float.NEGATIVE_INFINITY) found = keep(held, mass, dots, found, left, leftLog + leftDot * perKey[nodeOff + left], leftDot);
                 if (rightLog != Float.NEGATIVE_INFINITY) {
                     float rightDot = parentDot - leftDot;
