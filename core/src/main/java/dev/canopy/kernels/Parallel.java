@@ -42,6 +42,15 @@ public final class Parallel {
         return THREADS;
     }
 
+    /**
+     * Whether a call of {@link #forEach} from this thread now would run every item on this thread, in order: one
+     * thread, or inside a parallel section. (It may also run inline when another caller holds the pool; this says
+     * only when it must.)
+     */
+    public static boolean runsInline() {
+        return THREADS == 1 || INSIDE.get();
+    }
+
     /** Runs body(i) for i in [0, count), spread over the threads; returns when all are done. */
     public static void forEach(int count, IntConsumer body) {
         if (count <= 0) return;

@@ -9,65 +9,122 @@ import java.util.Arrays;
 /**
  * Joins what the leaf tasks computed for each slot of a query routed by a beam: the forward's partial softmax states
  * (one softmax over the union of the leaves' keys) and the backward's dq rows.
+ *
+ * <p>A query's leaves are always joined in ascending leaf order, the order in which the leaf tasks run when they run
+ * on one thread. The tasks may then fold each leaf into the query's row as they finish it ({@link #fold}), with no
+ * slot rows at all; run in parallel, they leave slot rows that {@link #merge} and {@link #sumSlots} fold in that same
+ * order afterwards. Both give the same bits, so results never depend on the thread count.
  */
 final class BeamMerge {
     private BeamMerge() {}
 
     /**
-     * out_i = sum_b e^(m_b - M) acc_b / sum_b e^(m_b - M) l_b with M = max_b m_b, over query i's slots b that saw a key;
-     * M and that sum then replace every slot's max and sum, so the backward reads the query's log-sum-exp at any of
-     * them. Returns the queries (token order) that saw no key, marked {@link TfAttention#EMPTY}; their rows are zero.
+     * Folds one leaf's partial softmax state (running max m, running sum l, unnormalised output acc) into query r's:
+     * runMax[r], runSum[r] and out[o ..] (the query's unnormalised output row, zero before the first fold), rescaled
+     * to the larger max. A leaf that saw no key (l = 0) changes nothing.
+     */
+    static void fold(float m, float l, float[] acc, int accOff, float[] runMax, float[] runSum, int r, float[] out, int o, int dv) {
+        if (!(l > 0)) return;
+        float max = runMax[r];
+        if (m <= max) {
+            float w = (float) Math.exp(m - max);
+            runSum[r] += w * l;
+            VecOps.axpy(w, acc, accOff, out, o, dv);
+        } else {
+            float w = (float) Math.exp(max - m); // 0 at the first fold
+            runSum[r] = runSum[r] * w + l;
+            runMax[r] = m;
+            RowOps.scale(out, o, w, out, o, dv);
+            VecOps.axpy(1f, acc, accOff, out, o, dv);
+        }
+    }
+
+    /**
+     * Query states for {@link #fold}: max -inf and sum 0 per query, and out zeroed.
      *
-     * @param partial unnormalised output per slot, [pairs * stride, dv] in bucket order
-     * @param rowMax  running max per slot, bucket order
-     * @param rowSum  running sum per slot, bucket order
+     * @return {runMax, runSum}
+     */
+    static float[][] start(AttentionShape s, float[] out) {
+        float[] runMax = new float[s.pairs() * s.nq()], runSum = new float[runMax.length];
+        Arrays.fill(runMax, Float.NEGATIVE_INFINITY);
+        Arrays.fill(out, 0, s.pairs() * s.nq() * s.dv(), 0f);
+        return new float[][] {runMax, runSum};
+    }
+
+    /**
+     * Folds every query's slots (partial [pairs * stride, dv], rowMax and rowSum in bucket order) in ascending leaf
+     * order, as the leaf tasks would have, then {@link #finish}es.
      */
     static byte[] merge(AttentionShape s, MassRouting.Beams beams, float[] partial, float[] rowMax, float[] rowSum, float[] out) {
         int nq = s.nq(), dv = s.dv(), beam = beams.beam(), stride = nq * beam;
         int[] position = beams.position();
+        float[][] run = start(s, out);
+        Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
+            int[] slots = new int[beam];
+            for (int r = a; r < b; r++) { // query r % nq of pair r / nq
+                int base = (r / nq) * stride;
+                for (int i = 0, n = leafOrder(beams, r, slots); i < n; i++) {
+                    int at = base + position[slots[i]];
+                    fold(rowMax[at], rowSum[at], partial, at * dv, run[0], run[1], r, out, r * dv, dv);
+                }
+            }
+        });
+        return finish(s, beams, run[0], run[1], out, rowMax, rowSum);
+    }
+
+    /**
+     * Normalises each folded query's row and writes its max and sum into every one of its slots, so the backward
+     * reads the query's log-sum-exp at any of them. Returns the queries (token order) that saw no key, marked
+     * {@link TfAttention#EMPTY}; their rows stay zero.
+     */
+    static byte[] finish(AttentionShape s, MassRouting.Beams beams, float[] runMax, float[] runSum, float[] out, float[] rowMax, float[] rowSum) {
+        int nq = s.nq(), dv = s.dv(), beam = beams.beam(), stride = nq * beam;
+        int[] position = beams.position();
         byte[] fallback = new byte[s.pairs() * nq];
         Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
-            for (int r = a; r < b; r++) { // query r % nq of pair r / nq; its slots are r * beam ...
-                int base = (r / nq) * stride, o = r * dv;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int slot = r * beam; slot < (r + 1) * beam && position[slot] >= 0; slot++) {
-                    if (rowSum[base + position[slot]] > 0) max = Math.max(max, rowMax[base + position[slot]]);
-                }
-                Arrays.fill(out, o, o + dv, 0f);
-                if (max == Float.NEGATIVE_INFINITY) {
+            for (int r = a; r < b; r++) {
+                if (!(runSum[r] > 0)) {
                     fallback[r] = TfAttention.EMPTY;
                     continue;
                 }
-                float sum = 0f;
+                RowOps.scale(out, r * dv, 1f / runSum[r], out, r * dv, dv);
+                int base = (r / nq) * stride;
                 for (int slot = r * beam; slot < (r + 1) * beam && position[slot] >= 0; slot++) {
-                    int at = base + position[slot];
-                    if (!(rowSum[at] > 0)) continue;
-                    float w = (float) Math.exp(rowMax[at] - max);
-                    sum += w * rowSum[at];
-                    VecOps.axpy(w, partial, at * dv, out, o, dv);
-                }
-                RowOps.scale(out, o, 1f / sum, out, o, dv);
-                for (int slot = r * beam; slot < (r + 1) * beam && position[slot] >= 0; slot++) {
-                    rowMax[base + position[slot]] = max;
-                    rowSum[base + position[slot]] = sum;
+                    rowMax[base + position[slot]] = runMax[r];
+                    rowSum[base + position[slot]] = runSum[r];
                 }
             }
         });
         return fallback;
     }
 
-    /** dq_i = the sum of query i's slot rows (dqRows [pairs * stride, d] in bucket order). */
-    static void sumSlots(AttentionShape s, MassRouting.Beams beams, float[] dqRows, float[] dq) {
+    /**
+     * dq_i += scale times each of query i's slot rows (dqRows [pairs * stride, d] in bucket order), one multiply-add
+     * per slot in ascending leaf order.
+     */
+    static void sumSlots(AttentionShape s, MassRouting.Beams beams, float[] dqRows, float scale, float[] dq) {
         int nq = s.nq(), d = s.d(), beam = beams.beam(), stride = nq * beam;
         int[] position = beams.position();
         Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
+            int[] slots = new int[beam];
             for (int r = a; r < b; r++) {
                 int base = (r / nq) * stride;
-                for (int slot = r * beam; slot < (r + 1) * beam && position[slot] >= 0; slot++) {
-                    VecOps.axpy(1f, dqRows, (base + position[slot]) * d, dq, r * d, d);
-                }
+                for (int i = 0, n = leafOrder(beams, r, slots); i < n; i++) VecOps.axpy(scale, dqRows, (base + position[slots[i]]) * d, dq, r * d, d);
             }
         });
+    }
+
+    /** Query r's slots (r * beam ...) into slots[0, n), by ascending leaf; returns n. */
+    private static int leafOrder(MassRouting.Beams beams, int r, int[] slots) {
+        int beam = beams.beam();
+        int[] leafOf = beams.leafOf();
+        int n = 0;
+        for (int slot = r * beam; slot < (r + 1) * beam && leafOf[slot] >= 0; slot++) {
+            int i = n++;
+            for (; i > 0 && leafOf[slots[i - 1]] > leafOf[slot]; i--) slots[i] = slots[i - 1];
+            slots[i] = slot;
+        }
+        return n;
     }
 
     /** What {@link #merge} costs at most: a multiply-add per slot and output element, then the normalisation. */

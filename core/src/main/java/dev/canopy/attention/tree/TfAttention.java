@@ -14,6 +14,7 @@ import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.ScoreRows;
 import dev.canopy.kernels.ThreadBuffer;
 import dev.canopy.kernels.Tiles;
+import dev.canopy.kernels.VecOps;
 import dev.canopy.nn.Parameter;
 import java.util.Arrays;
 import java.util.List;
@@ -40,9 +41,13 @@ import java.util.Locale;
  * <p>With {@code route=mass} (our choice, not the paper's) the keys are bucketed by the tree as always, but a query
  * descends it by estimated attention mass ({@link MassRouting}), and with {@code beam=B} (which implies it) attends,
  * with one softmax, to the visible keys of the B leaves its descent ends in. A query then has one slot per leaf of its
- * beam: the leaf tasks take slots as they take queries, each leaving a partial softmax state (running max, sum and
- * unnormalised output) that {@link BeamMerge} combines per query. In the backward each slot's dq is written to its own
- * row and summed per query afterwards, so tasks still write disjoint memory; the choice of leaves gets no gradient.
+ * beam: the leaf tasks take slots as they take queries, each ending with a partial softmax state (running max, sum and
+ * unnormalised output) that {@link BeamMerge} combines per query in ascending leaf order. When the tasks run in order
+ * on one thread (one kernel thread, or inside a parallel section such as a batch part) each state is folded into its
+ * query's row as the task finishes; in parallel it waits in a slot row and is folded after all tasks, the same
+ * arithmetic in the same order. The backward's dq goes the same two ways (added into the query's row, or written to the
+ * slot's and summed afterwards), so tasks running in parallel still write disjoint memory; the choice of leaves gets no
+ * gradient.
  */
 public final class TfAttention implements Attention {
     static final int QUERY_BLOCK = 64;
@@ -139,12 +144,26 @@ public final class TfAttention implements Attention {
         // One task per (pair, leaf): the leaf's keys are gathered once and serve all its blocks of queries.
         // Each query's running max and sum (the backward's log-sum-exp, left unlogged), kept in bucket order: a task
         // then writes one contiguous range, where token order would have both threads writing the same cache lines.
-        // With a beam, each slot's unnormalised output too, until the merge.
+        // With a beam, each leaf's state of a query is folded into the query's row as the task finishes it when the
+        // tasks run in order on this thread; in parallel, each slot's unnormalised output waits in a slot row until
+        // the merge.
         float[] rowMax = new float[pairs * qb.stride()], rowSum = new float[pairs * qb.stride()];
-        float[] partial = beams == null ? null : SLOT_ROWS.get(pairs * qb.stride() * s.dv());
         long[] visible = new long[pairs * leaves];
-        Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
-        byte[] fallback = beams == null ? emptyQueries(qb, rowSum, pairs) : BeamMerge.merge(s, beams, partial, rowMax, rowSum, out);
+        byte[] fallback;
+        if (beams == null) {
+            Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, null, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
+            fallback = emptyQueries(qb, rowSum, pairs);
+        } else if (Parallel.runsInline()) {
+            float[][] run = BeamMerge.start(s, out);
+            BeamStates folded = new BeamStates(null, run[0], run[1]);
+            for (int t = 0; t < pairs * leaves; t++) visible[t] = forwardLeaf(s, q, k, v, mask, out, folded, rowMax, rowSum, qb, kb, t / leaves, t % leaves);
+            fallback = BeamMerge.finish(s, beams, run[0], run[1], out, rowMax, rowSum);
+        } else {
+            float[] partial = SLOT_ROWS.get(pairs * qb.stride() * s.dv());
+            BeamStates slotRows = new BeamStates(partial, null, null);
+            Parallel.forEach(pairs * leaves, t -> visible[t] = forwardLeaf(s, q, k, v, mask, out, slotRows, rowMax, rowSum, qb, kb, t / leaves, t % leaves));
+            fallback = BeamMerge.merge(s, beams, partial, rowMax, rowSum, out);
+        }
         float[] prefix = applyEmptyPolicy(s, v, mask, out, fallback);
         long pairsSeen = 0;
         for (long c : visible) pairsSeen += c;
@@ -153,6 +172,12 @@ public final class TfAttention implements Attention {
         long bytes = workingBytes(s, qb, kb, beams, pairs * leaves, prefix == null ? 0 : prefix.length);
         return new Context(s, mask, q, k, v, out, rowMax, rowSum, fallback, qb, kb, beams, routed.flops() + attention, backward, bytes);
     }
+
+    /**
+     * Where a beam's leaf tasks leave each query's state of a leaf: in its slot row of partial (with the slot's max and
+     * sum), or folded at once into the query's row of out and its running max and sum (runMax, runSum; token order).
+     */
+    private record BeamStates(float[] partial, float[] runMax, float[] runSum) {}
 
     /** Queries' and keys' buckets, the beams when queries are routed by mass (else null), and what choosing them cost. */
     private record Routing(LeafBuckets qb, LeafBuckets kb, MassRouting.Beams beams, long flops) {}
@@ -200,7 +225,7 @@ public final class TfAttention implements Attention {
     static final int CACHED_KEYS = 1024;
 
     /** Attention of every query of one leaf over that leaf's keys; returns the visible (query, key) pairs. */
-    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] partial, float[] rowMax,
+    private long forwardLeaf(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, BeamStates beam, float[] rowMax,
                              float[] rowSum, LeafBuckets qb, LeafBuckets kb, int pair, int leaf) {
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return 0;
@@ -221,7 +246,7 @@ public final class TfAttention implements Attention {
         int blocks = Math.ceilDiv(queries, QUERY_BLOCK), per = Math.min(QUERY_BLOCK, (Math.ceilDiv(queries, blocks) + 3) / 4 * 4);
         long visible = 0;
         for (int first = 0; first < queries; first += per) {
-            visible += forwardBlock(s, q, k, v, mask, out, partial, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
+            visible += forwardBlock(s, q, k, v, mask, out, beam, rowMax, rowSum, qb, kb, pair, leaf, first, Math.min(per, queries - first), cached);
         }
         return visible;
     }
@@ -260,7 +285,7 @@ public final class TfAttention implements Attention {
      * Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible
      * pairs. The normalised rows go to out, or with a beam (partial not null) the unnormalised ones to their slots.
      */
-    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, float[] partial, float[] rowMax,
+    private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, BeamStates beam, float[] rowMax,
                               float[] rowSum, LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
         int d = s.d(), dv = s.dv(), nq = s.nq();
         int dp = pad(d), wp = pad(dv), bc = KEY_BLOCK;
@@ -287,12 +312,16 @@ public final class TfAttention implements Attention {
             Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
         for (int r = 0; r < rows; r++) {
-            int slot = slotBase + q0 + r;
-            if (partial != null) {
-                System.arraycopy(acc, r * wp, partial, slot * dv, dv);
+            int slot = slotBase + q0 + r, row = qBase + qb.token(pair, q0 + r);
+            if (beam != null && beam.partial() == null) { // folded now; the query's slots get its max and sum at the end
+                BeamMerge.fold(m[r], l[r], acc, r * wp, beam.runMax(), beam.runSum(), row, out, row * dv, dv);
+                continue;
+            }
+            if (beam != null) {
+                System.arraycopy(acc, r * wp, beam.partial(), slot * dv, dv);
             } else {
                 float inv = l[r] > 0 ? 1f / l[r] : 0f;
-                RowOps.scale(acc, r * wp, inv, out, (qBase + qb.token(pair, q0 + r)) * dv, dv);
+                RowOps.scale(acc, r * wp, inv, out, row * dv, dv);
             }
             rowMax[slot] = m[r];
             rowSum[slot] = l[r];
@@ -377,20 +406,26 @@ public final class TfAttention implements Attention {
         int leaves = c.qb().leaves();
         float[] lse = ScoreRows.logSumExp(c.rowMax(), c.rowSum()); // each query's log-sum-exp of its visible scores, +inf where it saw none
         float[] rowDots = ScoreRows.rowDots(dOut, c.out(), s.pairs() * s.nq(), s.dv()); // token order, once per query (not per slot)
-        // With a beam a query's slots are in several leaves' tasks: each slot gets its own dq row, summed afterwards.
-        float[] dqRows = c.beams() == null ? dq : SLOT_ROWS.get(s.pairs() * c.qb().stride() * s.d());
-        Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, rowDots, dOut, dqRows, dk, dv, task / leaves, task % leaves));
-        if (c.beams() != null) BeamMerge.sumSlots(s, c.beams(), dqRows, dq);
+        // With a beam a query's slots are in several leaves' tasks. Run in order on this thread, each adds its dq rows
+        // into the query's; in parallel, each slot gets its own dq row, summed afterwards in the same (leaf) order.
+        if (c.beams() != null && Parallel.runsInline()) {
+            for (int task = 0; task < s.pairs() * leaves; task++) backwardLeaf(c, lse, rowDots, dOut, dq, true, dk, dv, task / leaves, task % leaves);
+        } else {
+            float[] dqRows = c.beams() == null ? dq : SLOT_ROWS.get(s.pairs() * c.qb().stride() * s.d());
+            Parallel.forEach(s.pairs() * leaves, task -> backwardLeaf(c, lse, rowDots, dOut, dqRows, false, dk, dv, task / leaves, task % leaves));
+            if (c.beams() != null) BeamMerge.sumSlots(s, c.beams(), dqRows, (float) (1.0 / Math.sqrt(s.d())), dq);
+        }
         backwardEmptyPolicy(c, dOut, dv);
     }
 
-    private void backwardLeaf(Context c, float[] lse, float[] rowDots, float[] dOut, float[] dq, float[] dkOut, float[] dvOut, int pair, int leaf) {
+    /** addDq: add this leaf's dq into each query's row (tasks in order on one thread) instead of writing it to the slot's. */
+    private void backwardLeaf(Context c, float[] lse, float[] rowDots, float[] dOut, float[] dq, boolean addDq, float[] dkOut, float[] dvOut, int pair, int leaf) {
         AttentionShape s = c.shape();
         LeafBuckets qb = c.qb(), kb = c.kb();
         int queries = qb.count(pair, leaf), keys = kb.count(pair, leaf);
         if (queries == 0) return;
         if (keys == 0) { // no gradient (a beam's descent never picks an empty leaf; kept so slot rows never hold stale values)
-            if (c.beams() != null) Arrays.fill(dq, (pair * qb.stride() + qb.begin(pair, leaf)) * s.d(), (pair * qb.stride() + qb.end(pair, leaf)) * s.d(), 0f);
+            if (c.beams() != null && !addDq) Arrays.fill(dq, (pair * qb.stride() + qb.begin(pair, leaf)) * s.d(), (pair * qb.stride() + qb.end(pair, leaf)) * s.d(), 0f);
             return;
         }
         int d = s.d(), dv = s.dv(), nq = s.nq(), nk = s.nk();
@@ -412,7 +447,7 @@ public final class TfAttention implements Attention {
         float[] dqAcc = t.dqAcc = Scratch.ensure(t.dqAcc, br * dp);
         float[] blockDots = t.m = Scratch.ensure(t.m, br);
         int k0 = kb.begin(pair, leaf), q0 = qb.begin(pair, leaf), kBase = pair * nk, qBase = pair * nq, slotBase = pair * qb.stride();
-        boolean bySlot = c.beams() != null; // dq goes to the slot's row, not the query's
+        boolean bySlot = c.beams() != null && !addDq; // dq goes to the slot's row, not the query's
         // Keys of the leaf, once: K rows (for dQ), K^T per block (for S = Q K^T) and V^T per block (for dP = dO V^T).
         for (int blk = 0; blk < blocks; blk++) {
             int j0 = blk * bc, cols = Math.min(bc, keys - j0), colsP = pad(cols);
@@ -442,7 +477,9 @@ public final class TfAttention implements Attention {
             }
             for (int r = 0; r < rows; r++) {
                 int row = bySlot ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
-                for (int x = 0; x < d; x++) dq[row * d + x] = dqAcc[r * dp + x] * scale;
+                if (addDq) VecOps.axpy(scale, dqAcc, r * dp, dq, row * d, d); // as sumSlots adds a slot row
+                else if (bySlot) System.arraycopy(dqAcc, r * dp, dq, row * d, d); // scaled when summed
+                else for (int x = 0; x < d; x++) dq[row * d + x] = dqAcc[r * dp + x] * scale;
             }
         }
         for (int j = 0; j < keys; j++) {

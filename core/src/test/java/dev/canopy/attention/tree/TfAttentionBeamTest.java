@@ -11,12 +11,14 @@ import dev.canopy.attention.AttentionMask;
 import dev.canopy.attention.AttentionSetup;
 import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.registry.Attentions;
+import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
 import dev.canopy.testing.GradCheck;
 import dev.canopy.testing.ReferenceAttention;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** TF attention with queries routed by a beam descent by mass ({@code route=mass}, {@code beam=B}). */
@@ -123,6 +125,36 @@ class TfAttentionBeamTest {
                 assertClose(what + " dv", ref[2], dv, 2e-5);
             }
         }
+    }
+
+    /**
+     * Inside a parallel section the leaf tasks run in order and fold each leaf into the query's row as they go; at the
+     * top level they run in parallel through slot rows merged afterwards. Both must give the same bits.
+     */
+    @Test
+    void foldingInOrderAndMergingSlotRowsGiveTheSameBits() {
+        Assumptions.assumeTrue(Parallel.threads() > 1, "one kernel thread: every call folds in order");
+        Random r = new Random(47);
+        AttentionShape s = new AttentionShape(2, 2, 50, 64, 16, 8);
+        float[] q = rnd(r, s.qSize()), k = rnd(r, s.kSize()), v = rnd(r, s.vSize()), dOut = rnd(r, s.outSize());
+        AttentionMask padded = new AttentionMask(someKeysPadded(2, 64, r), true);
+        for (String spec : new String[] {"tf:h=3,beam=3", "tf:h=4,beam=5,empty=rootmean"}) {
+            for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.CAUSAL, padded}) {
+                float[][] parallel = forwardBackward(create(spec, s, 11), s, q, k, v, mask, dOut);
+                float[][][] inOrder = new float[1][][];
+                Parallel.forEach(2, i -> {
+                    if (i == 0) inOrder[0] = forwardBackward(create(spec, s, 11), s, q, k, v, mask, dOut);
+                });
+                String[] names = {"out", "dq", "dk", "dv"};
+                for (int x = 0; x < names.length; x++) assertArrayEquals(parallel[x], inOrder[0][x], spec + " " + mask + " " + names[x]);
+            }
+        }
+    }
+
+    private static float[][] forwardBackward(TfAttention tf, AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] dOut) {
+        float[] out = new float[s.outSize()], dq = new float[s.qSize()], dk = new float[s.kSize()], dv = new float[s.vSize()];
+        tf.backward(tf.forward(s, q, k, v, mask, Pass.training(3), out), dOut, dq, dk, dv);
+        return new float[][] {out, dq, dk, dv};
     }
 
     @Test
