@@ -24,7 +24,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * One attention forward from two builds of canopy-core, side by side in one JVM, in alternating rounds. On a shared
+ * One attention forward (or forward and backward) from two builds of canopy-core, side by side in one JVM, in
+ * alternating rounds. On a shared
  * machine whose speed drifts by 20% or more from one minute to the next, two separate benchmark runs cannot resolve a
  * 5% change; rounds that alternate A and B within seconds, compared round by round, can. Each build is loaded by its
  * own class loader (so each has its own statics and worker pool) and driven through the public attention API by
@@ -38,7 +39,7 @@ import picocli.CommandLine.Option;
  * a directory of compiled classes works as well.
  */
 @Command(name = "ab", mixinStandardHelpOptions = true,
-        description = "A/B of one attention forward from two canopy-core builds (jars or class folders) in one JVM, alternating rounds (JSON lines).")
+        description = "A/B of one attention forward (with --backward: forward and backward) from two canopy-core builds (jars or class folders) in one JVM, alternating rounds (JSON lines).")
 public final class AbBench implements Runnable {
     /** The entry point a launch runs, by name: bench sits below the package that holds it. */
     private static final String CANOPY_MAIN = "dev.canopy.cli.Canopy";
@@ -58,8 +59,8 @@ public final class AbBench implements Runnable {
     @Option(names = "--n", description = "Sequence length (default: ${DEFAULT-VALUE}).", defaultValue = "4096")
     int n;
 
-
-
+    @Option(names = "--backward", description = "Time the forward and the backward together, as a training step runs them.")
+    boolean backward;
 
     @Option(names = "--rounds", description = "Rounds, each timing A then B or B then A (default: ${DEFAULT-VALUE}).", defaultValue = "20")
     int rounds;
@@ -88,13 +89,15 @@ public final class AbBench implements Runnable {
         }
         long size = (long) batch * dims.heads * n * dims.d;
         if (size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("q, k, v of " + size + " floats each are more than one array holds");
-        HeapCheck.require(5 * 4 * size, "bench ab --n " + n + ": q, k, v and two outputs (5 tensors of " + size + " floats)",
-                "at most --n " + HeapCheck.unitsThatFit(5L * 4 * batch * dims.heads * dims.d) + " can fit with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
+        int tensors = backward ? 12 : 5; // q, k, v and each build's output; with the backward dOut and each build's dq, dk, dv too
+        HeapCheck.require(tensors * 4 * size, "bench ab --n " + n + ": q, k, v and both builds' outputs" + (backward ? " and gradients" : "") + " (" + tensors + " tensors of " + size + " floats)",
+                "at most --n " + HeapCheck.unitsThatFit((long) tensors * 4 * batch * dims.heads * dims.d) + " can fit with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
         Random rng = new Random(7);
         float[] q = gaussian(rng, (int) size), k = gaussian(rng, (int) size), v = gaussian(rng, (int) size);
         Build[] builds = {Build.load("--a", a, kind, batch, dims.heads, n, dims.d), Build.load("--b", b, kind, batch, dims.heads, n, dims.d)};
-        float[][] outs = {new float[(int) size], new float[(int) size]};
-        for (int i = 0; i < warmup; i++) for (int s = 0; s < 2; s++) builds[s].forward(q, k, v, outs[s]);
+        float[] dOut = backward ? gaussian(rng, (int) size) : null;
+        float[][][] outs = new float[2][backward ? 4 : 1][(int) size]; // each build's out, then dq, dk, dv
+        for (int i = 0; i < warmup; i++) for (int s = 0; s < 2; s++) builds[s].run(q, k, v, dOut, outs[s]);
         double[][] medians = new double[2][rounds];
         double[] ratios = new double[rounds];
         int bFaster = 0;
@@ -104,7 +107,7 @@ public final class AbBench implements Runnable {
                 double[] times = new double[perRound];
                 for (int i = 0; i < perRound; i++) {
                     long t0 = System.nanoTime();
-                    builds[s].forward(q, k, v, outs[s]);
+                    builds[s].run(q, k, v, dOut, outs[s]);
                     times[i] = (System.nanoTime() - t0) * 1e-9;
                 }
                 medians[s][r] = median(times);
@@ -115,14 +118,16 @@ public final class AbBench implements Runnable {
                     .put("a_seconds", medians[0][r]).put("b_seconds", medians[1][r]).put("b_over_a", ratios[r]));
         }
         int same = 0;
-        for (int i = 0; i < size; i++) if (Float.floatToIntBits(outs[0][i]) == Float.floatToIntBits(outs[1][i])) same++;
+        for (int t = 0; t < outs[0].length; t++) {
+            for (int i = 0; i < size; i++) if (Float.floatToIntBits(outs[0][t][i]) == Float.floatToIntBits(outs[1][t][i])) same++;
+        }
         double[] sorted = ratios.clone();
         Arrays.sort(sorted);
         System.out.println(new JsonLine().put("bench", "ab").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
                 .put("a", a.toString()).put("b", b.toString()).put("rounds", rounds).put("per_round", perRound)
                 .put("a_median_seconds", median(medians[0])).put("b_median_seconds", median(medians[1]))
                 .put("b_over_a_median", median(ratios)).put("b_over_a_min", sorted[0]).put("b_over_a_max", sorted[rounds - 1])
-                .put("b_faster_rounds", bFaster).put("outputs_bit_identical", (double) same / size));
+                .put("backward", backward).put("b_faster_rounds", bFaster).put("outputs_bit_identical", (double) same / (outs[0].length * size)));
     }
 
     /**
@@ -137,6 +142,7 @@ public final class AbBench implements Runnable {
                 "--a", a.toString(), "--b", b.toString(), "--attention", kind, "--n", String.valueOf(n), "--d", String.valueOf(dims.d),
                 "--heads", String.valueOf(dims.heads), "--batch", String.valueOf(batch), "--rounds", String.valueOf(rounds),
                 "--per-round", String.valueOf(perRound), "--warmup", String.valueOf(warmup)));
+        if (backward) command.add("--backward");
         double[] ratios = new double[launches];
         double identical = 1;
         int bFaster = 0;
@@ -149,7 +155,7 @@ public final class AbBench implements Runnable {
         double[] sorted = ratios.clone();
         Arrays.sort(sorted);
         System.out.println(new JsonLine().put("bench", "ab_launches").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
-                .put("a", a.toString()).put("b", b.toString()).put("launches", launches).put("rounds", rounds)
+                .put("a", a.toString()).put("b", b.toString()).put("launches", launches).put("rounds", rounds).put("backward", backward)
                 .put("b_over_a_median_of_launches", median(ratios)).put("b_over_a_min_launch", sorted[0]).put("b_over_a_max_launch", sorted[launches - 1])
                 .put("b_faster_launches", bFaster).put("outputs_bit_identical_min", identical));
     }
@@ -189,7 +195,7 @@ public final class AbBench implements Runnable {
     }
 
     /** One build's attention, created and called through reflection on its own class loader. */
-    private record Build(Object attention, Method forward, Object shape, Object mask, Object pass) {
+    private record Build(Object attention, Method forward, Method backward, Object shape, Object mask, Object pass) {
         static Build load(String option, Path location, String kind, int batch, int heads, int n, int d) {
             if (!Files.exists(location)) throw new IllegalArgumentException(option + " " + location + " does not exist (a canopy-core jar or classes folder)");
             URL url;
@@ -207,10 +213,11 @@ public final class AbBench implements Runnable {
                 Class<?> passType = firstClass(loader, "dev.canopy.nn.Pass", "dev.canopy.attention.Pass");
                 Object setup = setupType.getConstructor(int.class, int.class, int.class, long.class).newInstance(heads, d, n, 1L);
                 Object attention = firstClass(loader, "dev.canopy.attention.registry.Attentions", "dev.canopy.attention.Attentions").getMethod("create", String.class, setupType).invoke(null, kind, setup);
-                Method forward = loader.loadClass("dev.canopy.attention.Attention")
-                        .getMethod("forward", shapeType, float[].class, float[].class, float[].class, maskType, passType, float[].class);
+                Class<?> attentionType = loader.loadClass("dev.canopy.attention.Attention");
+                Method forward = attentionType.getMethod("forward", shapeType, float[].class, float[].class, float[].class, maskType, passType, float[].class);
+                Method backward = attentionType.getMethod("backward", loader.loadClass("dev.canopy.attention.Attention$Saved"), float[].class, float[].class, float[].class, float[].class);
                 Object shape = shapeType.getMethod("self", int.class, int.class, int.class, int.class).invoke(null, batch, heads, n, d);
-                return new Build(attention, forward, shape, maskType.getField("NONE").get(null), passType.getField("INFERENCE").get(null));
+                return new Build(attention, forward, backward, shape, maskType.getField("NONE").get(null), passType.getField("INFERENCE").get(null));
             } catch (ClassNotFoundException | NoSuchMethodException | NoSuchFieldException e) {
                 throw new IllegalArgumentException(option + " " + location + " does not hold the canopy-core attention API this command drives (missing "
                         + e.getMessage() + ")");
@@ -229,11 +236,13 @@ public final class AbBench implements Runnable {
             }
         }
 
-        void forward(float[] q, float[] k, float[] v, float[] out) {
+        /** The forward into out[0]; with dOut, the backward too, into out[1], out[2] and out[3] (dq, dk, dv). */
+        void run(float[] q, float[] k, float[] v, float[] dOut, float[][] out) {
             try {
-                forward.invoke(attention, shape, q, k, v, mask, pass, out);
+                Object saved = forward.invoke(attention, shape, q, k, v, mask, pass, out[0]);
+                if (dOut != null) backward.invoke(attention, saved, dOut, out[1], out[2], out[3]);
             } catch (InvocationTargetException e) {
-                throw new IllegalStateException("forward failed: " + e.getCause(), e.getCause());
+                throw new IllegalStateException((dOut == null ? "forward" : "forward and backward") + " failed: " + e.getCause(), e.getCause());
             } catch (IllegalAccessException e) {
                 throw new IllegalStateException(e);
             }

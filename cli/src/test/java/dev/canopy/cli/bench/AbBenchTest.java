@@ -46,6 +46,13 @@ public class AbBenchTest {
     }
 
     @Test
+    void withBackwardTheGradientsAreComparedToo() throws Exception {
+        String[] lines = abAgainstItself("--rounds", "2", "--backward");
+        assertEquals(3, lines.length, String.join("\n", lines));
+        assertTrue(lines[2].contains("\"backward\":true") && lines[2].contains("\"outputs_bit_identical\":1.00000"), lines[2]);
+    }
+
+    @Test
     void launchesRepeatTheWholeAbInFreshJvmsAndSumThemUp() throws Exception {
         String[] lines = abAgainstItself("--rounds", "2", "--launches", "2");
         assertEquals(2 * 3 + 1, lines.length, String.join("\n", lines));
