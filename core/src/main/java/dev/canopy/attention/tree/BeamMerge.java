@@ -5,6 +5,9 @@ import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.RowOps;
 import dev.canopy.kernels.VecOps;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Joins what the leaf tasks computed for each slot of a query routed by a beam: the forward's partial softmax states
@@ -16,27 +19,90 @@ import java.util.Arrays;
  * order afterwards. Both give the same bits, so results never depend on the thread count.
  */
 final class BeamMerge {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
     private BeamMerge() {}
 
     /**
      * Folds one leaf's partial softmax state (running max m, running sum l, unnormalised output acc) into query r's:
      * runMax[r], runSum[r] and out[o ..] (the query's unnormalised output row, zero before the first fold), rescaled
-     * to the larger max. A leaf that saw no key (l = 0) changes nothing.
+     * to the larger max. A leaf that saw no key (l = 0) changes nothing. coef: two floats of scratch.
      */
-    static void fold(float m, float l, float[] acc, int accOff, float[] runMax, float[] runSum, int r, float[] out, int o, int dv) {
+    static void fold(float m, float l, float[] acc, int accOff, float[] runMax, float[] runSum, int r, float[] out, int o, int dv, float[] coef) {
         if (!(l > 0)) return;
+        weigh(m, l, runMax, runSum, r, coef, 0);
+        update(out, o, acc, accOff, coef[0], coef[1], dv);
+    }
+
+    /**
+     * {@link #fold} for the rows of a leaf's block of queries (qb's bucket positions from .. from + rows of pair):
+     * row r's state m[r], l[r] and acc[r * accLd ..]. The same arithmetic; rows of two vectors go four at a time, their
+     * queries' rows all loaded before any is stored. coef: 2 * rows floats of scratch.
+     */
+    static void foldBlock(LeafBuckets qb, int pair, int from, int rows, float[] m, float[] l, float[] acc, int accLd,
+                          float[] runMax, float[] runSum, float[] out, int dv, float[] coef) {
+        int qBase = pair * qb.n();
+        for (int r = 0; r < rows; r++) if (l[r] > 0) weigh(m[r], l[r], runMax, runSum, qBase + qb.token(pair, from + r), coef, 2 * r);
+        int r = 0;
+        if (dv == 2 * L) {
+            for (; r + 4 <= rows; r += 4) {
+                if (!(l[r] > 0 && l[r + 1] > 0 && l[r + 2] > 0 && l[r + 3] > 0)) {
+                    for (int i = r; i < r + 4; i++) if (l[i] > 0) update(out, (qBase + qb.token(pair, from + i)) * dv, acc, i * accLd, coef[2 * i], coef[2 * i + 1], dv);
+                    continue;
+                }
+                int o0 = (qBase + qb.token(pair, from + r)) * dv, o1 = (qBase + qb.token(pair, from + r + 1)) * dv;
+                int o2 = (qBase + qb.token(pair, from + r + 2)) * dv, o3 = (qBase + qb.token(pair, from + r + 3)) * dv;
+                FloatVector x0 = FloatVector.fromArray(S, out, o0), y0 = FloatVector.fromArray(S, out, o0 + L);
+                FloatVector x1 = FloatVector.fromArray(S, out, o1), y1 = FloatVector.fromArray(S, out, o1 + L);
+                FloatVector x2 = FloatVector.fromArray(S, out, o2), y2 = FloatVector.fromArray(S, out, o2 + L);
+                FloatVector x3 = FloatVector.fromArray(S, out, o3), y3 = FloatVector.fromArray(S, out, o3 + L);
+                updateTwo(out, o0, x0, y0, acc, r * accLd, coef, 2 * r);
+                updateTwo(out, o1, x1, y1, acc, (r + 1) * accLd, coef, 2 * r + 2);
+                updateTwo(out, o2, x2, y2, acc, (r + 2) * accLd, coef, 2 * r + 4);
+                updateTwo(out, o3, x3, y3, acc, (r + 3) * accLd, coef, 2 * r + 6);
+            }
+        }
+        for (; r < rows; r++) if (l[r] > 0) update(out, (qBase + qb.token(pair, from + r)) * dv, acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
+    }
+
+    /**
+     * Takes a leaf's state (max m, sum l > 0) into query r's running max and sum; the query's row then becomes
+     * acc * a + row * b with coef[at] = a and coef[at + 1] = b, one of them 1 (exp(-inf) = 0 drops the empty start).
+     */
+    private static void weigh(float m, float l, float[] runMax, float[] runSum, int r, float[] coef, int at) {
         float max = runMax[r];
         if (m <= max) {
             float w = (float) Math.exp(m - max);
             runSum[r] += w * l;
-            VecOps.axpy(w, acc, accOff, out, o, dv);
+            coef[at] = w;
+            coef[at + 1] = 1f;
         } else {
-            float w = (float) Math.exp(max - m); // 0 at the first fold
+            float w = (float) Math.exp(max - m);
             runSum[r] = runSum[r] * w + l;
             runMax[r] = m;
-            RowOps.scale(out, o, w, out, o, dv);
-            VecOps.axpy(1f, acc, accOff, out, o, dv);
+            coef[at] = 1f;
+            coef[at + 1] = w;
         }
+    }
+
+    /** out[o, o + n) = acc * a + out * b, lane by lane: one multiply, then one multiply-add. */
+    private static void update(float[] out, int o, float[] acc, int accOff, float a, float b, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, acc, accOff + i).fma(FloatVector.broadcast(S, a), FloatVector.fromArray(S, out, o + i).mul(b)).intoArray(out, o + i);
+        }
+        if (i < n) {
+            VectorMask<Float> tail = S.indexInRange(i, n);
+            FloatVector.fromArray(S, acc, accOff + i, tail).fma(FloatVector.broadcast(S, a), FloatVector.fromArray(S, out, o + i, tail).mul(b)).intoArray(out, o + i, tail);
+        }
+    }
+
+    /** {@link #update} of a row of two vectors already loaded (x, y). */
+    private static void updateTwo(float[] out, int o, FloatVector x, FloatVector y, float[] acc, int accOff, float[] coef, int at) {
+        float a = coef[at], b = coef[at + 1];
+        FloatVector.fromArray(S, acc, accOff).fma(FloatVector.broadcast(S, a), x.mul(b)).intoArray(out, o);
+        FloatVector.fromArray(S, acc, accOff + L).fma(FloatVector.broadcast(S, a), y.mul(b)).intoArray(out, o + L);
     }
 
     /**
@@ -61,11 +127,12 @@ final class BeamMerge {
         float[][] run = start(s, out);
         Parallel.forRanges(s.pairs() * nq, 256, (a, b) -> {
             int[] slots = new int[beam];
+            float[] coef = new float[2];
             for (int r = a; r < b; r++) { // query r % nq of pair r / nq
                 int base = (r / nq) * stride;
                 for (int i = 0, n = leafOrder(beams, r, slots); i < n; i++) {
                     int at = base + position[slots[i]];
-                    fold(rowMax[at], rowSum[at], partial, at * dv, run[0], run[1], r, out, r * dv, dv);
+                    fold(rowMax[at], rowSum[at], partial, at * dv, run[0], run[1], r, out, r * dv, dv, coef);
                 }
             }
         });

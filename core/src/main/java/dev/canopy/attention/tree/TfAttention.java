@@ -213,7 +213,7 @@ public final class TfAttention implements Attention {
 
     /** Per-thread scratch, grown to the largest leaf seen. */
     private static final class Scratch {
-        float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc;
+        float[] qs, kt, vs, sc, acc, m, l, ks, ktAll, vtAll, dkAcc, dvAcc, dos, dpb, dqAcc, coef;
         int[] rowAt;
 
         static float[] ensure(float[] a, int n) { return a != null && a.length >= n ? a : new float[n]; }
@@ -311,12 +311,13 @@ public final class TfAttention implements Attention {
             ScoreRows.onlineStep(sc, ld, rows, ld, m, l, acc, wp);
             Tiles.mulAcc(sc, 0, ld, rows, cols, t.vs, vsOff, wp, acc, 0);
         }
+        if (beam != null && beam.partial() == null) { // folded now; the query's slots get its max and sum at the end
+            float[] coef = t.coef = Scratch.ensure(t.coef, 2 * QUERY_BLOCK);
+            BeamMerge.foldBlock(qb, pair, q0, rows, m, l, acc, wp, beam.runMax(), beam.runSum(), out, dv, coef);
+            return visible;
+        }
         for (int r = 0; r < rows; r++) {
             int slot = slotBase + q0 + r, row = qBase + qb.token(pair, q0 + r);
-            if (beam != null && beam.partial() == null) { // folded now; the query's slots get its max and sum at the end
-                BeamMerge.fold(m[r], l[r], acc, r * wp, beam.runMax(), beam.runSum(), row, out, row * dv, dv);
-                continue;
-            }
             if (beam != null) {
                 System.arraycopy(acc, r * wp, beam.partial(), slot * dv, dv);
             } else {
@@ -475,10 +476,10 @@ public final class TfAttention implements Attention {
                 Tiles.mulTransAcc(dpb, 0, ld, rows, cols, qs, 0, dp, dkAcc, j0 * dp);
                 Tiles.mulAcc(dpb, 0, ld, rows, cols, ks, j0 * dp, dp, dqAcc, 0);
             }
-            for (int r = 0; r < rows; r++) {
+            if (addDq) qb.addRows(pair, q0 + i0, rows, dqAcc, 0, dp, scale, dq, d); // as sumSlots adds a slot row
+            else for (int r = 0; r < rows; r++) {
                 int row = bySlot ? slotBase + q0 + i0 + r : qBase + qb.token(pair, q0 + i0 + r);
-                if (addDq) VecOps.axpy(scale, dqAcc, r * dp, dq, row * d, d); // as sumSlots adds a slot row
-                else if (bySlot) System.arraycopy(dqAcc, r * dp, dq, row * d, d); // scaled when summed
+                if (bySlot) System.arraycopy(dqAcc, r * dp, dq, row * d, d); // scaled when summed
                 else for (int x = 0; x < d; x++) dq[row * d + x] = dqAcc[r * dp + x] * scale;
             }
         }
