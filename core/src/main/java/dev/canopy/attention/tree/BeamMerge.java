@@ -57,10 +57,18 @@ final class BeamMerge {
                 FloatVector x1 = FloatVector.fromArray(S, out, o1), y1 = FloatVector.fromArray(S, out, o1 + L);
                 FloatVector x2 = FloatVector.fromArray(S, out, o2), y2 = FloatVector.fromArray(S, out, o2 + L);
                 FloatVector x3 = FloatVector.fromArray(S, out, o3), y3 = FloatVector.fromArray(S, out, o3 + L);
-                updateTwo(out, o0, x0, y0, acc, r * accLd, coef, 2 * r);
-                updateTwo(out, o1, x1, y1, acc, (r + 1) * accLd, coef, 2 * r + 2);
-                updateTwo(out, o2, x2, y2, acc, (r + 2) * accLd, coef, 2 * r + 4);
-                updateTwo(out, o3, x3, y3, acc, (r + 3) * accLd, coef, 2 * r + 6);
+                FloatVector a0 = FloatVector.broadcast(S, coef[2 * r]), a1 = FloatVector.broadcast(S, coef[2 * r + 2]);
+                FloatVector a2 = FloatVector.broadcast(S, coef[2 * r + 4]), a3 = FloatVector.broadcast(S, coef[2 * r + 6]);
+                float b0 = coef[2 * r + 1], b1 = coef[2 * r + 3], b2 = coef[2 * r + 5], b3 = coef[2 * r + 7];
+                int c0 = r * accLd, c1 = c0 + accLd, c2 = c1 + accLd, c3 = c2 + accLd;
+                FloatVector.fromArray(S, acc, c0).fma(a0, x0.mul(b0)).intoArray(out, o0);
+                FloatVector.fromArray(S, acc, c0 + L).fma(a0, y0.mul(b0)).intoArray(out, o0 + L);
+                FloatVector.fromArray(S, acc, c1).fma(a1, x1.mul(b1)).intoArray(out, o1);
+                FloatVector.fromArray(S, acc, c1 + L).fma(a1, y1.mul(b1)).intoArray(out, o1 + L);
+                FloatVector.fromArray(S, acc, c2).fma(a2, x2.mul(b2)).intoArray(out, o2);
+                FloatVector.fromArray(S, acc, c2 + L).fma(a2, y2.mul(b2)).intoArray(out, o2 + L);
+                FloatVector.fromArray(S, acc, c3).fma(a3, x3.mul(b3)).intoArray(out, o3);
+                FloatVector.fromArray(S, acc, c3 + L).fma(a3, y3.mul(b3)).intoArray(out, o3 + L);
             }
         }
         for (; r < rows; r++) if (l[r] > 0) update(out, (qBase + qb.token(pair, from + r)) * dv, acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
@@ -98,12 +106,6 @@ final class BeamMerge {
         }
     }
 
-    /** {@link #update} of a row of two vectors already loaded (x, y). */
-    private static void updateTwo(float[] out, int o, FloatVector x, FloatVector y, float[] acc, int accOff, float[] coef, int at) {
-        float a = coef[at], b = coef[at + 1];
-        FloatVector.fromArray(S, acc, accOff).fma(FloatVector.broadcast(S, a), x.mul(b)).intoArray(out, o);
-        FloatVector.fromArray(S, acc, accOff + L).fma(FloatVector.broadcast(S, a), y.mul(b)).intoArray(out, o + L);
-    }
 
     /**
      * Query states for {@link #fold}: max -inf and sum 0 per query, and out zeroed.
