@@ -48,11 +48,11 @@ final class BeamMerge {
         if (dv == 2 * L) {
             for (; r + 4 <= rows; r += 4) {
                 if (!(l[r] > 0 && l[r + 1] > 0 && l[r + 2] > 0 && l[r + 3] > 0)) {
-                    for (int i = r; i < r + 4; i++) if (l[i] > 0) update(out, (qBase + qb.token(pair, from + i)) * dv, acc, i * accLd, coef[2 * i], coef[2 * i + 1], dv);
+                    for (int i = r; i < r + 4; i++) if (l[i] > 0) update(out, qb.rowOffset(pair, from + i, dv), acc, i * accLd, coef[2 * i], coef[2 * i + 1], dv);
                     continue;
                 }
-                int o0 = (qBase + qb.token(pair, from + r)) * dv, o1 = (qBase + qb.token(pair, from + r + 1)) * dv;
-                int o2 = (qBase + qb.token(pair, from + r + 2)) * dv, o3 = (qBase + qb.token(pair, from + r + 3)) * dv;
+                int o0 = qb.rowOffset(pair, from + r, dv), o1 = qb.rowOffset(pair, from + r + 1, dv);
+                int o2 = qb.rowOffset(pair, from + r + 2, dv), o3 = qb.rowOffset(pair, from + r + 3, dv);
                 FloatVector x0 = FloatVector.fromArray(S, out, o0), y0 = FloatVector.fromArray(S, out, o0 + L);
                 FloatVector x1 = FloatVector.fromArray(S, out, o1), y1 = FloatVector.fromArray(S, out, o1 + L);
                 FloatVector x2 = FloatVector.fromArray(S, out, o2), y2 = FloatVector.fromArray(S, out, o2 + L);
@@ -71,7 +71,7 @@ final class BeamMerge {
                 FloatVector.fromArray(S, acc, c3 + L).fma(a3, y3.mul(b3)).intoArray(out, o3 + L);
             }
         }
-        for (; r < rows; r++) if (l[r] > 0) update(out, (qBase + qb.token(pair, from + r)) * dv, acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
+        for (; r < rows; r++) if (l[r] > 0) update(out, qb.rowOffset(pair, from + r, dv), acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
     }
 
     /**

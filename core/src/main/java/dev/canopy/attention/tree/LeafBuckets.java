@@ -20,7 +20,6 @@ record LeafBuckets(int n, int stride, int leaves, int[] start, int[] order) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-
     /**
      * {queries' buckets, keys' buckets} for every pair, sorted in one parallel job over both. Keys flagged in keyPadding
      * (may be null; [batch * nk], pair p's batch item is p / heads) are left out.
@@ -123,7 +122,7 @@ record LeafBuckets(int n, int stride, int leaves, int[] start, int[] order) {
     /**
      * x's rows [pairs, n, width] at pair's bucket positions [from, from + count) += scale times src's rows (srcLd
      * apart from srcOff), each element one multiply-add as {@link VecOps#axpy} does it: a leaf's dq added into its
-     * queries' rows. Rows of two vectors go eight at a time, all their loads before the stores.
+     * queries' rows. Rows of two vectors go four at a time, all their loads before the stores.
      */
     void addRows(int pair, int from, int count, float[] src, int srcOff, int srcLd, float scale, float[] x, int width) {
         int j = 0;

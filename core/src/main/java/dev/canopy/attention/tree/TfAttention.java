@@ -283,7 +283,8 @@ public final class TfAttention implements Attention {
 
     /**
      * Online-softmax attention of `rows` queries of one leaf (from its first-th) over the leaf's keys; returns visible
-     * pairs. The normalised rows go to out, or with a beam (partial not null) the unnormalised ones to their slots.
+     * pairs. The normalised rows go to out; with a beam the unnormalised ones are folded into their queries' rows of
+     * out, or copied to their slot rows (see {@link BeamStates}).
      */
     private long forwardBlock(AttentionShape s, float[] q, float[] k, float[] v, AttentionMask mask, float[] out, BeamStates beam, float[] rowMax,
                               float[] rowSum, LeafBuckets qb, LeafBuckets kb, int pair, int leaf, int first, int rows, boolean cached) {
@@ -317,12 +318,12 @@ public final class TfAttention implements Attention {
             return visible;
         }
         for (int r = 0; r < rows; r++) {
-            int slot = slotBase + q0 + r, row = qBase + qb.token(pair, q0 + r);
+            int slot = slotBase + q0 + r;
             if (beam != null) {
                 System.arraycopy(acc, r * wp, beam.partial(), slot * dv, dv);
             } else {
                 float inv = l[r] > 0 ? 1f / l[r] : 0f;
-                RowOps.scale(acc, r * wp, inv, out, row * dv, dv);
+                RowOps.scale(acc, r * wp, inv, out, (qBase + qb.token(pair, q0 + r)) * dv, dv);
             }
             rowMax[slot] = m[r];
             rowSum[slot] = l[r];
