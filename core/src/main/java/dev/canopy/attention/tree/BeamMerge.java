@@ -48,7 +48,7 @@ final class BeamMerge {
         if (dv == 2 * L) {
             for (; r + 4 <= rows; r += 4) {
                 if (!(l[r] > 0 && l[r + 1] > 0 && l[r + 2] > 0 && l[r + 3] > 0)) {
-                    for (int i = r; i < r + 4; i++) if (l[i] > 0) update(out, qb.rowOffset(pair, from + i, dv), acc, i * accLd, coef[2 * i], coef[2 * i + 1], dv);
+                    updateRows(qb, pair, from, r, r + 4, l, acc, accLd, out, dv, coef);
                     continue;
                 }
                 int o0 = qb.rowOffset(pair, from + r, dv), o1 = qb.rowOffset(pair, from + r + 1, dv);
@@ -71,7 +71,12 @@ final class BeamMerge {
                 FloatVector.fromArray(S, acc, c3 + L).fma(a3, y3.mul(b3)).intoArray(out, o3 + L);
             }
         }
-        for (; r < rows; r++) if (l[r] > 0) update(out, qb.rowOffset(pair, from + r, dv), acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
+        updateRows(qb, pair, from, r, rows, l, acc, accLd, out, dv, coef);
+    }
+
+    /** foldBlock's rows r0 .. r1 one at a time, those that saw a key, with the coefficients weigh left in coef. */
+    private static void updateRows(LeafBuckets qb, int pair, int from, int r0, int r1, float[] l, float[] acc, int accLd, float[] out, int dv, float[] coef) {
+        for (int r = r0; r < r1; r++) if (l[r] > 0) update(out, qb.rowOffset(pair, from + r, dv), acc, r * accLd, coef[2 * r], coef[2 * r + 1], dv);
     }
 
     /**
@@ -105,7 +110,6 @@ final class BeamMerge {
             FloatVector.fromArray(S, acc, accOff + i, tail).fma(FloatVector.broadcast(S, a), FloatVector.fromArray(S, out, o + i, tail).mul(b)).intoArray(out, o + i, tail);
         }
     }
-
 
     /**
      * Query states for {@link #fold}: max -inf and sum 0 per query, and out zeroed.
