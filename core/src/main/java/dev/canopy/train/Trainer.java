@@ -187,32 +187,9 @@ public final class Trainer {
         // attention happens to run first in a process.
         int warmupSteps = Math.min(10, (endStep - startStep) / 5);
         for (int step = startStep; step < endStep; step++) {
-            long t0 = System.nanoTime();
-            if (trees != null && trees.changesAt(step)) {
-                applySchedule(step);
-                for (String line : treeLog) {
-                    log.write(new JsonLine().put("event", "phase").put("step", step).put("phase", trees.phase(step).name().toLowerCase(java.util.Locale.ROOT)).put("message", line));
-                    progress.note(line);
-                }
-                treeLog.clear();
-            }
-            for (Parameter p : params) p.zeroGrad();
-            BatchGradients.Step part = gradients.run(model, params, order.batch(step, config.batchSize()), config.batchParts(), config.padMultiple(),
-                    CounterRng.mix(config.seed(), 1_000_000L + step), step);
-            double loss = part.loss();
-            double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
-            double lr = schedule.at(step);
-            if (trees == null) {
-                optimizer.step((float) lr);
-            } else {
-                // The phase's rates are peaks; the run's warm-up and decay shape scales them.
-                double shape = lr / config.lr();
-                lr = trees.learningRate(step) * shape;
-                float modelLr = (float) lr, treeLr = (float) (trees.treeLearningRate(step) * shape);
-                Set<Parameter> tp = treeParams;
-                optimizer.step(p -> tp.contains(p) ? treeLr : modelLr);
-            }
-            double dt = (System.nanoTime() - t0) / 1e9;
+            Stepped stepped = step(step, log, progress);
+            BatchGradients.Step part = stepped.batch();
+            double loss = part.loss(), lr = stepped.lr(), gradNorm = stepped.gradNorm(), dt = stepped.seconds();
             if (step >= startStep + warmupSteps) {
                 seconds += dt;
                 tokens += part.realTokens();
@@ -245,6 +222,54 @@ public final class Trainer {
         }
         double perExample = examples == 0 ? 0 : flopsSum / (double) examples;
         return new Result(endStep, lastLoss, seconds, tokens, tokens / Math.max(seconds, 1e-9), perExample, workingBytes, peakHeap(), validAccuracy);
+    }
+
+    /** One optimiser step as it ran: the batch's loss and costs, the gradient norm before clipping, the rate, the wall time. */
+    private record Stepped(BatchGradients.Step batch, double gradNorm, double lr, double seconds) {}
+
+    /** Step `step` of the schedule: a scheduled attention change (logged), the batch's gradients, clipping, the update. */
+    private Stepped step(int step, MetricsLog log, Progress progress) throws IOException {
+        long t0 = System.nanoTime();
+        if (trees != null && trees.changesAt(step)) {
+            applySchedule(step);
+            for (String line : treeLog) {
+                log.write(new JsonLine().put("event", "phase").put("step", step).put("phase", trees.phase(step).name().toLowerCase(java.util.Locale.ROOT)).put("message", line));
+                progress.note(line);
+            }
+            treeLog.clear();
+        }
+        for (Parameter p : params) p.zeroGrad();
+        BatchGradients.Step part = gradients.run(model, params, order.batch(step, config.batchSize()), config.batchParts(), config.padMultiple(),
+                CounterRng.mix(config.seed(), 1_000_000L + step), step);
+        double gradNorm = AdamW.clipGlobalNorm(params, config.clipNorm());
+        double lr = schedule.at(step);
+        if (trees == null) {
+            optimizer.step((float) lr);
+        } else {
+            // The phase's rates are peaks; the run's warm-up and decay shape scales them.
+            double shape = lr / config.lr();
+            lr = trees.learningRate(step) * shape;
+            float modelLr = (float) lr, treeLr = (float) (trees.treeLearningRate(step) * shape);
+            Set<Parameter> tp = treeParams;
+            optimizer.step(p -> tp.contains(p) ? treeLr : modelLr);
+        }
+        return new Stepped(part, gradNorm, lr, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Trains step `step` of the schedule outside a run (no log, checkpoint or evaluation) and returns its wall time:
+     * for benchmarks that time several attentions' steps in turn. A scheduled run changes attention between phases, so
+     * it cannot be timed this way.
+     *
+     * @param step the step, from 0; steps are taken in order, as a run takes them
+     * @return the step's seconds
+     * @throws IllegalArgumentException if the step is past the configured steps
+     * @throws IllegalStateException    if the run has a Treeformer schedule
+     */
+    public double timedStep(int step) throws IOException {
+        if (trees != null) throw new IllegalStateException("a run with a Treeformer schedule cannot be timed step by step");
+        if (step < 0 || step >= config.steps()) throw new IllegalArgumentException("step " + step + " is outside the run's " + config.steps() + " steps");
+        return step(step, MetricsLog.none(), null).seconds();
     }
 
     /** The checkpoint's metadata names the attention the model has now (a scheduled run changes it). */

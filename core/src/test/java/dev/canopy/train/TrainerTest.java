@@ -211,6 +211,21 @@ class TrainerTest {
         assertEquals(1f, decayed.grad[1], 1e-5f);
     }
 
+    @Test
+    void timedStepsTrainAsARunDoesAndStayInsideTheRun() throws Exception {
+        TaskData task = ContainsTask.of(100, 2);
+        EncoderClassifier run = new EncoderClassifier(config("exact")), timed = new EncoderClassifier(config("exact"));
+        new Trainer(run, task, train(4, 2)).runSteps(0, 3, null, Map.of(), MetricsLog.none(), quietProgress());
+        Trainer stepper = new Trainer(timed, task, train(4, 2));
+        for (int step = 0; step < 3; step++) assertTrue(stepper.timedStep(step) > 0);
+        for (String name : run.namedParameters().keySet()) {
+            assertArrayEquals(run.namedParameters().get(name).data, timed.namedParameters().get(name).data, name);
+        }
+        assertThrows(IllegalArgumentException.class, () -> stepper.timedStep(4));
+        Trainer scheduled = new Trainer(new EncoderClassifier(config("exact")), task, TreeformerTrainingTest.scheduled(10));
+        assertThrows(IllegalStateException.class, () -> scheduled.timedStep(0));
+    }
+
     static Progress quietProgress() {
         return new Progress(System.out, false, true, "test");
     }

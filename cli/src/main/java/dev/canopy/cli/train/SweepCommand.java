@@ -120,8 +120,12 @@ public final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    /** A new cell's run: the task at the cell's length and seed, the model with its attention, the training. */
     private RunTrainer.Plan plan(Cell cell) throws IOException {
+        return plan(task, options, taskOptions, cell);
+    }
+
+    /** A new cell's run: the task at the cell's length and seed, the model with its attention, the training. */
+    static RunTrainer.Plan plan(String task, TrainOptions options, TaskOptions taskOptions, Cell cell) throws IOException {
         TaskOptions t = new TaskOptions();
         t.n = cell.n();
         t.pairs = taskOptions.pairs;
@@ -138,10 +142,14 @@ public final class SweepCommand implements Callable<Integer> {
         }
     }
 
-    /** The run a cell warm-starts from: --init-from with the cell's seed and length put in. */
     private Path initFrom(Cell cell) {
-        if (initFrom == null) return null;
-        return Path.of(initFrom.replace("{seed}", Long.toString(cell.seed())).replace("{n}", cell.n() == null ? "" : cell.n().toString()));
+        return initFrom(initFrom, cell);
+    }
+
+    /** The run a cell warm-starts from: the --init-from pattern with the cell's seed and length put in (null without one). */
+    static Path initFrom(String pattern, Cell cell) {
+        if (pattern == null) return null;
+        return Path.of(pattern.replace("{seed}", Long.toString(cell.seed())).replace("{n}", cell.n() == null ? "" : cell.n().toString()));
     }
 
     /** Mean and standard deviation over seeds per attention and n, with FLOPs and training time beside them. */
