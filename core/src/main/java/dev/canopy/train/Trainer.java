@@ -13,6 +13,7 @@ import dev.canopy.model.SequenceClassifier;
 import dev.canopy.nn.CounterRng;
 import dev.canopy.nn.Parameter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -266,10 +267,14 @@ public final class Trainer {
      * @throws IllegalArgumentException if the step is past the configured steps
      * @throws IllegalStateException    if the run has a Treeformer schedule
      */
-    public double timedStep(int step) throws IOException {
+    public double timedStep(int step) {
         if (trees != null) throw new IllegalStateException("a run with a Treeformer schedule cannot be timed step by step");
         if (step < 0 || step >= config.steps()) throw new IllegalArgumentException("step " + step + " is outside the run's " + config.steps() + " steps");
-        return step(step, MetricsLog.none(), null).seconds();
+        try {
+            return step(step, MetricsLog.none(), null).seconds();
+        } catch (IOException e) { // only a scheduled step writes to the log, and none() writes nowhere
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The checkpoint's metadata names the attention the model has now (a scheduled run changes it). */
