@@ -2,6 +2,7 @@ package dev.canopy.train;
 
 import dev.canopy.attention.Attention;
 import dev.canopy.attention.tree.KeySample;
+import dev.canopy.attention.tree.TfAttention;
 import dev.canopy.nn.Pass;
 import dev.canopy.io.JsonLine;
 import dev.canopy.data.Batch;
@@ -239,6 +240,7 @@ public final class Trainer {
             }
             treeLog.clear();
         }
+        refitTrees(step);
         for (Parameter p : params) p.zeroGrad();
         BatchGradients.Step part = gradients.run(model, params, order.batch(step, config.batchSize()), config.batchParts(), config.padMultiple(),
                 CounterRng.mix(config.seed(), 1_000_000L + step), step);
@@ -255,6 +257,22 @@ public final class Trainer {
             optimizer.step(p -> tp.contains(p) ? treeLr : modelLr);
         }
         return new Stepped(part, gradNorm, lr, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * At the start of every refitEvery-th step (never step 0, whose first forward fits them), refits the trees of the TF
+     * layers that ask for it to their keys in an inference pass over the step's batch: a resumed run refits at the same
+     * steps, from the same model and batch, as a straight one.
+     */
+    private void refitTrees(int step) {
+        if (step == 0 || !(model instanceof EncoderClassifier ec)) return;
+        List<KeySample> keys = null;
+        List<Attention> layers = ec.attentions();
+        for (int l = 0; l < layers.size(); l++) {
+            if (!(layers.get(l) instanceof TfAttention tf) || tf.refitEvery() == 0 || step % tf.refitEvery() != 0) continue;
+            if (keys == null) keys = ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple()));
+            tf.refit(keys.get(l));
+        }
     }
 
     /**

@@ -83,6 +83,28 @@ class TrainerTest {
     }
 
     @Test
+    void treesRefittedEveryFewStepsResumeBitForBitAndDoRefit() throws Exception {
+        TaskData task = ContainsTask.of(100, 2);
+        int steps = 8;
+        String spec = "tf:h=2,beam=2,refit=3";
+        EncoderClassifier straight = new EncoderClassifier(config(spec)), never = new EncoderClassifier(config("tf:h=2,beam=2"));
+        new Trainer(straight, task, train(steps, 2)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+        new Trainer(never, task, train(steps, 2)).run(0, null, Map.of(), MetricsLog.none(), quietProgress());
+        String tree = "blocks.0.attn.tree.head0.w";
+        assertFalse(java.util.Arrays.equals(straight.namedParameters().get(tree).data, never.namedParameters().get(tree).data), "refits at steps 3 and 6 moved the trees");
+
+        // Stopped after step 4 (checkpointed there), resumed: the refit at step 6 happens as in the straight run.
+        Checkpoints ckpt = new Checkpoints(dir.resolve("refit"), new SafetensorsStore());
+        runUntil(new Trainer(new EncoderClassifier(config(spec)), task, train(steps, 2).withCheckpointEvery(4)), ckpt, 4);
+        EncoderClassifier resumed = new EncoderClassifier(config(spec));
+        Trainer t = new Trainer(resumed, task, train(steps, 2));
+        int step = Integer.parseInt(t.resume(ckpt).get("step"));
+        assertEquals(4, step);
+        t.run(step, ckpt, Map.of(), MetricsLog.none(), quietProgress());
+        for (var e : straight.namedParameters().entrySet()) assertArrayEquals(e.getValue().data, resumed.namedParameters().get(e.getKey()).data, e.getKey());
+    }
+
+    @Test
     void aResumedRunsDirectoryIsByteIdenticalToAStraightRuns() throws Exception {
         TaskData task = ContainsTask.of(100, 2);
         TrainConfig cfg = train(8).withCheckpointEvery(2).withEvalEvery(3);

@@ -142,7 +142,7 @@ public final class StepsBench implements Callable<Integer> {
                 medians[c][r] = median(t);
                 all.get(c).addAll(times);
                 System.out.println(line("steps").put("attention", contenders.get(c).label())
-                        .put("seed", seed).put("round", r + 1).put("steps", t.length).put("median_s", medians[c][r])
+                        .put("seed", seed).put("round", r + 1).put("steps", t.length).put("median_s", medians[c][r]).put("mean_s", Arrays.stream(t).average().orElseThrow())
                         .put("min_s", Arrays.stream(t).min().orElseThrow()).put("max_s", Arrays.stream(t).max().orElseThrow()).put("threads", Parallel.threads()));
             }
             done = r + 1;

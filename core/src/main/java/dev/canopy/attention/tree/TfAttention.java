@@ -69,10 +69,16 @@ public final class TfAttention implements Attention {
     private final EmptyLeaf empty;
     private final boolean byMass;
     private final int beam;
+    private final int refitEvery;
     private final String spec;
 
     public TfAttention(TreeBank trees, EmptyLeaf empty) {
         this(trees, empty, false, 1);
+    }
+
+    /** TF attention whose trees are never refitted (see the 5-argument constructor). */
+    public TfAttention(TreeBank trees, EmptyLeaf empty, boolean byMass, int beam) {
+        this(trees, empty, byMass, beam, 0);
     }
 
     /**
@@ -82,14 +88,18 @@ public final class TfAttention implements Attention {
      * @param empty  what a query that sees no key gets
      * @param byMass route queries by a descent by estimated attention mass, not by the hyperplanes
      * @param beam   leaves each query attends to (more than 1 needs byMass)
+     * @param refitEvery training steps between balanced refits of the trees to the model's current keys (0: never;
+     *                   the trainer does them, see {@link #refit})
      */
-    public TfAttention(TreeBank trees, EmptyLeaf empty, boolean byMass, int beam) {
+    public TfAttention(TreeBank trees, EmptyLeaf empty, boolean byMass, int beam, int refitEvery) {
         TreeOptions.checkBeam("tf", trees.height(), byMass, beam);
+        if (refitEvery < 0) throw new IllegalArgumentException("tf: option refit=" + refitEvery + " must be at least 0 (0: never)");
         this.trees = trees;
         this.empty = empty;
         this.byMass = byMass;
         this.beam = beam;
-        this.spec = specOf(trees.height(), empty, byMass, beam);
+        this.refitEvery = refitEvery;
+        this.spec = specOf(trees.height(), empty, byMass, beam) + (refitEvery > 0 ? ",refit=" + refitEvery : "");
     }
 
     /** The spec string of a TF attention with these options, queries routed by the hyperplanes. */
@@ -106,20 +116,38 @@ public final class TfAttention implements Attention {
     public static final AttentionFamily FAMILY = new AttentionFamily("Treeformer TF: full attention inside the query's leaf of a learned tree", true,
             TreeOptions.schema("tf", OptionSchema.optional("empty", "zero", "a query whose leaf has no key: zero, self or rootmean"),
                     OptionSchema.optional("route", "auto", "how queries pick a leaf: tree (the hyperplanes) or mass (a descent by estimated attention mass); auto: mass when beam > 1"),
-                    OptionSchema.optional("beam", "1", "leaves each query attends to, with one softmax (the best B of a descent by mass)")),
+                    OptionSchema.optional("beam", "1", "leaves each query attends to, with one softmax (the best B of a descent by mass)"),
+                    OptionSchema.optional("refit", "0", "in training, refit the trees every N steps: a balanced fit on that step's batch's keys, as the first forward's (0: never)")),
             values -> {
                 TreeOptions trees = TreeOptions.read(values);
                 EmptyLeaf empty = values.choice("empty", EmptyLeaf.class);
                 int beam = values.integer("beam");
                 boolean byMass = values.choice("route", Route.class).byMass(beam);
                 TreeOptions.checkBeam("tf", trees.height(), byMass, beam);
-                return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam);
+                int refit = values.integer("refit", 0, Integer.MAX_VALUE);
+                return setup -> new TfAttention(trees.bank(setup), empty, byMass, beam, refit);
             });
 
     @Override public String spec() { return spec; }
     @Override public List<Parameter> parameters() { return trees.parameters(); }
     @Override public boolean splitsBatches() { return trees.initialised(); } // until then the first call fits them to its keys
     public TreeBank trees() { return trees; }
+
+    /** Training steps between refits of the trees (0: never). */
+    public int refitEvery() { return refitEvery; }
+
+    /**
+     * Refits every head's tree, balanced, to sample keys of this layer (the trainer calls it at the start of every
+     * refitEvery-th step, with the keys of an inference pass over that step's batch; at most
+     * {@link TreeBank#MAX_INIT_KEYS} a head are fitted on, as in the first forward's fit). The trees get no gradient in TF,
+     * so as training moves the keys, leaves fitted once fill unevenly and the fullest cost most: a beam's descent
+     * favours leaves with many keys. Our option, not the paper's.
+     *
+     * @param sample the layer's unpadded keys, [heads, rows, d]
+     */
+    public void refit(KeySample sample) {
+        trees.refitBalanced(sample.keys(), sample.rows());
+    }
 
     /**
      * rowMax and rowSum are in bucket order (pair * qb.stride() + bucket position; with a beam, every slot of a query

@@ -201,6 +201,25 @@ class TfAttentionBeamTest {
     }
 
     @Test
+    void aRefitBalancesEveryHeadsLeavesOnTheNewKeys() {
+        int heads = 2, d = 8, rows = 64, height = 3;
+        TfAttention tf = (TfAttention) Attentions.create("tf:h=3,beam=2,refit=5", new AttentionSetup(heads, d, rows, 1));
+        assertEquals(5, tf.refitEvery());
+        Random r = new Random(3);
+        float[] first = rnd(r, heads * rows * d), shifted = rnd(r, heads * rows * d);
+        for (int i = 0; i < shifted.length; i += d) shifted[i] += 3f; // the keys drift along one axis
+        tf.refit(new KeySample(first, rows));
+        float[] before = tf.trees().tree(0).parameters().get(0).data.clone();
+        tf.refit(new KeySample(shifted, rows));
+        assertFalse(Arrays.equals(before, tf.trees().tree(0).parameters().get(0).data), "the refit moved the hyperplanes");
+        for (int h = 0; h < heads; h++) {
+            int[] count = new int[1 << height];
+            for (int i = 0; i < rows; i++) count[tf.trees().tree(h).leaf(shifted, (h * rows + i) * d)]++;
+            for (int c : count) assertEquals(rows >> height, c, "head " + h + " leaves " + Arrays.toString(count));
+        }
+    }
+
+    @Test
     void beamSpecsRoundTripAndBadOnesAreRejectedInOneLine() {
         AttentionSetup setup = new AttentionSetup(2, 8, 64, 1);
         assertEquals("tf:h=3,beam=2", Attentions.create("tf:h=3,beam=2", setup).spec());
@@ -208,6 +227,10 @@ class TfAttentionBeamTest {
         assertEquals("tf:h=3,route=mass", Attentions.create("tf:h=3,route=mass", setup).spec());
         assertEquals("tf:h=3", Attentions.create("tf:h=3,beam=1,route=tree", setup).spec());
         assertEquals("tf:h=3,empty=self,beam=8", Attentions.create("tf:h=3,beam=8,empty=self", setup).spec());
+        assertEquals("tf:h=3,beam=2,refit=10", Attentions.create("tf:h=3,refit=10,beam=2", setup).spec());
+        assertEquals("tf:h=3,beam=2", Attentions.create("tf:h=3,refit=0,beam=2", setup).spec());
+        String refit = assertThrows(IllegalArgumentException.class, () -> Attentions.create("tf:h=3,refit=-1", setup)).getMessage();
+        assertTrue(refit.contains("refit") && !refit.contains("\n"), refit);
         for (String bad : new String[] {"tf:h=2,beam=0", "tf:h=2,beam=5", "tf:h=2,beam=x", "tf:h=2,beam=2,route=tree"}) {
             String message = assertThrows(IllegalArgumentException.class, () -> Attentions.create(bad, setup), bad).getMessage();
             assertTrue(message.contains("beam"), bad + ": " + message);
