@@ -103,22 +103,8 @@ public final class StepsBench implements Callable<Integer> {
         int count = contenders.size();
         Trainer[] trainers = new Trainer[count];
         int[] next = new int[count];
-        int steps = 0;
-        for (int c = 0; c < count; c++) {
-            Cell cell = new Cell(contenders.get(c), n, seed);
-            RunTrainer.Plan plan = SweepCommand.plan(task, options, taskOptions, cell);
-            new ModelMemory(plan.model()).check(plan.training().batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch", null);
-            EncoderClassifier model = new EncoderClassifier(plan.model());
-            trainers[c] = new Trainer(model, plan.data(), plan.training());
-            Path from = SweepCommand.initFrom(initFrom, cell);
-            if (from != null) {
-                List<String> fresh = Checkpoints.loadMatching(from, model, new SafetensorsStore());
-                // Standard error: standard output carries only the JSON lines.
-                System.err.println("canopy bench steps: " + contenders.get(c).label() + " warm-started from " + from + "; freshly initialised: "
-                        + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
-            }
-            steps = plan.training().steps();
-        }
+        for (int c = 0; c < count; c++) trainers[c] = trainer(contenders.get(c), seed);
+        int steps = options.training().steps();
         for (int c = 0; c < count; c++) {
             System.err.printf("canopy bench steps: seed %d, %s: %d warm-up steps%n", seed, contenders.get(c).label(), warmupSteps);
             for (int i = 0; i < warmupSteps; i++) trainers[c].timedStep(next[c]++);
@@ -164,6 +150,23 @@ public final class StepsBench implements Callable<Integer> {
                     .put("reference_step_s", median(all.get(0).stream().mapToDouble(Double::doubleValue).toArray())));
         }
         return speedup;
+    }
+
+    /** A trainer for one attention at one seed: the model built as sweep builds a cell's, warm-started when asked. */
+    private Trainer trainer(Contender contender, long seed) throws IOException {
+        Cell cell = new Cell(contender, n, seed);
+        RunTrainer.Plan plan = SweepCommand.plan(task, options, taskOptions, cell);
+        new ModelMemory(plan.model()).check(plan.training().batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch", null);
+        EncoderClassifier model = new EncoderClassifier(plan.model());
+        Trainer trainer = new Trainer(model, plan.data(), plan.training());
+        Path from = SweepCommand.initFrom(initFrom, cell);
+        if (from != null) {
+            List<String> fresh = Checkpoints.loadMatching(from, model, new SafetensorsStore());
+            // Standard error: standard output carries only the JSON lines.
+            System.err.println("canopy bench steps: " + contender.label() + " warm-started from " + from + "; freshly initialised: "
+                    + (fresh.isEmpty() ? "nothing" : String.join(", ", fresh)));
+        }
+        return trainer;
     }
 
     /** A result line naming the bench, the task and the length (when --n sets it). */
