@@ -110,7 +110,7 @@ public final class AbBench implements Runnable {
                     builds[s].run(q, k, v, dOut, outs[s]);
                     times[i] = (System.nanoTime() - t0) * 1e-9;
                 }
-                medians[s][r] = median(times);
+                medians[s][r] = Timer.median(times);
             }
             ratios[r] = medians[1][r] / medians[0][r];
             if (ratios[r] < 1) bFaster++;
@@ -125,8 +125,8 @@ public final class AbBench implements Runnable {
         Arrays.sort(sorted);
         System.out.println(new JsonLine().put("bench", "ab").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
                 .put("a", a.toString()).put("b", b.toString()).put("rounds", rounds).put("per_round", perRound)
-                .put("a_median_seconds", median(medians[0])).put("b_median_seconds", median(medians[1]))
-                .put("b_over_a_median", median(ratios)).put("b_over_a_min", sorted[0]).put("b_over_a_max", sorted[rounds - 1])
+                .put("a_median_seconds", Timer.median(medians[0])).put("b_median_seconds", Timer.median(medians[1]))
+                .put("b_over_a_median", Timer.median(ratios)).put("b_over_a_min", sorted[0]).put("b_over_a_max", sorted[rounds - 1])
                 .put("backward", backward).put("b_faster_rounds", bFaster).put("outputs_bit_identical", (double) same / (outs[0].length * size)));
     }
 
@@ -156,7 +156,7 @@ public final class AbBench implements Runnable {
         Arrays.sort(sorted);
         System.out.println(new JsonLine().put("bench", "ab_launches").put("kind", kind).put("n", n).put("d", dims.d).put("heads", dims.heads).put("batch", batch)
                 .put("a", a.toString()).put("b", b.toString()).put("launches", launches).put("rounds", rounds).put("backward", backward)
-                .put("b_over_a_median_of_launches", median(ratios)).put("b_over_a_min_launch", sorted[0]).put("b_over_a_max_launch", sorted[launches - 1])
+                .put("b_over_a_median_of_launches", Timer.median(ratios)).put("b_over_a_min_launch", sorted[0]).put("b_over_a_max_launch", sorted[launches - 1])
                 .put("b_faster_launches", bFaster).put("outputs_bit_identical_min", identical));
     }
 
@@ -188,11 +188,6 @@ public final class AbBench implements Runnable {
         return x;
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 
     /** One build's attention, created and called through reflection on its own class loader. */
     private record Build(Object attention, Method forward, Method backward, Object shape, Object mask, Object pass) {

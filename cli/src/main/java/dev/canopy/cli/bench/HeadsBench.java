@@ -9,7 +9,6 @@ import dev.canopy.kernels.PackedSelfAttention;
 import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import picocli.CommandLine.Command;
@@ -67,12 +66,12 @@ public final class HeadsBench implements Runnable {
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < cases.size(); i++) seconds[i][r] = timeOnce(cases.get(i).op());
         }
-        double refForward = cases.getFirst().flops() / median(seconds[0]) / 1e9;
+        double refForward = cases.getFirst().flops() / Timer.median(seconds[0]) / 1e9;
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
-            double gflops = c.flops() / median(seconds[i]) / 1e9;
+            double gflops = c.flops() / Timer.median(seconds[i]) / 1e9;
             System.out.println(new JsonLine().put("bench", "heads").put("kind", c.kind()).put("pass", c.pass()).put("d", c.d()).put("n", c.n())
-                    .put("heads", heads).put("seconds", median(seconds[i])).put("gflops", gflops).put("peak_fraction", gflops / peak)
+                    .put("heads", heads).put("seconds", Timer.median(seconds[i])).put("gflops", gflops).put("peak_fraction", gflops / peak)
                     .put("of_d64_forward_at_ref_n", gflops / refForward).put("rounds", rounds));
         }
     }
@@ -111,9 +110,4 @@ public final class HeadsBench implements Runnable {
         return elapsed * 1e-9 / calls;
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 }

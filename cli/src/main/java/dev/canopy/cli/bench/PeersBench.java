@@ -397,7 +397,7 @@ public final class PeersBench implements Runnable {
             double[] median = new double[cs.size()];
             for (int i = 0; i < cs.size(); i++) {
                 Contender c = cs.get(i);
-                median[i] = median(Arrays.copyOf(times[i], rounds));
+                median[i] = Timer.median(Arrays.copyOf(times[i], rounds));
                 JsonLine line = new JsonLine().put("bench", "peers").put("op", op).put("contender", c.name()).put("kind", c.kind())
                         .put("n", n);
                 if (op.startsWith("attention") || op.startsWith("topk")) line.put("d", dims.d).put("heads", dims.heads);
@@ -478,11 +478,6 @@ public final class PeersBench implements Runnable {
         return total == 0 ? Double.NaN : (double) over / total;
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 
     private float[] random(int n) {
         return KernelBench.random(rng, n);

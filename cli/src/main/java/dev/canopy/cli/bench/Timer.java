@@ -67,6 +67,11 @@ public final class Timer {
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
+    /** The median of values (the mean of the middle two for an even count); values are not reordered. */
+    public static double median(double[] values) {
+        return median(values, values.length);
+    }
+
     private static double median(double[] values, int n) {
         double[] sorted = Arrays.copyOf(values, n);
         Arrays.sort(sorted);

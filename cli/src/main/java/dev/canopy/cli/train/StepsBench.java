@@ -2,6 +2,7 @@ package dev.canopy.cli.train;
 
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.cli.bench.FmaPeak;
+import dev.canopy.cli.bench.Timer;
 import dev.canopy.cli.options.AttentionList;
 import dev.canopy.cli.train.SweepCells.Cell;
 import dev.canopy.cli.train.SweepCells.Contender;
@@ -125,7 +126,7 @@ public final class StepsBench implements Callable<Integer> {
                 } while (spent < roundSeconds && next[c] < steps);
                 out |= next[c] >= steps;
                 double[] t = times.stream().mapToDouble(Double::doubleValue).toArray();
-                medians[c][r] = median(t);
+                medians[c][r] = Timer.median(t);
                 all.get(c).addAll(times);
                 System.out.println(line("steps").put("attention", contenders.get(c).label())
                         .put("seed", seed).put("round", r + 1).put("steps", t.length).put("median_s", medians[c][r]).put("mean_s", Arrays.stream(t).average().orElseThrow())
@@ -142,12 +143,12 @@ public final class StepsBench implements Callable<Integer> {
         for (int c = 1; c < count; c++) {
             double[] ratios = new double[done];
             for (int r = 0; r < done; r++) ratios[r] = medians[0][r] / medians[c][r];
-            speedup[c] = median(ratios);
+            speedup[c] = Timer.median(ratios);
             System.out.println(line("steps_speedup").put("attention", contenders.get(c).label())
                     .put("reference", contenders.get(0).label()).put("seed", seed).put("rounds", done).put("speedup", speedup[c])
                     .put("speedup_min", Arrays.stream(ratios).min().orElseThrow()).put("speedup_max", Arrays.stream(ratios).max().orElseThrow())
-                    .put("step_s", median(all.get(c).stream().mapToDouble(Double::doubleValue).toArray()))
-                    .put("reference_step_s", median(all.get(0).stream().mapToDouble(Double::doubleValue).toArray())));
+                    .put("step_s", Timer.median(all.get(c).stream().mapToDouble(Double::doubleValue).toArray()))
+                    .put("reference_step_s", Timer.median(all.get(0).stream().mapToDouble(Double::doubleValue).toArray())));
         }
         return speedup;
     }
@@ -173,13 +174,6 @@ public final class StepsBench implements Callable<Integer> {
     private JsonLine line(String bench) {
         JsonLine line = new JsonLine().put("bench", bench).put("task", task);
         return n == null ? line : line.put("n", n);
-    }
-
-    static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        int m = s.length / 2;
-        return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
     }
 
     private static double mean(double[] x) {

@@ -3,6 +3,7 @@ package dev.canopy.cli.train;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.canopy.cli.CanopyCliTest;
+import dev.canopy.cli.bench.Timer;
 import dev.canopy.io.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -49,7 +50,7 @@ class StepsBenchTest {
         assertEquals("exact", speedup.get("reference"));
         double[] ratios = new double[3];
         for (int i = 0; i < 3; i++) ratios[i] = medians[0][i] / medians[1][i];
-        assertEquals(StepsBench.median(ratios), ((Number) speedup.get("speedup")).doubleValue(), 1e-5 * StepsBench.median(ratios));
+        assertEquals(Timer.median(ratios), ((Number) speedup.get("speedup")).doubleValue(), 1e-5 * Timer.median(ratios));
     }
 
     @Test
