@@ -126,7 +126,7 @@ public final class Trainer {
         for (int l = 0; l < layers; l++) {
             int layer = l, logged = treeLog.size();
             next.add(trees.attentionFor(step, ec.attentions().get(l), ec.attentionSetup(l), () -> {
-                if (keys.isEmpty()) keys.add(ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple())));
+                if (keys.isEmpty()) keys.add(keysOfStep(ec, step));
                 return keys.get(0).get(layer);
             }));
             for (int i = logged; i < treeLog.size(); i++) treeLog.set(i, "layer " + l + ": " + treeLog.get(i)); // every layer logs its own change
@@ -270,9 +270,14 @@ public final class Trainer {
         List<Attention> layers = ec.attentions();
         for (int l = 0; l < layers.size(); l++) {
             if (!(layers.get(l) instanceof TfAttention tf) || tf.refitEvery() == 0 || step % tf.refitEvery() != 0) continue;
-            if (keys == null) keys = ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple()));
+            if (keys == null) keys = keysOfStep(ec, step);
             tf.refit(keys.get(l));
         }
+    }
+
+    /** Every layer's keys in an inference pass of the current model over step's batch, for fitting its trees. */
+    private List<KeySample> keysOfStep(EncoderClassifier ec, int step) {
+        return ec.sampleKeys(Batch.of(order.batch(step, config.batchSize()), model.clsToken(), model.maxLength(), config.padMultiple()));
     }
 
     /**

@@ -85,11 +85,11 @@ public final class TreeBank {
     public void refitBalanced(float[] keys, int rows) {
         checkSample(keys, rows);
         int d = dim(), take = Math.min(rows, MAX_INIT_KEYS), stride = rows / take;
+        float[] sample = new float[trees.length * take * d];
         for (int h = 0; h < trees.length; h++) {
-            float[] sample = new float[take * d];
-            for (int i = 0; i < take; i++) System.arraycopy(keys, (h * rows + i * stride) * d, sample, i * d, d);
-            trees[h].initBalanced(sample, take, seed * 1_000_003L + h);
+            for (int i = 0; i < take; i++) System.arraycopy(keys, (h * rows + i * stride) * d, sample, (h * take + i) * d, d);
         }
+        initBalanced(sample, take);
     }
 
     private void checkSample(float[] keys, int rows) {
