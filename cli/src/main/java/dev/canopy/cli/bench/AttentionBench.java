@@ -7,7 +7,6 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.AttentionSpec;
 import dev.canopy.cli.options.AttentionList;
 import dev.canopy.io.JsonLine;
-import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
 import java.util.List;
 import java.util.Random;
@@ -61,7 +60,7 @@ public final class AttentionBench implements Runnable {
                     + " can fit with --d " + dims.d + " --heads " + dims.heads + " --batch " + batch);
         }
         double peak = FmaPeak.measureGflops();
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
+        System.out.println(FmaPeak.line(peak));
         Random rng = new Random(7);
         for (int n : lengths) {
             AttentionShape shape = AttentionShape.self(batch, dims.heads, n, dims.d);

@@ -1,5 +1,6 @@
 package dev.canopy.cli.bench;
 
+import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -15,6 +16,11 @@ public final class FmaPeak {
     private static final int ITERATIONS = 2_000_000;
 
     private FmaPeak() {}
+
+    /** The JSON line benches print for a measured peak: the shared pool's threads and their GFLOP/s. */
+    public static JsonLine line(double gflops) {
+        return new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", gflops);
+    }
 
     /** Best of several runs, in GFLOP/s, over all threads of the shared pool. */
     public static double measureGflops() {

@@ -6,7 +6,6 @@ import dev.canopy.attention.AttentionShape;
 import dev.canopy.attention.ExactAttention;
 import dev.canopy.io.JsonLine;
 import dev.canopy.kernels.PackedSelfAttention;
-import dev.canopy.kernels.Parallel;
 import dev.canopy.nn.Pass;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +51,7 @@ public final class HeadsBench implements Runnable {
         if (refN < 1 || refN > 65536) throw new IllegalArgumentException("--ref-n must be in 1..65536, got " + refN);
         if (rounds < 1 || roundMillis < 1) throw new IllegalArgumentException("--rounds and --round-ms must be positive");
         double peak = FmaPeak.measureGflops();
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
+        System.out.println(FmaPeak.line(peak));
         Random rng = new Random(7);
         List<Case> cases = new ArrayList<>(exactCases(64, refN, rng));
         for (int d : widths) {

@@ -1,7 +1,6 @@
 package dev.canopy.cli.bench;
 
 import dev.canopy.io.JsonLine;
-import dev.canopy.kernels.Parallel;
 import dev.canopy.kernels.Sgemm;
 import java.util.List;
 import java.util.Random;
@@ -32,7 +31,7 @@ public final class KernelBench implements Runnable {
                     "at most --size " + (long) Math.sqrt(HeapCheck.unitsThatFit(12)) + " can fit");
         }
         double peak = FmaPeak.measureGflops();
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", peak));
+        System.out.println(FmaPeak.line(peak));
         Random rng = new Random(1);
         for (int size : sizes) {
             int m = size, n = size, k = size;

@@ -57,7 +57,7 @@ public final class StepsBench implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<Contender> contenders = validate();
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", FmaPeak.measureGflops()));
+        System.out.println(FmaPeak.line(FmaPeak.measureGflops()));
         List<double[]> speedups = new ArrayList<>(); // per seed: each attention's median ratio
         for (int s = 0; s < seeds; s++) speedups.add(timeSeed(contenders, options.seed + s));
         if (seeds > 1) {
@@ -69,7 +69,7 @@ public final class StepsBench implements Callable<Integer> {
                         .put("speedup_min", Arrays.stream(r).min().orElseThrow()).put("speedup_max", Arrays.stream(r).max().orElseThrow()));
             }
         }
-        System.out.println(new JsonLine().put("bench", "fma_peak").put("threads", Parallel.threads()).put("gflops", FmaPeak.measureGflops()));
+        System.out.println(FmaPeak.line(FmaPeak.measureGflops()));
         return 0;
     }
 
