@@ -65,7 +65,7 @@ public final class StepsBench implements Callable<Integer> {
                 int at = c;
                 double[] r = speedups.stream().mapToDouble(x -> x[at]).toArray();
                 System.out.println(line("steps_speedup_over_seeds").put("attention", contenders.get(c).label())
-                        .put("reference", contenders.get(0).label()).put("seeds", seeds).put("speedup_mean", mean(r)).put("speedup_sd", sd(r))
+                        .put("reference", contenders.get(0).label()).put("seeds", seeds).put("speedup_mean", SweepCommand.mean(r)).put("speedup_sd", SweepCommand.sd(r))
                         .put("speedup_min", Arrays.stream(r).min().orElseThrow()).put("speedup_max", Arrays.stream(r).max().orElseThrow()));
             }
         }
@@ -174,14 +174,5 @@ public final class StepsBench implements Callable<Integer> {
     private JsonLine line(String bench) {
         JsonLine line = new JsonLine().put("bench", bench).put("task", task);
         return n == null ? line : line.put("n", n);
-    }
-
-    private static double mean(double[] x) {
-        return Arrays.stream(x).average().orElse(Double.NaN);
-    }
-
-    private static double sd(double[] x) {
-        double m = mean(x);
-        return x.length < 2 ? 0 : Math.sqrt(Arrays.stream(x).map(v -> (v - m) * (v - m)).sum() / (x.length - 1));
     }
 }

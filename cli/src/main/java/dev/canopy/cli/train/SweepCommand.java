@@ -161,8 +161,7 @@ public final class SweepCommand implements Callable<Integer> {
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-44s %7s %6s %16s %13s %12s%n", "attention", "n", "seeds", "accuracy", "attn FLOPs/ex", "train s"));
         groups.forEach((key, rs) -> {
             double[] acc = rs.stream().mapToDouble(r -> BenchRecords.number(r, "accuracy")).toArray();
-            double mean = java.util.Arrays.stream(acc).average().orElse(Double.NaN);
-            double sd = acc.length < 2 ? 0 : Math.sqrt(java.util.Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum() / (acc.length - 1));
+            double mean = mean(acc), sd = sd(acc);
             double flops = rs.stream().mapToDouble(r -> BenchRecords.number(r, "attention_flops")).average().orElse(Double.NaN);
             double seconds = rs.stream().mapToDouble(r -> BenchRecords.number(r, "train_seconds")).average().orElse(Double.NaN);
             long n = (long) BenchRecords.number(rs.get(0), "n");
@@ -170,6 +169,17 @@ public final class SweepCommand implements Callable<Integer> {
                     n < 0 ? "-" : Long.toString(n), rs.size(), 100 * mean, 100 * sd, flops, seconds));
         });
         return b.toString();
+    }
+
+    /** The mean over seeds (NaN for none). */
+    static double mean(double[] x) {
+        return java.util.Arrays.stream(x).average().orElse(Double.NaN);
+    }
+
+    /** The sample standard deviation over seeds (0 for fewer than two). */
+    static double sd(double[] x) {
+        double m = mean(x);
+        return x.length < 2 ? 0 : Math.sqrt(java.util.Arrays.stream(x).map(v -> (v - m) * (v - m)).sum() / (x.length - 1));
     }
 
     private static String escape(String s) {
