@@ -91,6 +91,9 @@ public final class StepsBench implements Callable<Integer> {
         List<Contender> contenders = new ArrayList<>();
         for (AttentionSpec a : attentions.specs()) contenders.add(new Contender(a.toString(), a, null));
         for (Contender c : contenders) {
+            // A batch that cannot fit fails here, before the FMA peak and any step (the model does not depend on the seed).
+            RunTrainer.Plan plan = SweepCommand.plan(task, options, taskOptions, new Cell(c, n, options.seed));
+            new ModelMemory(plan.model()).check(plan.training().batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch", null);
             for (int s = 0; s < seeds; s++) {
                 Path from = SweepCommand.initFrom(initFrom, new Cell(c, n, options.seed + s));
                 if (from != null && !Files.isDirectory(from)) throw new IllegalArgumentException("--init-from: " + from + " is not a run or checkpoint directory");
@@ -157,7 +160,6 @@ public final class StepsBench implements Callable<Integer> {
     private Trainer trainer(Contender contender, long seed) throws IOException {
         Cell cell = new Cell(contender, n, seed);
         RunTrainer.Plan plan = SweepCommand.plan(task, options, taskOptions, cell);
-        new ModelMemory(plan.model()).check(plan.training().batchSize(), true, Runtime.getRuntime().maxMemory(), "--batch", null);
         EncoderClassifier model = new EncoderClassifier(plan.model());
         Trainer trainer = new Trainer(model, plan.data(), plan.training());
         Path from = SweepCommand.initFrom(initFrom, cell);

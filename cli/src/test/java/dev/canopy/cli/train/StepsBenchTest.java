@@ -56,8 +56,8 @@ class StepsBenchTest {
     @Test
     void badOptionsAreOneLineErrorsBeforeAnyStep() {
         String[][] bad = {{"--rounds", "0"}, {"--round-seconds", "-1"}, {"--warmup-steps", "-2"}, {"--warmup-steps", "19", "--rounds", "2"},
-                {"--schedule", "treeformer:h=2,dense=3,tc=0,tf=5"}, {"--init-from", "no/such/run{seed}"}};
-        String[] expected = {"--rounds", "--round-seconds", "--warmup-steps", "--steps 20", "--schedule", "no/such/run1"};
+                {"--schedule", "treeformer:h=2,dense=3,tc=0,tf=5"}, {"--init-from", "no/such/run{seed}"}, {"--batch", "100000000"}};
+        String[] expected = {"--rounds", "--round-seconds", "--warmup-steps", "--steps 20", "--schedule", "no/such/run1", "--batch 100000000"};
         for (int i = 0; i < bad.length; i++) {
             List<String> args = new ArrayList<>(List.of("bench", "steps", "--attention", "exact,topk:k=4"));
             args.addAll(TASK);
